@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# install-deps.sh: bring a fresh Debian 12 everything tally builds and tests with.
+# Idempotent and quiet when everything is already there; needs root (or sudo) only
+# when something is missing.
+set -euo pipefail
+
+PKGS=(
+    build-essential cmake pkg-config clang clang-format
+    libuv1-dev node-llhttp libmsgpack-dev libc-ares-dev libcmocka-dev libsodium-dev
+    dnsmasq-base curl valgrind iproute2 procps python3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
