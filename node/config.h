@@ -1,0 +1,54 @@
+/*
+ * config.h: tallyd's settings from flags, with environment fallbacks (the
+ * Kubernetes downward API sets POD_NAME and POD_IP). Parsing is pure so it can
+ * be unit tested: it never exits and never prints; the caller does.
+ */
+#ifndef TALLY_CONFIG_H
+#define TALLY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/commit.h"
+
+#define CONFIG_MAX_PEERS 64
+#define CONFIG_STR_MAX   256
+
+enum config_log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+
+struct config {
+    char name[64];
+    char bind[64];
+    int http_port;
+    int gossip_port;
+    char data_dir[CONFIG_STR_MAX];
+    char service[CONFIG_STR_MAX]; /* "" = no DNS discovery */
+    char dns_server[CONFIG_STR_MAX];
+    char peers[CONFIG_MAX_PEERS][CONFIG_STR_MAX]; /* "host:port" each */
+    size_t n_peers;
+    enum commit_sync sync;
+    uint32_t sync_interval_ms;
+    uint32_t gossip_interval_ms;
+    uint32_t recovery_ms;
+    uint32_t dns_interval_ms;
+    uint32_t max_conns;
+    uint32_t idle_ms;
+    char key_file[CONFIG_STR_MAX];
+    enum config_log_level log_level;
+};
+
+/* What parsing asked for beyond running. */
+enum config_action { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };
+
+/* Fill cfg from argv, then the environment (envp-style lookup through
+ * getenv_fn so tests can pass their own), then defaults. On error returns
+ * -EINVAL with a message naming the flag in err. */
+int config_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
+                 enum config_action *action, char *err, size_t err_len);
+
+/* The --help text, which lists every flag with its default. */
+const char *config_usage(void);
+const char *config_sync_str(enum commit_sync s);
+const char *config_log_level_str(enum config_log_level l);
+
+#endif

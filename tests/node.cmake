@@ -1,0 +1,4 @@
+# tests/node.cmake: tests of tallyd's own wiring: configuration, and the
+# process-level tests that run real tallyd processes on loopback.
+tally_add_test(test_config unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_config.c
+    LIBS tally_util)
