@@ -1,0 +1,221 @@
+/*
+ * daemon.c: tallyd's life cycle: start every part in order, run, and stop
+ * gracefully on SIGTERM (stop accepting, answer what is in flight, make the
+ * count durable, tell peers we leave, exit 0).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "node/addr.h"
+#include "node/log.h"
+#include "node/store.h"
+#include "node/tallyd.h"
+
+/* The drain waits for in-flight requests at most this long, well inside the
+ * 30 s default terminationGracePeriodSeconds, then flushes anyway. */
+#define DRAIN_MAX_MS  10000
+#define DRAIN_POLL_MS 10
+
+uint64_t tallyd_now_ms(const struct tallyd *d)
+{
+    return uv_now(d->loop);
+}
+
+const char *tallyd_not_ready(const struct tallyd *d)
+{
+    if (d->draining)
+        return "draining (shutting down)";
+    if (!d->gossip || !d->commit)
+        return "starting";
+    if (!gossip_recovered(d->gossip, tallyd_now_ms(d)))
+        return "recovering: waiting for a peer to confirm this pod's count";
+    if (d->cfg.sync == COMMIT_SYNC_ALWAYS && commit_last_error(d->commit) != 0)
+        return "the count file cannot be written";
+    return NULL;
+}
+
+static void on_self_count_raised(void *ctx, uint64_t count)
+{
+    struct tallyd *d = ctx;
+    log_info("count_recovered count=%llu source=peers", (unsigned long long)count);
+    commit_raise(d->commit, count);
+}
+
+static void on_gossip_tick(uv_timer_t *t)
+{
+    struct tallyd *d = t->data;
+    gossip_count_set(d->gossip, commit_count(d->commit));
+    gossip_tick(d->gossip, tallyd_now_ms(d));
+}
+
+static void on_flushed(void *arg, int status)
+{
+    struct tallyd *d = arg;
+    if (status != 0) {
+        log_error("shutdown_flush_failed error=\"%s\" count=%llu durable=%llu", strerror(-status),
+                  (unsigned long long)commit_count(d->commit),
+                  (unsigned long long)commit_durable_count(d->commit));
+        d->exit_code = 1;
+    }
+    gossip_count_set(d->gossip, commit_count(d->commit));
+    gossip_leave(d->gossip, tallyd_now_ms(d));
+    log_info("stopped count=%llu durable=%llu", (unsigned long long)commit_count(d->commit),
+             (unsigned long long)commit_durable_count(d->commit));
+    tallyd_close(d);
+}
+
+static void on_drain_poll(uv_timer_t *t)
+{
+    struct tallyd *d = t->data;
+    size_t inflight = d->http ? http_server_inflight(d->http) : 0;
+    if (inflight > 0 && uv_now(d->loop) < d->drain_deadline)
+        return;
+    if (inflight > 0)
+        log_warn("drain_timeout inflight=%zu", inflight);
+    uv_timer_stop(t);
+    commit_flush(d->commit, on_flushed, d);
+}
+
+void tallyd_drain(struct tallyd *d)
+{
+    if (d->draining)
+        return;
+    d->draining = true;
+    log_info("draining inflight=%zu", d->http ? http_server_inflight(d->http) : 0);
+    if (d->http)
+        http_server_stop_accepting(d->http);
+    uv_timer_stop(&d->gossip_timer);
+    d->drain_deadline = uv_now(d->loop) + DRAIN_MAX_MS;
+    uv_timer_start(&d->drain_timer, on_drain_poll, 0, DRAIN_POLL_MS);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct tallyd *d = s->data;
+    log_info("signal name=%s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    tallyd_drain(d);
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int tallyd_handles_init(struct tallyd *d)
+{
+    uv_timer_init(d->loop, &d->gossip_timer);
+    uv_timer_init(d->loop, &d->drain_timer);
+    uv_signal_init(d->loop, &d->sig_term);
+    uv_signal_init(d->loop, &d->sig_int);
+    d->gossip_timer.data = d->drain_timer.data = d->sig_term.data = d->sig_int.data = d;
+    d->handles_init = true;
+    int rc = uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+    return rc ? rc : uv_signal_start(&d->sig_int, on_signal, SIGINT);
+}
+
+static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
+{
+    const struct config *c = &d->cfg;
+    if (strcmp(c->bind, "0.0.0.0") && strcmp(c->bind, "::"))
+        addr_join(c->bind, c->gossip_port, d->self_addr, sizeof(d->self_addr));
+    struct gossip_config gc = {
+        .name = c->name,
+        .addr = d->self_addr,
+        .generation = d->generation,
+        .count = count,
+        .interval_ms = c->gossip_interval_ms,
+        .fanout = 3,
+        .pushpull_every = 5,
+        /* Alone by configuration: nobody can remember a count for us. */
+        .recovery_ms = (c->service[0] || c->n_peers) ? c->recovery_ms : 0,
+        .seed = d->generation ^ ((uint64_t)uv_os_getpid() << 32),
+    };
+    struct gossip_io io = {
+        .ctx = d, .send = peer_udp_send, .self_count_raised = on_self_count_raised};
+    d->gossip = gossip_new(&gc, &io, tallyd_now_ms(d));
+    if (!d->gossip)
+        return -ENOMEM;
+    int rc = peer_udp_start(d);
+    if (rc < 0)
+        return rc;
+    uv_timer_start(&d->gossip_timer, on_gossip_tick, c->gossip_interval_ms, c->gossip_interval_ms);
+    return discovery_start(d);
+}
+
+int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
+{
+    char msg[512];
+    uint64_t count = 0;
+    memset(d, 0, sizeof(*d));
+    d->loop = loop;
+    d->cfg = *cfg;
+    d->generation = wall_ms();
+    d->start_ms = uv_now(loop);
+    int rc = tallyd_handles_init(d);
+    if (rc < 0)
+        return rc;
+
+    rc = store_count_load(cfg->data_dir, &count, msg, sizeof(msg));
+    if (rc < 0) {
+        log_error("store_load_failed %s", msg);
+        return rc;
+    }
+    log_info("store_loaded dir=%s count=%llu sync=%s", cfg->data_dir, (unsigned long long)count,
+             config_sync_str(cfg->sync));
+    rc = commit_new(loop, cfg->data_dir, cfg->sync, cfg->sync_interval_ms, count, &d->commit);
+    if (rc < 0) {
+        log_error("store_start_failed error=\"%s\"", strerror(-rc));
+        return rc;
+    }
+    rc = tallyd_gossip_start(d, count);
+    if (rc < 0) {
+        log_error("gossip_start_failed error=\"%s\"", strerror(-rc));
+        return rc;
+    }
+    struct http_server_config hc = {
+        .bind_addr = cfg->bind,
+        .port = cfg->http_port,
+        .idle_ms = cfg->idle_ms,
+        .max_conns = cfg->max_conns,
+        .handler = routes_handle,
+        .handler_ctx = d,
+    };
+    rc = http_server_start(loop, &hc, &d->http);
+    if (rc < 0) {
+        log_error("http_listen_failed addr=%s port=%d error=\"%s\"", cfg->bind, cfg->http_port,
+                  uv_strerror(rc));
+        return rc;
+    }
+    log_info("started name=%s version=%s http=%s:%d gossip=%s generation=%llu", cfg->name,
+             TALLY_VERSION, cfg->bind, cfg->http_port, d->self_addr[0] ? d->self_addr : "-",
+             (unsigned long long)d->generation);
+    return 0;
+}
+
+void tallyd_close(struct tallyd *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    if (d->http)
+        http_server_close(d->http);
+    d->http = NULL;
+    if (d->commit)
+        commit_close(d->commit);
+    d->commit = NULL;
+    discovery_close(d->dns);
+    d->dns = NULL;
+    if (d->udp.type == UV_UDP)
+        uv_close((uv_handle_t *)&d->udp, NULL);
+    if (d->handles_init) {
+        uv_close((uv_handle_t *)&d->gossip_timer, NULL);
+        uv_close((uv_handle_t *)&d->drain_timer, NULL);
+        uv_close((uv_handle_t *)&d->sig_term, NULL);
+        uv_close((uv_handle_t *)&d->sig_int, NULL);
+    }
+}

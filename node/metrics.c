@@ -1,0 +1,159 @@
+/*
+ * metrics.c: GET /metrics in the Prometheus text exposition format (0.0.4).
+ * Everything is read from counters the parts already keep; rendering happens
+ * only when scraped, so nothing here touches the request path.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "node/buf.h"
+#include "node/tallyd.h"
+
+static const char *const ROUTE_NAMES[ROUTE__COUNT] = {
+    "/", "/count", "/cluster", "/healthz", "/readyz", "/metrics", "other",
+};
+static const char *const CODE_NAMES[CODE__COUNT] = {"200", "404", "405", "503", "other"};
+
+static void metric_head(struct buf *b, const char *name, const char *type, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric_u64(struct buf *b, const char *name, const char *type, const char *help,
+                       unsigned long long v)
+{
+    metric_head(b, name, type, help);
+    buf_printf(b, "%s %llu\n", name, v);
+}
+
+/* buckets[] hold per-bucket counts (see commit.h); Prometheus wants them cumulative. */
+static void metric_histogram(struct buf *b, const char *name, const char *help,
+                             const uint64_t *buckets, const char *const *les, size_t n_bounds,
+                             const char *sum)
+{
+    uint64_t cum = 0;
+    metric_head(b, name, "histogram", help);
+    for (size_t i = 0; i <= n_bounds; i++) {
+        cum += buckets[i];
+        buf_printf(b, "%s_bucket{le=\"%s\"} %llu\n", name, i < n_bounds ? les[i] : "+Inf",
+                   (unsigned long long)cum);
+    }
+    buf_printf(b, "%s_sum %s\n%s_count %llu\n", name, sum, name, (unsigned long long)cum);
+}
+
+static void metrics_store(const struct tallyd *d, struct buf *b)
+{
+    const struct commit_stats *cs = commit_stats_get(d->commit);
+    char les_lat[11][24], les_batch[11][24], sum[32];
+    const char *lat[11], *bat[11];
+    for (int i = 0; i < 11; i++) {
+        snprintf(les_lat[i], sizeof(les_lat[i]), "%g", commit_latency_bounds[i]);
+        snprintf(les_batch[i], sizeof(les_batch[i]), "%llu",
+                 (unsigned long long)commit_batch_bounds[i]);
+        lat[i] = les_lat[i];
+        bat[i] = les_batch[i];
+    }
+    snprintf(sum, sizeof(sum), "%.6f", cs->latency_sum_s);
+    metric_histogram(b, "tally_store_write_seconds",
+                     "Time to write and sync the count file once (one group commit).",
+                     cs->latency_buckets, lat, 11, sum);
+    snprintf(sum, sizeof(sum), "%llu", (unsigned long long)cs->batch_sum);
+    metric_histogram(b, "tally_store_batch_visits", "Visits made durable by one write.",
+                     cs->batch_buckets, bat, 11, sum);
+    metric_u64(b, "tally_store_writes_total", "counter", "Count file writes completed.",
+               cs->commits);
+    metric_u64(b, "tally_store_write_errors_total", "counter", "Count file writes that failed.",
+               cs->commit_errors);
+    metric_u64(b, "tally_store_durable_visits", "gauge", "Count as last written to the file.",
+               commit_durable_count(d->commit));
+    metric_u64(b, "tally_visit_errors_total", "counter",
+               "Visits answered 503 because the count could not be made durable.", d->visit_errors);
+}
+
+static void metrics_http(const struct tallyd *d, struct buf *b)
+{
+    metric_head(b, "tally_http_requests_total", "counter",
+                "HTTP requests answered, by route and status code.");
+    for (int r = 0; r < ROUTE__COUNT; r++)
+        for (int c = 0; c < CODE__COUNT; c++)
+            if (d->requests[r][c])
+                buf_printf(b, "tally_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
+                           ROUTE_NAMES[r], CODE_NAMES[c], (unsigned long long)d->requests[r][c]);
+    if (!d->http)
+        return;
+    const struct http_server_stats *hs = http_server_stats_get(d->http);
+    metric_head(b, "tally_http_rejected_total", "counter",
+                "Requests or connections refused before routing, by reason.");
+    buf_printf(b, "tally_http_rejected_total{reason=\"malformed\"} %llu\n",
+               (unsigned long long)hs->rejected_parse);
+    buf_printf(b, "tally_http_rejected_total{reason=\"too_large\"} %llu\n",
+               (unsigned long long)hs->rejected_too_large);
+    buf_printf(b, "tally_http_rejected_total{reason=\"timeout\"} %llu\n",
+               (unsigned long long)hs->timeouts);
+    buf_printf(b, "tally_http_rejected_total{reason=\"connection_limit\"} %llu\n",
+               (unsigned long long)hs->connections_rejected);
+    metric_u64(b, "tally_http_connections_open", "gauge", "Open HTTP connections.",
+               hs->connections_open);
+    metric_u64(b, "tally_http_connections_total", "counter", "HTTP connections accepted.",
+               hs->connections_accepted);
+}
+
+static void metrics_gossip(const struct tallyd *d, struct buf *b)
+{
+    uint64_t by_state[4] = {0};
+    size_t n = gossip_member_count(d->gossip);
+    for (size_t i = 0; i < n; i++) {
+        const struct gossip_member *m = gossip_member_at(d->gossip, i);
+        if ((unsigned)m->state < 4)
+            by_state[m->state]++;
+    }
+    metric_head(b, "tally_gossip_members", "gauge",
+                "Members of the table by state, self included.");
+    for (int s = 0; s < 4; s++)
+        buf_printf(b, "tally_gossip_members{state=\"%s\"} %llu\n",
+                   gossip_state_str((enum gossip_state)s), (unsigned long long)by_state[s]);
+    const struct gossip_stats *gs = gossip_stats_get(d->gossip);
+    metric_head(b, "tally_gossip_datagrams_total", "counter", "Gossip datagrams by direction.");
+    buf_printf(b, "tally_gossip_datagrams_total{direction=\"in\"} %llu\n",
+               (unsigned long long)gs->datagrams_in);
+    buf_printf(b, "tally_gossip_datagrams_total{direction=\"out\"} %llu\n",
+               (unsigned long long)gs->datagrams_out);
+    metric_head(b, "tally_gossip_bytes_total", "counter", "Gossip payload bytes by direction.");
+    buf_printf(b, "tally_gossip_bytes_total{direction=\"in\"} %llu\n",
+               (unsigned long long)gs->bytes_in);
+    buf_printf(b, "tally_gossip_bytes_total{direction=\"out\"} %llu\n",
+               (unsigned long long)gs->bytes_out);
+    metric_head(b, "tally_gossip_dropped_total", "counter", "Gossip datagrams dropped, by reason.");
+    for (int r = 0; r < GOSSIP_DROP__COUNT; r++)
+        buf_printf(b, "tally_gossip_dropped_total{reason=\"%s\"} %llu\n",
+                   gossip_drop_str((enum gossip_drop)r), (unsigned long long)gs->dropped[r]);
+    metric_u64(b, "tally_gossip_suspicions_total", "counter",
+               "Times a member went alive to suspect.", gs->suspicions);
+    metric_u64(b, "tally_gossip_send_errors_total", "counter",
+               "Datagrams the kernel refused to send.", d->udp_send_errors);
+    metric_u64(b, "tally_cluster_visits_total", "gauge",
+               "Visits served by every pod ever seen, as this pod knows them.",
+               gossip_total(d->gossip));
+    if (d->dns) {
+        metric_u64(b, "tally_dns_lookups_total", "counter", "Discovery DNS lookups made.",
+                   discovery_lookups(d->dns));
+        metric_u64(b, "tally_dns_failures_total", "counter", "Discovery DNS lookups that failed.",
+                   discovery_failures(d->dns));
+    }
+}
+
+void metrics_render(const struct tallyd *d, struct buf *b)
+{
+    metric_head(b, "tally_build_info", "gauge", "Build of tallyd; the value is always 1.");
+    buf_printf(b, "tally_build_info{version=\"%s\",sync=\"%s\"} 1\n", TALLY_VERSION,
+               config_sync_str(d->cfg.sync));
+    metric_u64(b, "tally_visits_total", "counter", "Visits this pod has counted.",
+               commit_count(d->commit));
+    metric_u64(b, "tally_ready", "gauge", "1 when /readyz answers 200.",
+               tallyd_not_ready(d) ? 0 : 1);
+    metric_u64(b, "tally_uptime_seconds", "gauge", "Seconds since this process started.",
+               (tallyd_now_ms(d) - d->start_ms) / 1000);
+    metrics_store(d, b);
+    metrics_http(d, b);
+    metrics_gossip(d, b);
+}

@@ -1,0 +1,241 @@
+/*
+ * routes.c: tallyd's HTTP routes.
+ *
+ *   GET /          count one visit, answer once it is acknowledged (see commit.h)
+ *   GET /count     this pod's count as JSON
+ *   GET /cluster   every pod ever seen, with the total
+ *   GET /healthz   liveness (also /livez); GET /readyz readiness
+ *   GET /metrics   Prometheus text
+ *
+ * HEAD works wherever GET does and never counts. Only GET / has a side
+ * effect, so probes and scrapers can never inflate the count.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/buf.h"
+#include "node/log.h"
+#include "node/tallyd.h"
+
+#define JSON     "application/json"
+#define TEXT     "text/plain; charset=utf-8"
+#define HTML     "text/html; charset=utf-8"
+#define BODY_MAX (4u << 20) /* /cluster of a few thousand pods fits well inside */
+
+/* A visit waiting for its commit. */
+struct visit {
+    struct tallyd *d;
+    struct http_exchange *ex;
+};
+
+static int code_slot(int status)
+{
+    switch (status) {
+    case 200:
+        return CODE_200;
+    case 404:
+        return CODE_404;
+    case 405:
+        return CODE_405;
+    case 503:
+        return CODE_503;
+    default:
+        return CODE_OTHER;
+    }
+}
+
+static void route_respond(struct tallyd *d, struct http_exchange *ex, enum route_id route,
+                          int status, const char *ctype, const char *body, size_t len)
+{
+    d->requests[route][code_slot(status)]++;
+    const char *extra = status == 405 ? "Allow: GET, HEAD\r\n" : "";
+    http_exchange_respond(ex, status, ctype, extra, body, len);
+}
+
+static void route_respond_str(struct tallyd *d, struct http_exchange *ex, enum route_id route,
+                              int status, const char *ctype, const char *body)
+{
+    route_respond(d, ex, route, status, ctype, body, strlen(body));
+}
+
+static void route_respond_buf(struct tallyd *d, struct http_exchange *ex, enum route_id route,
+                              const char *ctype, struct buf *b)
+{
+    if (b->failed)
+        route_respond_str(d, ex, route, 500, TEXT, "response too large\n");
+    else
+        route_respond(d, ex, route, 200, ctype, b->data, b->len);
+    buf_free(b);
+}
+
+static int page_format(const struct tallyd *d, uint64_t count, char *out, size_t cap)
+{
+    return snprintf(out, cap,
+                    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>tally: %s</title>"
+                    "</head>\n<body><h1>%s</h1><p>This pod has served <b>%llu</b> visits.</p>"
+                    "<p><a href=\"/cluster\">whole StatefulSet</a></p></body></html>\n",
+                    d->cfg.name, d->cfg.name, (unsigned long long)count);
+}
+
+static void visit_done(void *arg, int status, uint64_t value)
+{
+    struct visit *v = arg;
+    struct tallyd *d = v->d;
+    if (status == 0) {
+        char page[512];
+        int n = page_format(d, value, page, sizeof(page));
+        route_respond(d, v->ex, ROUTE_ROOT, 200, HTML, page, (size_t)n);
+    } else {
+        char msg[160];
+        d->visit_errors++;
+        snprintf(msg, sizeof(msg), "visit not counted: the count file could not be written (%s)\n",
+                 strerror(-status));
+        route_respond_str(d, v->ex, ROUTE_ROOT, 503, TEXT, msg);
+    }
+    free(v);
+}
+
+static void route_root(struct tallyd *d, struct http_exchange *ex)
+{
+    const char *why = tallyd_not_ready(d);
+    if (why && !d->draining) {
+        /* Before recovery the count may still jump to what peers remember;
+         * a visit counted now would be swallowed by that max. */
+        char msg[160];
+        snprintf(msg, sizeof(msg), "not ready: %s\n", why);
+        route_respond_str(d, ex, ROUTE_ROOT, 503, TEXT, msg);
+        return;
+    }
+    if (http_exchange_is_head(ex)) {
+        char page[512];
+        int n = page_format(d, commit_count(d->commit), page, sizeof(page));
+        route_respond(d, ex, ROUTE_ROOT, 200, HTML, page, (size_t)n);
+        return;
+    }
+    int err = commit_last_error(d->commit);
+    if (err != 0 && d->cfg.sync == COMMIT_SYNC_ALWAYS) {
+        /* The disk is failing: refuse rather than queue visits we may never
+         * make durable; the store retries by itself. */
+        char msg[160];
+        d->visit_errors++;
+        snprintf(msg, sizeof(msg), "visit not counted: the count file cannot be written (%s)\n",
+                 strerror(-err));
+        route_respond_str(d, ex, ROUTE_ROOT, 503, TEXT, msg);
+        return;
+    }
+    struct visit *v = malloc(sizeof(*v));
+    if (!v) {
+        route_respond_str(d, ex, ROUTE_ROOT, 503, TEXT, "out of memory\n");
+        return;
+    }
+    v->d = d;
+    v->ex = ex;
+    int rc = commit_visit(d->commit, visit_done, v);
+    if (rc != 0)
+        visit_done(v, rc, 0);
+}
+
+static void route_count(struct tallyd *d, struct http_exchange *ex)
+{
+    char body[160];
+    int n = snprintf(body, sizeof(body), "{\"pod\": \"%s\", \"visits\": %llu}\n", d->cfg.name,
+                     (unsigned long long)commit_count(d->commit));
+    route_respond(d, ex, ROUTE_COUNT, 200, JSON, body, (size_t)n);
+}
+
+static void route_cluster(struct tallyd *d, struct http_exchange *ex)
+{
+    struct buf b;
+    uint64_t now = tallyd_now_ms(d);
+    buf_init(&b, BODY_MAX);
+    buf_printf(&b, "{\"pod\": \"%s\", \"total\": %llu, \"pods\": [", d->cfg.name,
+               (unsigned long long)gossip_total(d->gossip));
+    size_t n = gossip_member_count(d->gossip);
+    for (size_t i = 0; i < n; i++) {
+        const struct gossip_member *m = gossip_member_at(d->gossip, i);
+        uint64_t ago = m->self ? 0 : (now > m->last_seen_ms ? now - m->last_seen_ms : 0);
+        buf_append(&b, i ? ",\n  {\"name\": " : "\n  {\"name\": ", i ? 13 : 12);
+        buf_json_str(&b, m->name);
+        buf_printf(&b, ", \"visits\": %llu, \"state\": \"%s\", \"address\": ",
+                   (unsigned long long)m->count, gossip_state_str(m->state));
+        buf_json_str(&b, m->addr);
+        buf_printf(&b, ", \"last_seen_ms\": %llu%s}", (unsigned long long)ago,
+                   m->self ? ", \"self\": true" : "");
+    }
+    buf_append(&b, "\n]}\n", 4);
+    route_respond_buf(d, ex, ROUTE_CLUSTER, JSON, &b);
+}
+
+static void route_readyz(struct tallyd *d, struct http_exchange *ex)
+{
+    const char *why = tallyd_not_ready(d);
+    if (!why) {
+        route_respond_str(d, ex, ROUTE_READYZ, 200, TEXT, "ready\n");
+        return;
+    }
+    char msg[160];
+    snprintf(msg, sizeof(msg), "not ready: %s\n", why);
+    route_respond_str(d, ex, ROUTE_READYZ, 503, TEXT, msg);
+}
+
+static void route_metrics(struct tallyd *d, struct http_exchange *ex)
+{
+    struct buf b;
+    buf_init(&b, BODY_MAX);
+    metrics_render(d, &b);
+    route_respond_buf(d, ex, ROUTE_METRICS, "text/plain; version=0.0.4; charset=utf-8", &b);
+}
+
+static enum route_id route_find(const char *path)
+{
+    static const struct {
+        const char *path;
+        enum route_id id;
+    } table[] = {
+        {"/", ROUTE_ROOT},           {"/count", ROUTE_COUNT},   {"/cluster", ROUTE_CLUSTER},
+        {"/healthz", ROUTE_HEALTHZ}, {"/livez", ROUTE_HEALTHZ}, {"/readyz", ROUTE_READYZ},
+        {"/metrics", ROUTE_METRICS},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        if (!strcmp(path, table[i].path))
+            return table[i].id;
+    return ROUTE_OTHER;
+}
+
+void routes_handle(void *ctx, struct http_exchange *ex, const struct http_request_view *req)
+{
+    struct tallyd *d = ctx;
+    enum route_id route = route_find(req->path);
+    if (route == ROUTE_OTHER) {
+        route_respond_str(d, ex, route, 404, TEXT, "not found\n");
+        return;
+    }
+    if (req->method == HTTP_M_OTHER) {
+        route_respond_str(d, ex, route, 405, TEXT, "method not allowed\n");
+        return;
+    }
+    switch (route) {
+    case ROUTE_ROOT:
+        route_root(d, ex);
+        break;
+    case ROUTE_COUNT:
+        route_count(d, ex);
+        break;
+    case ROUTE_CLUSTER:
+        route_cluster(d, ex);
+        break;
+    case ROUTE_HEALTHZ:
+        route_respond_str(d, ex, route, 200, TEXT, "ok\n");
+        break;
+    case ROUTE_READYZ:
+        route_readyz(d, ex);
+        break;
+    case ROUTE_METRICS:
+        route_metrics(d, ex);
+        break;
+    default:
+        route_respond_str(d, ex, ROUTE_OTHER, 404, TEXT, "not found\n");
+    }
+}

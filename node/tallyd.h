@@ -1,0 +1,97 @@
+/*
+ * tallyd.h: the daemon's state, shared by the files that wire it together:
+ * daemon.c (start, signals, drain, stop), routes.c (HTTP routes), metrics.c
+ * (Prometheus text), peer_udp.c (gossip over UDP) and discovery.c (DNS).
+ * One struct tallyd owns every handle; each is embedded and closed in
+ * tallyd_close().
+ */
+#ifndef TALLY_TALLYD_H
+#define TALLY_TALLYD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "gossip/gossip.h"
+#include "node/commit.h"
+#include "node/config.h"
+#include "node/http_server.h"
+
+/* Routes counted in metrics; ROUTE_OTHER collects 404s. */
+enum route_id {
+    ROUTE_ROOT,
+    ROUTE_COUNT,
+    ROUTE_CLUSTER,
+    ROUTE_HEALTHZ,
+    ROUTE_READYZ,
+    ROUTE_METRICS,
+    ROUTE_OTHER,
+    ROUTE__COUNT
+};
+/* Status codes counted per route; anything else lands in the last slot. */
+enum { CODE_200, CODE_404, CODE_405, CODE_503, CODE_OTHER, CODE__COUNT };
+
+/* The struct that embeds a handle, from the handle's address. */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+struct discovery;
+
+struct tallyd {
+    uv_loop_t *loop;
+    struct config cfg;
+    char self_addr[PROTO_ADDR_MAX + 1]; /* gossip "ip:port" peers reach us at */
+    uint64_t generation;                /* wall-clock ms at start */
+    uint64_t start_ms;                  /* loop time at start */
+
+    struct commit *commit;
+    struct http_server *http;
+    struct gossip *gossip;
+    struct discovery *dns;
+
+    uv_udp_t udp;
+    /* One receive buffer, reused: libuv hands datagrams one at a time. Larger
+     * than any valid datagram so an oversize one is seen whole and counted. */
+    char udp_buf[2048];
+    uv_timer_t gossip_timer;
+    uv_timer_t drain_timer;
+    uv_signal_t sig_term, sig_int;
+
+    bool handles_init;
+    bool draining;
+    uint64_t drain_deadline;
+    bool stopping;
+    int exit_code;
+    uint64_t requests[ROUTE__COUNT][CODE__COUNT];
+    uint64_t visit_errors; /* visits refused because the store could not write */
+    uint64_t udp_send_errors;
+};
+
+/* Start everything: load the store, bind HTTP and UDP, begin gossip. On
+ * failure logs why and returns a negative errno; tallyd_close() still applies. */
+int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg);
+/* Close every handle (run the loop afterwards to let them finish). */
+void tallyd_close(struct tallyd *d);
+/* Begin the graceful stop: what SIGTERM does. */
+void tallyd_drain(struct tallyd *d);
+
+/* Readiness: NULL if ready, else the reason. */
+const char *tallyd_not_ready(const struct tallyd *d);
+uint64_t tallyd_now_ms(const struct tallyd *d);
+
+/* routes.c */
+void routes_handle(void *ctx, struct http_exchange *ex, const struct http_request_view *req);
+/* metrics.c: render the Prometheus text exposition into out. */
+struct buf;
+void metrics_render(const struct tallyd *d, struct buf *out);
+/* peer_udp.c */
+int peer_udp_start(struct tallyd *d);
+void peer_udp_send(void *ctx, const char *addr, const uint8_t *buf, size_t len);
+/* discovery.c */
+int discovery_start(struct tallyd *d);
+void discovery_close(struct discovery *dns);
+/* discovery stats for metrics */
+uint64_t discovery_lookups(const struct discovery *dns);
+uint64_t discovery_failures(const struct discovery *dns);
+
+#endif
