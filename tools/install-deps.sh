@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
     build-essential cmake pkg-config clang clang-format
     libuv1-dev node-llhttp libmsgpack-dev libc-ares-dev libcmocka-dev libsodium-dev
-    dnsmasq-base curl valgrind iproute2 procps python3
+    dnsmasq-base bind9-dnsutils curl valgrind iproute2 procps python3
 )
 
 missing=()
