@@ -4,3 +4,4 @@ tally_add_test(test_config unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_co
     LIBS tally_util)
 tally_add_script_test(process_single_pod process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_single_pod.sh)
 tally_add_script_test(process_sigkill process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_sigkill.sh)
+tally_add_script_test(process_cluster process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_cluster.sh)
