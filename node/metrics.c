@@ -10,7 +10,7 @@
 #include "node/tallyd.h"
 
 static const char *const ROUTE_NAMES[ROUTE__COUNT] = {
-    "/", "/count", "/cluster", "/healthz", "/readyz", "/metrics", "other",
+    "/", "/count", "/cluster", "/healthz", "/readyz", "/metrics", "/status", "other",
 };
 static const char *const CODE_NAMES[CODE__COUNT] = {"200", "404", "405", "503", "other"};
 

@@ -6,6 +6,7 @@
  *   GET /cluster   every pod ever seen, with the total
  *   GET /healthz   liveness (also /livez); GET /readyz readiness
  *   GET /metrics   Prometheus text
+ *   GET /status    this pod's state in one JSON object (for tallyctl status)
  *
  * HEAD works wherever GET does and never counts. Only GET / has a side
  * effect, so probes and scrapers can never inflate the count.
@@ -161,11 +162,44 @@ static void route_cluster(struct tallyd *d, struct http_exchange *ex)
         buf_printf(&b, ", \"visits\": %llu, \"state\": \"%s\", \"address\": ",
                    (unsigned long long)m->count, gossip_state_str(m->state));
         buf_json_str(&b, m->addr);
-        buf_printf(&b, ", \"last_seen_ms\": %llu%s}", (unsigned long long)ago,
-                   m->self ? ", \"self\": true" : "");
+        buf_printf(&b, ", \"last_seen_ms\": %llu, \"generation\": %llu%s}", (unsigned long long)ago,
+                   (unsigned long long)m->generation, m->self ? ", \"self\": true" : "");
     }
     buf_append(&b, "\n]}\n", 4);
     route_respond_buf(d, ex, ROUTE_CLUSTER, JSON, &b);
+}
+
+/* GET /status: what tallyctl status shows, in one request. */
+static void route_status(struct tallyd *d, struct http_exchange *ex)
+{
+    struct buf b;
+    uint64_t by_state[4] = {0};
+    size_t n = gossip_member_count(d->gossip);
+    for (size_t i = 0; i < n; i++) {
+        const struct gossip_member *m = gossip_member_at(d->gossip, i);
+        if (!m->self && (unsigned)m->state < 4)
+            by_state[m->state]++;
+    }
+    const char *why = tallyd_not_ready(d);
+    buf_init(&b, 4096);
+    buf_printf(&b, "{\"pod\": \"%s\", \"version\": \"%s\", \"generation\": %llu, ", d->cfg.name,
+               TALLY_VERSION, (unsigned long long)d->generation);
+    buf_printf(&b, "\"uptime_ms\": %llu, \"visits\": %llu, \"durable\": %llu, ",
+               (unsigned long long)(tallyd_now_ms(d) - d->start_ms),
+               (unsigned long long)commit_count(d->commit),
+               (unsigned long long)commit_durable_count(d->commit));
+    buf_printf(&b, "\"sync\": \"%s\", \"data_dir\": ", config_sync_str(d->cfg.sync));
+    buf_json_str(&b, d->cfg.data_dir);
+    buf_printf(&b, ", \"ready\": %s, \"reason\": ", why ? "false" : "true");
+    buf_json_str(&b, why ? why : "");
+    buf_printf(&b, ", \"gossip\": \"%s\", \"service\": ", d->self_addr);
+    buf_json_str(&b, d->cfg.service);
+    buf_printf(
+        &b, ", \"peers\": {\"alive\": %llu, \"suspect\": %llu, \"dead\": %llu, \"left\": %llu}, ",
+        (unsigned long long)by_state[0], (unsigned long long)by_state[1],
+        (unsigned long long)by_state[2], (unsigned long long)by_state[3]);
+    buf_printf(&b, "\"total\": %llu}\n", (unsigned long long)gossip_total(d->gossip));
+    route_respond_buf(d, ex, ROUTE_STATUS, JSON, &b);
 }
 
 static void route_readyz(struct tallyd *d, struct http_exchange *ex)
@@ -196,7 +230,7 @@ static enum route_id route_find(const char *path)
     } table[] = {
         {"/", ROUTE_ROOT},           {"/count", ROUTE_COUNT},   {"/cluster", ROUTE_CLUSTER},
         {"/healthz", ROUTE_HEALTHZ}, {"/livez", ROUTE_HEALTHZ}, {"/readyz", ROUTE_READYZ},
-        {"/metrics", ROUTE_METRICS},
+        {"/metrics", ROUTE_METRICS}, {"/status", ROUTE_STATUS},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (!strcmp(path, table[i].path))
@@ -234,6 +268,9 @@ void routes_handle(void *ctx, struct http_exchange *ex, const struct http_reques
         break;
     case ROUTE_METRICS:
         route_metrics(d, ex);
+        break;
+    case ROUTE_STATUS:
+        route_status(d, ex);
         break;
     default:
         route_respond_str(d, ex, ROUTE_OTHER, 404, TEXT, "not found\n");

@@ -26,6 +26,7 @@ enum route_id {
     ROUTE_HEALTHZ,
     ROUTE_READYZ,
     ROUTE_METRICS,
+    ROUTE_STATUS,
     ROUTE_OTHER,
     ROUTE__COUNT
 };
