@@ -7,6 +7,12 @@
  * callback runs only after the write holding it is durable; with INTERVAL and
  * NONE it runs at once and the count is written at most every interval_ms
  * (INTERVAL fsyncs, NONE does not).
+ *
+ * A failed write is not retried in a tight loop: the next visit, or a retry
+ * timer (commit_set_retry_ms, 1 s by default), tries again, so the node
+ * recovers by itself when the disk does. Visits of a failed batch are not
+ * acknowledged, but they stay in the in-memory count: the count never goes
+ * backwards, and the file may later hold more than was acknowledged, never less.
  */
 #ifndef TALLY_COMMIT_H
 #define TALLY_COMMIT_H
@@ -19,17 +25,24 @@ enum commit_sync { COMMIT_SYNC_ALWAYS, COMMIT_SYNC_INTERVAL, COMMIT_SYNC_NONE };
 
 /* status 0: durable (or accepted, in the non-always modes); negative errno:
  * the write failed and the visit is not acknowledged. value is the count that
- * includes this visit. */
+ * includes this visit. With COMMIT_SYNC_ALWAYS the callback runs later, on the
+ * loop thread; with INTERVAL and NONE it runs before commit_visit() returns. */
 typedef void (*commit_done_fn)(void *arg, int status, uint64_t value);
 
 struct commit_stats {
-    uint64_t commits;         /* writes completed */
-    uint64_t commit_errors;   /* writes failed */
-    uint64_t visits_durable;  /* count as last written */
-    /* write latency histogram, seconds: le 0.0005 .. 0.5, +Inf */
+    uint64_t commits;        /* writes completed */
+    uint64_t commit_errors;  /* writes failed */
+    uint64_t visits_durable; /* count as last written */
+    /* Histograms hold PER-BUCKET counts (not cumulative): bucket i counts
+     * observations in (bounds[i-1], bounds[i]], bucket 11 those above the last
+     * bound (+Inf). The metrics code accumulates them for Prometheus. */
+    /* write latency (store_count_write alone, both successes and failures),
+     * seconds: le 0.0005,0.001,0.002,0.005,0.01,0.02,0.05,0.1,0.2,0.5,1.0,+Inf */
     uint64_t latency_buckets[12];
     double latency_sum_s;
-    /* batch size histogram: le 1,2,4,...,1024,+Inf */
+    /* batch size: visits carried by a successful write (including those of an
+     * earlier failed write, whose increments it carries); writes carrying no
+     * visit (raise, flush or retry alone) are not observed. le 1,2,...,1024,+Inf */
     uint64_t batch_buckets[12];
     uint64_t batch_sum;
 };
@@ -41,21 +54,29 @@ struct commit;
 /* Starts with count (as loaded). Returns 0 or negative errno. */
 int commit_new(uv_loop_t *loop, const char *dir, enum commit_sync mode, uint32_t interval_ms,
                uint64_t count, struct commit **out);
-/* Count one visit; cb(arg, ...) runs when it is acknowledged or failed. */
+/* Count one visit; cb(arg, ...) runs when it is acknowledged or failed.
+ * Returns -ENOMEM or -ECANCELED (closing) without counting or calling cb. */
 int commit_visit(struct commit *c, commit_done_fn cb, void *arg);
 /* Raise the count to at least value (recovery from peers) and persist it. */
 void commit_raise(struct commit *c, uint64_t value);
-uint64_t commit_count(const struct commit *c);        /* in memory, includes pending */
+uint64_t commit_count(const struct commit *c);         /* in memory, includes pending */
 uint64_t commit_durable_count(const struct commit *c); /* last written */
 /* Pending visits not yet written. */
 uint64_t commit_pending(const struct commit *c);
-/* Flush everything now (shutdown); done(arg, status) runs once it is written. */
+/* Flush everything now (shutdown); done(arg, status) runs once it is written.
+ * A flush always makes one write with fsync (also in NONE mode) after any write
+ * in flight, so done runs later on the loop thread, never inside this call
+ * (except -ENOMEM or -ECANCELED when closing, reported at once). */
 void commit_flush(struct commit *c, void (*done)(void *arg, int status), void *arg);
+/* Delay before a failed write is retried when no visit comes (default 1000). */
+void commit_set_retry_ms(struct commit *c, uint32_t retry_ms);
 /* Last write error (0 if the last write succeeded). */
 int commit_last_error(const struct commit *c);
 const struct commit_stats *commit_stats_get(const struct commit *c);
-/* Close timers; frees c once closed (run the loop afterwards). No write may be
- * in flight: call after commit_flush() completes. */
+/* Close timers; frees c once closed (run the loop afterwards). Call after
+ * commit_flush() completes. Visits and flushes still waiting get -ECANCELED
+ * from within this call; a write still in flight completes, its visits are
+ * answered with its result, and c is freed after it. */
 void commit_close(struct commit *c);
 
 #endif

@@ -23,7 +23,10 @@ int store_count_parse(const char *buf, size_t len, uint64_t *count, char *why, s
 
 /* Load DIR/visits.txt. A missing file is a fresh volume: *count = 0, returns
  * 0. A missing or unwritable DIR, an unreadable or corrupt file returns a
- * negative errno and a message naming the file and what was found in msg. */
+ * negative errno and a message naming the file and what was found in msg.
+ * Writability is checked by creating and removing DIR/visits.txt.tmp (the
+ * first step of every write), which also removes a temp file left by a crash.
+ * A file over 64 bytes is corrupt; msg may be NULL. */
 int store_count_load(const char *dir, uint64_t *count, char *msg, size_t msg_len);
 
 /* Durably write count by atomic replace. do_fsync = 0 skips both fsyncs (for

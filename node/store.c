@@ -1,0 +1,367 @@
+/*
+ * store.c: the durable count file DATA_DIR/visits.txt (see store.h).
+ *
+ * Writes use atomic replace: write "N\n" to visits.txt.tmp, fsync it, rename it
+ * over visits.txt, fsync the directory. rename() is atomic, so a reader (or a
+ * restart after a crash at any instant) sees either the whole old file or the
+ * whole new one; the temp file is only ever a candidate and never holds data
+ * that was acknowledged, so a leftover one is simply removed at load.
+ *
+ * Every system call is made directly on libc (open, write, fsync, close,
+ * rename, unlink, read) so the unit test can intercept each step with
+ * -Wl,--wrap and simulate a crash or an error after any of them.
+ *
+ * Reading is strict: a file that is not exactly a canonical decimal count is
+ * corrupt and stops the start with a message naming the file and the bytes
+ * found. It is never read as 0: losing a count silently is the one failure a
+ * visit counter must not have.
+ */
+#include "node/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The largest valid file is 20 digits and a newline; anything above this cap
+ * is corrupt and is not worth reading further. */
+#define STORE_MAX_FILE 64
+/* How many bytes of a bad file a message quotes; enough to recognise it. */
+#define STORE_QUOTE_MAX 24
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Parsing                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Quote buf into out, escaping everything that is not printable ASCII, and
+ * truncating with "..." so a message stays one short line. */
+static void store_bytes_quote(const char *buf, size_t len, char *out, size_t out_len)
+{
+    size_t o = 0;
+    size_t shown = len < STORE_QUOTE_MAX ? len : STORE_QUOTE_MAX;
+
+    if (out_len == 0)
+        return;
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        char tmp[5];
+        size_t n;
+
+        if (ch == '\n') {
+            memcpy(tmp, "\\n", 2);
+            n = 2;
+        } else if (ch == '"' || ch == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = (char)ch;
+            n = 2;
+        } else if (ch >= 0x20 && ch < 0x7f) {
+            tmp[0] = (char)ch;
+            n = 1;
+        } else {
+            n = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", ch);
+        }
+        if (o + n + 1 > out_len)
+            break;
+        memcpy(out + o, tmp, n);
+        o += n;
+    }
+    if (shown < len && o + 4 <= out_len) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+static int store_parse_fail(const char *buf, size_t len, char *why, size_t why_len,
+                            const char *reason)
+{
+    char quoted[STORE_QUOTE_MAX * 4 + 4];
+
+    store_bytes_quote(buf, len, quoted, sizeof(quoted));
+    if (why && why_len)
+        snprintf(why, why_len, "found \"%s\" (%s)", quoted, reason);
+    return -EINVAL;
+}
+
+int store_count_parse(const char *buf, size_t len, uint64_t *count, char *why, size_t why_len)
+{
+    size_t digits = len;
+    uint64_t v = 0;
+    char reason[64];
+
+    if (len == 0) {
+        if (why && why_len)
+            snprintf(why, why_len, "empty file");
+        return -EINVAL;
+    }
+    if (buf[len - 1] == '\n')
+        digits = len - 1;
+    if (digits == 0)
+        return store_parse_fail(buf, len, why, why_len, "no digits");
+    for (size_t i = 0; i < digits; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+
+        if (ch < '0' || ch > '9') {
+            snprintf(reason, sizeof(reason), "byte %zu is not a digit", i + 1);
+            return store_parse_fail(buf, len, why, why_len, reason);
+        }
+    }
+    if (buf[0] == '0' && digits > 1)
+        return store_parse_fail(buf, len, why, why_len, "leading zero");
+    for (size_t i = 0; i < digits; i++) {
+        unsigned d = (unsigned)(buf[i] - '0');
+
+        if (v > (UINT64_MAX - d) / 10)
+            return store_parse_fail(buf, len, why, why_len, "value above 18446744073709551615");
+        v = v * 10 + d;
+    }
+    *count = v;
+    if (why && why_len)
+        why[0] = '\0';
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Paths and small helpers                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int store_path_join(char *out, size_t out_len, const char *dir, const char *name)
+{
+    int n = snprintf(out, out_len, "%s/%s", dir, name);
+
+    if (n < 0 || (size_t)n >= out_len)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+/* Write all of buf, through short writes and EINTR. */
+static int store_write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EIO; /* a regular file never does this; do not spin */
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* close() errors matter (NFS reports deferred write errors there), but on Linux
+ * the descriptor is gone even on EINTR, so EINTR is not retried. */
+static int store_fd_close(int fd)
+{
+    if (close(fd) < 0 && errno != EINTR)
+        return -errno;
+    return 0;
+}
+
+static int store_dir_fsync(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) < 0)
+        rc = -errno;
+    if (store_fd_close(fd) < 0 && rc == 0)
+        rc = -EIO;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                   */
+/* ------------------------------------------------------------------------ */
+
+int store_count_write(const char *dir, uint64_t count, int do_fsync)
+{
+    char tmp[PATH_MAX], dst[PATH_MAX], text[24];
+    int len, fd, rc;
+
+    rc = store_path_join(tmp, sizeof(tmp), dir, STORE_TEMP_NAME);
+    if (rc == 0)
+        rc = store_path_join(dst, sizeof(dst), dir, STORE_FILE_NAME);
+    if (rc < 0)
+        return rc;
+    len = snprintf(text, sizeof(text), "%" PRIu64 "\n", count);
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    rc = store_write_all(fd, text, (size_t)len);
+    if (rc == 0 && do_fsync && fsync(fd) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        store_fd_close(fd);
+        goto fail;
+    }
+    rc = store_fd_close(fd);
+    if (rc < 0)
+        goto fail;
+    if (rename(tmp, dst) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    /* From here visits.txt holds the new count. If the directory fsync fails
+     * the rename may not survive a power loss, so the write is reported as
+     * failed and nothing is acknowledged; the file still holds old or new,
+     * and the count only grows, so either is safe to read back. */
+    if (do_fsync)
+        return store_dir_fsync(dir);
+    return 0;
+
+fail:
+    /* The temp file is only a candidate; removing it leaves the old file as
+     * the single truth. An unlink failure changes nothing for the reader. */
+    unlink(tmp);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Check the directory exists and that we can create the temp file in it.
+ * access(W_OK) is not the honest check: it answers for the real uid, passes
+ * for root on any directory, and says nothing about full inode tables or
+ * security modules. Creating the temp file is exactly the first step of every
+ * write, so if it works here writes can start. It also replaces a leftover
+ * temp file from a crash: that file never holds acknowledged data (a count is
+ * acknowledged only after the rename and directory fsync), so dropping it
+ * loses nothing. */
+static int store_dir_check(const char *dir, char *msg, size_t msg_len)
+{
+    char tmp[PATH_MAX];
+    struct stat st;
+    int fd, rc;
+
+    if (stat(dir, &st) < 0) {
+        rc = -errno;
+        if (rc == -ENOENT)
+            snprintf(msg, msg_len, "data dir %s does not exist (is the volume mounted?)", dir);
+        else
+            snprintf(msg, msg_len, "data dir %s: %s", dir, strerror(-rc));
+        return rc;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(msg, msg_len, "data dir %s is not a directory", dir);
+        return -ENOTDIR;
+    }
+    rc = store_path_join(tmp, sizeof(tmp), dir, STORE_TEMP_NAME);
+    if (rc < 0) {
+        snprintf(msg, msg_len, "data dir %s: path too long", dir);
+        return rc;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = -errno;
+        snprintf(msg, msg_len, "data dir %s is not writable: cannot create %s: %s", dir, tmp,
+                 strerror(-rc));
+        return rc;
+    }
+    store_fd_close(fd);
+    if (unlink(tmp) < 0) {
+        rc = -errno;
+        snprintf(msg, msg_len, "data dir %s: cannot remove %s: %s", dir, tmp, strerror(-rc));
+        return rc;
+    }
+    return 0;
+}
+
+/* Read at most STORE_MAX_FILE + 1 bytes, so an oversized file is detected
+ * without reading all of it. */
+static int store_file_read(int fd, char *buf, size_t cap, size_t *got)
+{
+    size_t n = 0;
+
+    while (n < cap) {
+        ssize_t r = read(fd, buf + n, cap - n);
+
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    *got = n;
+    return 0;
+}
+
+int store_count_load(const char *dir, uint64_t *count, char *msg, size_t msg_len)
+{
+    char path[PATH_MAX], buf[STORE_MAX_FILE + 1], why[160];
+    char dummy[1];
+    struct stat st;
+    size_t got = 0;
+    int fd, rc;
+
+    if (!msg || msg_len == 0) {
+        msg = dummy;
+        msg_len = sizeof(dummy);
+    }
+    msg[0] = '\0';
+    rc = store_dir_check(dir, msg, msg_len);
+    if (rc < 0)
+        return rc;
+    rc = store_path_join(path, sizeof(path), dir, STORE_FILE_NAME);
+    if (rc < 0) {
+        snprintf(msg, msg_len, "data dir %s: path too long", dir);
+        return rc;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = -errno;
+        if (rc == -ENOENT) { /* a fresh volume */
+            *count = 0;
+            return 0;
+        }
+        snprintf(msg, msg_len, "cannot open count file %s: %s", path, strerror(-rc));
+        return rc;
+    }
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+        snprintf(msg, msg_len, "cannot stat count file %s: %s", path, strerror(-rc));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = -EINVAL;
+        snprintf(msg, msg_len, "count file %s is corrupt: not a regular file", path);
+        goto out;
+    }
+    rc = store_file_read(fd, buf, sizeof(buf), &got);
+    if (rc < 0) {
+        snprintf(msg, msg_len, "cannot read count file %s: %s", path, strerror(-rc));
+        goto out;
+    }
+    if (got > STORE_MAX_FILE) {
+        rc = -EINVAL;
+        snprintf(msg, msg_len,
+                 "count file %s is corrupt: more than %d bytes (a count is at most 21)", path,
+                 STORE_MAX_FILE);
+        goto out;
+    }
+    rc = store_count_parse(buf, got, count, why, sizeof(why));
+    if (rc < 0)
+        snprintf(msg, msg_len, "count file %s is corrupt: %s", path, why);
+out:
+    store_fd_close(fd);
+    return rc;
+}

@@ -1,0 +1,37 @@
+# store.cmake: tests and tools for the durable store and group commit
+# (node/store.c, node/commit.c): unit tests, the count-file fuzz target and a
+# small fsync benchmark.
+
+# Every system-call step of store_count_write() is intercepted at link time so
+# the test can fail or "crash" after any of them (--wrap only redirects calls
+# between object files, which is the case: store.c calls libc).
+tally_add_test(test_store unit SOURCES unit/test_store.c LIBS tally_store)
+target_link_options(test_store PRIVATE
+    -Wl,--wrap=open,--wrap=write,--wrap=fsync,--wrap=close,--wrap=rename,--wrap=unlink)
+
+# fsync is wrapped only to count calls, so the test can tell INTERVAL (fsync)
+# from NONE (no fsync).
+tally_add_test(test_commit unit SOURCES unit/test_commit.c LIBS tally_store)
+target_link_options(test_commit PRIVATE -Wl,--wrap=fsync)
+
+# bench_store DIR [N]: atomic replaces per second on DIR's filesystem.
+add_executable(bench_store bench_store.c)
+target_link_libraries(bench_store PRIVATE tally_store tally_flags)
+
+if(TALLY_FUZZ)
+    # store.c is compiled into the fuzzer itself so it gets coverage
+    # instrumentation; it needs nothing but libc.
+    add_executable(fuzz_count_file fuzz/fuzz_count_file.c ${PROJECT_SOURCE_DIR}/node/store.c)
+    target_include_directories(fuzz_count_file PRIVATE ${PROJECT_SOURCE_DIR})
+    target_compile_options(fuzz_count_file PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz_count_file PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(fuzz_count_file PRIVATE tally_flags)
+    # New inputs go to a build-tree corpus; the seeds in the source tree are
+    # only read.
+    set(_count_corpus ${CMAKE_CURRENT_BINARY_DIR}/corpus-run/count)
+    file(MAKE_DIRECTORY ${_count_corpus})
+    add_test(NAME fuzz_count_file_smoke
+        COMMAND fuzz_count_file -max_total_time=5 ${_count_corpus}
+            ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/count)
+    set_tests_properties(fuzz_count_file_smoke PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()

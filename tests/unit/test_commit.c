@@ -1,0 +1,519 @@
+/*
+ * test_commit.c: unit tests for group commit (node/commit.c) on a real libuv
+ * loop and a real temporary directory.
+ *
+ * fsync is wrapped at link time (tests/store.cmake) only to count calls from
+ * the thread pool, which tells an fsync'ed write from one that is not. Write
+ * failures are made real: the data directory is removed (permissions do not
+ * stop root) and recreated when "the disk comes back". The only waiting is
+ * uv_run on short libuv timers (tens of milliseconds); nothing sleeps.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "node/commit.h"
+#include "node/store.h"
+
+static atomic_int fsync_calls;
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+
+int __wrap_fsync(int fd)
+{
+    atomic_fetch_add(&fsync_calls, 1);
+    return __real_fsync(fd);
+}
+
+#define MAX_CALLS 256
+
+struct fixture {
+    uv_loop_t loop;
+    char dir[64];
+    char sub[96]; /* a data dir the failure test removes and restores */
+    struct commit *c;
+    /* visit callbacks, in the order they ran */
+    int calls;
+    int status[MAX_CALLS];
+    uint64_t value[MAX_CALLS];
+    uint64_t on_disk[MAX_CALLS]; /* file content when the callback ran */
+    const char *data_dir;
+    /* flush callbacks */
+    int flushes;
+    int flush_status;
+    int flush_after_calls; /* visit callbacks seen when the flush finished */
+    int revive_on_failure; /* recreate sub in the first failing callback */
+};
+
+/* The count in data_dir/visits.txt, 0 if there is none. */
+static uint64_t disk_count(const char *dir)
+{
+    char path[160], buf[64], why[128];
+    uint64_t v = 0;
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE_NAME);
+    f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    if (store_count_parse(buf, n, &v, why, sizeof(why)) != 0)
+        fail_msg("%s: %s", path, why);
+    return v;
+}
+
+static void on_visit(void *arg, int status, uint64_t value)
+{
+    struct fixture *fx = arg;
+
+    assert_true(fx->calls < MAX_CALLS);
+    fx->status[fx->calls] = status;
+    fx->value[fx->calls] = value;
+    fx->on_disk[fx->calls] = disk_count(fx->data_dir);
+    fx->calls++;
+    if (status < 0 && fx->revive_on_failure) {
+        fx->revive_on_failure = 0;
+        assert_int_equal(mkdir(fx->sub, 0755), 0);
+    }
+}
+
+static void on_flush(void *arg, int status)
+{
+    struct fixture *fx = arg;
+
+    fx->flushes++;
+    fx->flush_status = status;
+    fx->flush_after_calls = fx->calls;
+}
+
+static int fx_setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+
+    assert_non_null(fx);
+    assert_int_equal(uv_loop_init(&fx->loop), 0);
+    memcpy(fx->dir, "/tmp/tally-commit-XXXXXX", sizeof("/tmp/tally-commit-XXXXXX"));
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->sub, sizeof(fx->sub), "%s/data", fx->dir);
+    fx->data_dir = fx->dir;
+    atomic_store(&fsync_calls, 0);
+    *state = fx;
+    return 0;
+}
+
+static void remove_data_dir(const char *dir)
+{
+    char path[160];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE_NAME);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/%s", dir, STORE_TEMP_NAME);
+    unlink(path);
+    rmdir(dir);
+}
+
+static int fx_teardown(void **state)
+{
+    struct fixture *fx = *state;
+
+    remove_data_dir(fx->sub);
+    remove_data_dir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* Close the commit and check the loop ends with nothing left open. */
+static void fx_close(struct fixture *fx)
+{
+    commit_close(fx->c);
+    fx->c = NULL;
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+}
+
+/* Run the loop until *flag reaches want; fails if the loop runs dry first. */
+static void run_until_calls(struct fixture *fx, const int *flag, int want)
+{
+    while (*flag < want)
+        if (uv_run(&fx->loop, UV_RUN_ONCE) == 0 && *flag < want)
+            fail_msg("loop ran dry at %d of %d", *flag, want);
+}
+
+static void run_until_durable(struct fixture *fx, uint64_t want)
+{
+    while (commit_durable_count(fx->c) < want)
+        if (uv_run(&fx->loop, UV_RUN_ONCE) == 0 && commit_durable_count(fx->c) < want)
+            fail_msg("loop ran dry at durable %llu of %llu",
+                     (unsigned long long)commit_durable_count(fx->c), (unsigned long long)want);
+}
+
+static uint64_t bucket_total(const uint64_t *b)
+{
+    uint64_t t = 0;
+
+    for (int i = 0; i < 12; i++)
+        t += b[i];
+    return t;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ALWAYS                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void test_always_group_commit(void **state)
+{
+    struct fixture *fx = *state;
+    const struct commit_stats *st;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 0, &fx->c), 0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    /* Nothing is acknowledged before a write returned. */
+    assert_int_equal(fx->calls, 0);
+    assert_int_equal(commit_count(fx->c), 100);
+    assert_int_equal(commit_pending(fx->c), 100);
+
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx->calls, 100);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(fx->status[i], 0);
+        /* values 1..100, each exactly once (in visit order) */
+        assert_int_equal(fx->value[i], (uint64_t)i + 1);
+        /* acknowledged only once the file holds it */
+        if (fx->on_disk[i] < fx->value[i])
+            fail_msg("visit %llu acknowledged with %llu on disk", (unsigned long long)fx->value[i],
+                     (unsigned long long)fx->on_disk[i]);
+    }
+    assert_int_equal(disk_count(fx->dir), 100);
+    assert_int_equal(commit_durable_count(fx->c), 100);
+    assert_int_equal(commit_pending(fx->c), 0);
+    assert_int_equal(commit_last_error(fx->c), 0);
+
+    /* The first visit started a write; the other 99 joined the next one. */
+    st = commit_stats_get(fx->c);
+    assert_true(st->commits < 100);
+    assert_int_equal(st->commits, 2);
+    assert_int_equal(st->commit_errors, 0);
+    assert_int_equal(st->visits_durable, 100);
+    assert_int_equal(st->batch_sum, 100);
+    assert_int_equal(st->batch_buckets[0], 1); /* le 1 */
+    assert_int_equal(st->batch_buckets[7], 1); /* le 128 */
+    assert_int_equal(bucket_total(st->batch_buckets), 2);
+    assert_int_equal(bucket_total(st->latency_buckets), 2);
+    assert_true(st->latency_sum_s > 0);
+    /* file and directory fsync'ed per write */
+    assert_int_equal(atomic_load(&fsync_calls), 4);
+    fx_close(fx);
+}
+
+/* A visit counted from inside an acknowledgement joins the next batch. */
+static void on_visit_chain(void *arg, int status, uint64_t value)
+{
+    struct fixture *fx = arg;
+
+    on_visit(arg, status, value);
+    if (fx->calls < 10)
+        assert_int_equal(commit_visit(fx->c, on_visit_chain, fx), 0);
+}
+
+static void test_always_visit_from_callback(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 41, &fx->c), 0);
+    assert_int_equal(commit_visit(fx->c, on_visit_chain, fx), 0);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx->calls, 10);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(fx->status[i], 0);
+        assert_int_equal(fx->value[i], 42 + (uint64_t)i);
+        assert_true(fx->on_disk[i] >= fx->value[i]);
+    }
+    assert_int_equal(disk_count(fx->dir), 51);
+    fx_close(fx);
+}
+
+static void test_always_write_failure_and_recovery(void **state)
+{
+    struct fixture *fx = *state;
+    const struct commit_stats *st;
+
+    assert_int_equal(mkdir(fx->sub, 0755), 0);
+    fx->data_dir = fx->sub;
+    assert_int_equal(commit_new(&fx->loop, fx->sub, COMMIT_SYNC_ALWAYS, 0, 5, &fx->c), 0);
+    commit_set_retry_ms(fx->c, 10);
+
+    /* The disk goes away: the visits fail and are not acknowledged. */
+    assert_int_equal(rmdir(fx->sub), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    run_until_calls(fx, &fx->calls, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fx->status[i], -ENOENT);
+        assert_int_equal(fx->value[i], 6 + (uint64_t)i);
+    }
+    assert_int_equal(commit_last_error(fx->c), -ENOENT);
+    /* The count never goes backwards: the failed increments are kept. */
+    assert_int_equal(commit_count(fx->c), 8);
+    assert_int_equal(commit_durable_count(fx->c), 5);
+    st = commit_stats_get(fx->c);
+    assert_true(st->commit_errors >= 1);
+    assert_int_equal(st->commits, 0);
+
+    /* The disk returns; the next visit's write carries everything. */
+    assert_int_equal(mkdir(fx->sub, 0755), 0);
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    run_until_calls(fx, &fx->calls, 4);
+    assert_int_equal(fx->status[3], 0);
+    assert_int_equal(fx->value[3], 9);
+    assert_int_equal(disk_count(fx->sub), 9);
+    assert_int_equal(commit_last_error(fx->c), 0);
+    assert_int_equal(commit_durable_count(fx->c), 9);
+    /* the failed visits ride in the successful batch */
+    assert_int_equal(st->batch_sum, 4);
+
+    /* Fails again; the disk returns but no visit comes: the retry timer
+     * writes the count by itself. */
+    remove_data_dir(fx->sub);
+    fx->revive_on_failure = 1;
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    run_until_calls(fx, &fx->calls, 5);
+    assert_int_equal(fx->status[4], -ENOENT);
+    assert_int_equal(commit_last_error(fx->c), -ENOENT);
+    run_until_durable(fx, 10);
+    assert_int_equal(commit_last_error(fx->c), 0);
+    assert_int_equal(disk_count(fx->sub), 10);
+    assert_int_equal(fx->calls, 5); /* the failed visit is never acknowledged */
+    fx_close(fx);
+}
+
+/* ------------------------------------------------------------------------ */
+/* INTERVAL and NONE                                                         */
+/* ------------------------------------------------------------------------ */
+
+static void check_interval_mode(struct fixture *fx, enum commit_sync mode)
+{
+    uint64_t t0;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, mode, 20, 0, &fx->c), 0);
+    t0 = uv_now(&fx->loop);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+        /* acknowledged before commit_visit returned */
+        assert_int_equal(fx->calls, i + 1);
+        assert_int_equal(fx->status[i], 0);
+        assert_int_equal(fx->value[i], (uint64_t)i + 1);
+    }
+    assert_int_equal(disk_count(fx->dir), 0);
+    assert_int_equal(commit_pending(fx->c), 10);
+
+    run_until_durable(fx, 10);
+    uv_update_time(&fx->loop);
+    assert_true(uv_now(&fx->loop) - t0 >= 20); /* not before the interval */
+    assert_int_equal(disk_count(fx->dir), 10);
+    assert_int_equal(commit_stats_get(fx->c)->commits, 1); /* one write for all */
+    assert_int_equal(commit_stats_get(fx->c)->batch_sum, 10);
+    assert_int_equal(atomic_load(&fsync_calls), mode == COMMIT_SYNC_NONE ? 0 : 2);
+
+    /* Nothing changed: no timer left, the loop ends by itself. */
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(commit_stats_get(fx->c)->commits, 1);
+
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    run_until_durable(fx, 15);
+    assert_int_equal(disk_count(fx->dir), 15);
+    assert_int_equal(commit_stats_get(fx->c)->commits, 2);
+}
+
+static void test_interval_mode(void **state)
+{
+    struct fixture *fx = *state;
+
+    check_interval_mode(fx, COMMIT_SYNC_INTERVAL);
+    fx_close(fx);
+}
+
+static void test_none_mode(void **state)
+{
+    struct fixture *fx = *state;
+
+    check_interval_mode(fx, COMMIT_SYNC_NONE);
+    assert_int_equal(atomic_load(&fsync_calls), 0);
+    /* The shutdown flush is durable even here. */
+    commit_flush(fx->c, on_flush, fx);
+    run_until_calls(fx, &fx->flushes, 1);
+    assert_int_equal(fx->flush_status, 0);
+    assert_int_equal(atomic_load(&fsync_calls), 2);
+    fx_close(fx);
+}
+
+/* ------------------------------------------------------------------------ */
+/* raise and flush                                                           */
+/* ------------------------------------------------------------------------ */
+
+static void test_raise(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 3, &fx->c), 0);
+    commit_raise(fx->c, 50);
+    assert_int_equal(commit_count(fx->c), 50);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(disk_count(fx->dir), 50);
+    assert_int_equal(commit_durable_count(fx->c), 50);
+    assert_int_equal(commit_stats_get(fx->c)->commits, 1);
+
+    /* Lower or equal: nothing changes, nothing is written. */
+    commit_raise(fx->c, 10);
+    commit_raise(fx->c, 50);
+    assert_int_equal(commit_count(fx->c), 50);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(commit_stats_get(fx->c)->commits, 1);
+
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx->value[0], 51);
+    assert_int_equal(disk_count(fx->dir), 51);
+    fx_close(fx);
+}
+
+static void test_raise_interval(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_INTERVAL, 20, 0, &fx->c), 0);
+    commit_raise(fx->c, 70);
+    assert_int_equal(commit_pending(fx->c), 70);
+    run_until_durable(fx, 70);
+    assert_int_equal(disk_count(fx->dir), 70);
+    fx_close(fx);
+}
+
+static void test_flush_interval(void **state)
+{
+    struct fixture *fx = *state;
+
+    /* An interval far beyond the test: only the flush can write. */
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_INTERVAL, 600000, 0, &fx->c), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    commit_flush(fx->c, on_flush, fx);
+    assert_int_equal(fx->flushes, 0); /* never from inside commit_flush */
+    run_until_calls(fx, &fx->flushes, 1);
+    assert_int_equal(fx->flush_status, 0);
+    assert_int_equal(disk_count(fx->dir), 5);
+    assert_int_equal(commit_pending(fx->c), 0);
+    /* the 10-minute timer was stopped: nothing keeps the loop alive */
+    assert_int_equal(uv_loop_alive(&fx->loop), 0);
+    fx_close(fx);
+}
+
+static void test_flush_waits_for_in_flight(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 0, &fx->c), 0);
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0); /* in flight */
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0); /* next batch */
+    commit_flush(fx->c, on_flush, fx);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx->flushes, 1);
+    assert_int_equal(fx->flush_status, 0);
+    assert_int_equal(fx->flush_after_calls, 2); /* both visits were answered first */
+    assert_int_equal(disk_count(fx->dir), 2);
+
+    /* Nothing new: a flush still writes once, and answers later. */
+    commit_flush(fx->c, on_flush, fx);
+    assert_int_equal(fx->flushes, 1);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx->flushes, 2);
+    assert_int_equal(fx->flush_status, 0);
+    fx_close(fx);
+}
+
+static void test_flush_failure(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_int_equal(mkdir(fx->sub, 0755), 0);
+    assert_int_equal(commit_new(&fx->loop, fx->sub, COMMIT_SYNC_INTERVAL, 20, 0, &fx->c), 0);
+    commit_set_retry_ms(fx->c, 10);
+    assert_int_equal(rmdir(fx->sub), 0);
+    commit_flush(fx->c, on_flush, fx);
+    run_until_calls(fx, &fx->flushes, 1);
+    assert_int_equal(fx->flush_status, -ENOENT);
+    assert_int_equal(commit_last_error(fx->c), -ENOENT);
+    fx_close(fx);
+}
+
+/* ------------------------------------------------------------------------ */
+/* close                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void test_close_with_waiters(void **state)
+{
+    struct fixture *fx = *state;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 0, &fx->c), 0);
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0); /* in flight */
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0); /* waiting */
+    commit_close(fx->c);
+    /* The waiting visit is cancelled at once; the one in flight finishes. */
+    assert_int_equal(fx->calls, 1);
+    assert_int_equal(fx->status[0], -ECANCELED);
+    assert_int_equal(fx->value[0], 2);
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), -ECANCELED);
+    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(fx->calls, 2);
+    assert_int_equal(fx->status[1], 0);
+    assert_int_equal(fx->value[1], 1);
+    assert_int_equal(disk_count(fx->dir), 1);
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+}
+
+static void test_new_rejects_bad_mode(void **state)
+{
+    struct fixture *fx = *state;
+    struct commit *c = NULL;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, (enum commit_sync)7, 0, 0, &c), -EINVAL);
+    assert_null(c);
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_always_group_commit),
+        T(test_always_visit_from_callback),
+        T(test_always_write_failure_and_recovery),
+        T(test_interval_mode),
+        T(test_none_mode),
+        T(test_raise),
+        T(test_raise_interval),
+        T(test_flush_interval),
+        T(test_flush_waits_for_in_flight),
+        T(test_flush_failure),
+        T(test_close_with_waiters),
+        T(test_new_rejects_bad_mode),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
