@@ -26,7 +26,7 @@
 /* Upper bounds on what one decoded datagram can hold; a 1400-byte datagram
  * cannot carry more than this many of even the smallest entries. */
 #define PROTO_MAX_ENTRIES 64
-#define PROTO_MAX_DIGEST 96
+#define PROTO_MAX_DIGEST  96
 
 enum proto_type {
     PROTO_HEARTBEAT = 1, /* sender's entry + piggybacked entries */
@@ -87,8 +87,8 @@ enum proto_err {
 
 /* Result of a decode: which field failed, for logs and drop counters. */
 struct proto_error {
-    int code;          /* enum proto_err */
-    char field[32];    /* e.g. "e[3].count", "v", "(top)" */
+    int code;       /* enum proto_err */
+    char field[32]; /* e.g. "e[3].count", "v", "(top)" */
 };
 
 /* Encode msg into buf (at most cap bytes). Returns bytes written or a negative
@@ -98,12 +98,26 @@ int proto_msg_encode(const struct proto_msg *msg, uint8_t *buf, size_t cap);
 /* Decode one datagram into *msg. Returns PROTO_OK or a negative enum proto_err
  * and, when err is not NULL, fills it. Never reads past len, never allocates
  * more than a bounded amount, never crashes on any input. */
-int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg, struct proto_error *err);
+int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg,
+                     struct proto_error *err);
 
 /* Bytes one entry takes on the wire, so a sender can pack a datagram greedily. */
 size_t proto_entry_size(const struct proto_entry *e);
 /* Bytes a message takes with no entries or digest items (header + array headers). */
 size_t proto_msg_overhead(const struct proto_msg *msg);
+
+/* Bytes one digest item takes on the wire (same use as proto_entry_size). */
+size_t proto_digest_item_size(const struct proto_digest_item *d);
+
+/* Deepest container nesting the decoder walks (the top-level map counts as 1);
+ * deeper values, even under unknown keys, are rejected with PROTO_ERR_RANGE. */
+#define PROTO_MAX_DEPTH 8
+
+/* Checks the rules a decoded message obeys (type, names, states, counts, the
+ * HEARTBEAT/ACK sender entry). proto_msg_encode() runs it first so it never
+ * produces a datagram the decoder would refuse; proto_msg_decode() runs it
+ * last. Returns PROTO_OK or a negative enum proto_err and fills err if given. */
+int proto_msg_check(const struct proto_msg *msg, struct proto_error *err);
 
 const char *proto_err_str(int code);
 const char *proto_type_str(int type);
