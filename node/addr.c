@@ -80,3 +80,19 @@ int addr_format(const struct sockaddr *sa, char *out, size_t cap)
     }
     return -EINVAL;
 }
+
+int addr_with_port(const struct sockaddr *sa, int port, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    if (sa->sa_family == AF_INET) {
+        memcpy(&ss, sa, sizeof(struct sockaddr_in));
+        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+    } else if (sa->sa_family == AF_INET6) {
+        memcpy(&ss, sa, sizeof(struct sockaddr_in6));
+        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+    } else {
+        return -EINVAL;
+    }
+    return addr_format((const struct sockaddr *)&ss, out, cap);
+}

@@ -160,11 +160,8 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
     }
     dns_status_note(dns, lk->name, status);
     for (struct ares_addrinfo_node *n = res ? res->nodes : NULL; n; n = n->ai_next) {
-        char ip[PROTO_ADDR_MAX + 1], addr[PROTO_ADDR_MAX + 1];
-        int port;
-        if (addr_format(n->ai_addr, ip, sizeof(ip)) != 0 ||
-            addr_split(ip, ip, sizeof(ip), &port) != 0 ||
-            addr_join(ip, lk->port, addr, sizeof(addr)) != 0)
+        char addr[PROTO_ADDR_MAX + 1];
+        if (addr_with_port(n->ai_addr, lk->port, addr, sizeof(addr)) != 0)
             continue;
         log_debug("dns_found name=%s addr=%s", lk->name, addr);
         gossip_greet(dns->d->gossip, tallyd_now_ms(dns->d), addr);
