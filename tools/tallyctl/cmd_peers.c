@@ -1,0 +1,84 @@
+/*
+ * cmd_peers.c: `tallyctl peers`, every member this pod knows (GET /cluster),
+ * one row each: name, gossip address, state, visits, when it was last heard
+ * from, generation (its process start, so a restart shows as a new number).
+ */
+#include "tools/tallyctl/tallyctl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/tallyctl/fmt.h"
+#include "tools/tallyctl/table.h"
+
+int ctl_peers_render(const struct json *cl, FILE *out)
+{
+    static const char *const heads[] = {"NAME",    "ADDRESS",    "STATE",
+                                        ">VISITS", "LAST HEARD", ">GENERATION"};
+    const struct json *pods = json_get(cl, "pods");
+    if (json_type_of(pods) != JSON_ARRAY) {
+        fprintf(out, "tallyd's /cluster has no pods list: is this tallyd?\n");
+        return CTL_EXIT_FAIL;
+    }
+    struct table t;
+    size_t by_state[5] = {0};
+    static const char *const states[] = {"alive", "suspect", "dead", "left"};
+    table_init(&t, 6, heads);
+    size_t npods;
+    const struct json **rows = ctl_pods_sorted(pods, &npods);
+    if (!rows) {
+        table_free(&t);
+        fprintf(out, "out of memory\n");
+        return CTL_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < npods; i++) {
+        const struct json *p = rows[i];
+        char visits[24], heard[32], gen[24];
+        bool self = false;
+        const char *state = json_get_str(p, "state", "?");
+        json_bool(json_get(p, "self"), &self);
+        snprintf(visits, sizeof(visits), "%llu", (unsigned long long)json_get_u64(p, "visits", 0));
+        if (self)
+            snprintf(heard, sizeof(heard), "(self)");
+        else
+            fmt_ago(json_get_u64(p, "last_seen_ms", 0), heard, sizeof(heard));
+        snprintf(gen, sizeof(gen), "%llu", (unsigned long long)json_get_u64(p, "generation", 0));
+        const char *addr = json_get_str(p, "address", "");
+        const char *cells[] = {
+            json_get_str(p, "name", "?"), addr[0] ? addr : "-", state, visits, heard, gen};
+        table_row_add(&t, cells);
+        size_t k = 0;
+        while (k < 4 && strcmp(states[k], state) != 0)
+            k++;
+        by_state[k]++;
+    }
+    free(rows);
+    int rc = table_print(&t, out);
+    table_free(&t);
+    if (rc) {
+        fprintf(out, "out of memory\n");
+        return CTL_EXIT_FAIL;
+    }
+    fprintf(out, "\n%zu members: %zu alive, %zu suspect, %zu dead, %zu left; total %llu visits\n",
+            json_len(pods), by_state[0], by_state[1], by_state[2], by_state[3],
+            (unsigned long long)json_get_u64(cl, "total", 0));
+    return CTL_EXIT_OK;
+}
+
+int cmd_peers(const struct ctl_opts *o, FILE *out, FILE *errout)
+{
+    struct json *doc;
+    char *body, err[512];
+    if (ctl_fetch_json(o, "/cluster", &doc, &body, err, sizeof(err))) {
+        fprintf(errout, "tallyctl: %s\n", err);
+        return CTL_EXIT_FAIL;
+    }
+    int rc = CTL_EXIT_OK;
+    if (o->json)
+        fputs(body, out);
+    else
+        rc = ctl_peers_render(doc, out);
+    free(body);
+    json_free(doc);
+    return rc;
+}

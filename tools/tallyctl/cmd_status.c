@@ -1,0 +1,76 @@
+/*
+ * cmd_status.c: `tallyctl status`, one pod at a glance from GET /status.
+ * Exits 1 when the pod is not ready, so a script can wait on it; the reason
+ * tallyd gives is printed either way.
+ */
+#include "tools/tallyctl/tallyctl.h"
+
+#include <stdlib.h>
+
+#include "tools/tallyctl/fmt.h"
+
+int ctl_status_render(const struct json *st, FILE *out)
+{
+    uint64_t visits, durable, gen, up;
+    bool ready;
+    const char *pod = json_get_str(st, "pod", NULL);
+    if (!pod || json_u64(json_get(st, "visits"), &visits) ||
+        json_bool(json_get(st, "ready"), &ready)) {
+        fprintf(out, "tallyd's /status lacks pod, visits or ready: is this tallyd?\n");
+        return CTL_EXIT_FAIL;
+    }
+    durable = json_get_u64(st, "durable", visits);
+    gen = json_get_u64(st, "generation", 0);
+    up = json_get_u64(st, "uptime_ms", 0);
+    const struct json *peers = json_get(st, "peers");
+    char uptime[48];
+    fmt_duration(up, uptime, sizeof(uptime));
+
+    fprintf(out, "%-11s %s\n", "pod", pod);
+    fprintf(out, "%-11s %s\n", "version", json_get_str(st, "version", "?"));
+    fprintf(out, "%-11s %llu\n", "generation", (unsigned long long)gen);
+    fprintf(out, "%-11s %s\n", "uptime", uptime);
+    if (durable == visits)
+        fprintf(out, "%-11s %llu (all durable)\n", "visits", (unsigned long long)visits);
+    else
+        fprintf(out, "%-11s %llu (%llu durable, %llu being written)\n", "visits",
+                (unsigned long long)visits, (unsigned long long)durable,
+                (unsigned long long)(visits > durable ? visits - durable : 0));
+    fprintf(out, "%-11s %s\n", "sync", json_get_str(st, "sync", "?"));
+    if (ready)
+        fprintf(out, "%-11s yes\n", "ready");
+    else
+        fprintf(out, "%-11s NO: %s\n", "ready", json_get_str(st, "reason", "(no reason given)"));
+    fprintf(out, "%-11s %llu alive, %llu suspect, %llu dead, %llu left\n", "peers",
+            (unsigned long long)json_get_u64(peers, "alive", 0),
+            (unsigned long long)json_get_u64(peers, "suspect", 0),
+            (unsigned long long)json_get_u64(peers, "dead", 0),
+            (unsigned long long)json_get_u64(peers, "left", 0));
+    fprintf(out, "%-11s %llu\n", "total", (unsigned long long)json_get_u64(st, "total", 0));
+    fprintf(out, "%-11s %s\n", "gossip", json_get_str(st, "gossip", "?"));
+    const char *svc = json_get_str(st, "service", "");
+    fprintf(out, "%-11s %s\n", "service", svc[0] ? svc : "(none: static peers only)");
+    fprintf(out, "%-11s %s\n", "data dir", json_get_str(st, "data_dir", "?"));
+    return ready ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+}
+
+int cmd_status(const struct ctl_opts *o, FILE *out, FILE *errout)
+{
+    struct json *doc;
+    char *body, err[512];
+    if (ctl_fetch_json(o, "/status", &doc, &body, err, sizeof(err))) {
+        fprintf(errout, "tallyctl: %s\n", err);
+        return CTL_EXIT_FAIL;
+    }
+    int rc;
+    if (o->json) {
+        bool ready = false;
+        fputs(body, out);
+        rc = json_bool(json_get(doc, "ready"), &ready) == 0 && ready ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    } else {
+        rc = ctl_status_render(doc, out);
+    }
+    free(body);
+    json_free(doc);
+    return rc;
+}

@@ -1,0 +1,54 @@
+/*
+ * countfile.h: reading DATA_DIR/visits.txt exactly as tallyd does, for
+ * `tallyctl file`. The rules are tallyd's (see README "The count file"):
+ * decimal digits, one optional trailing newline, no leading zero, fits a
+ * uint64, at most 64 bytes; an empty file is corrupt; a missing file is a
+ * fresh volume. Reimplemented here because tools may not include node/.
+ */
+#ifndef TALLYCTL_COUNTFILE_H
+#define TALLYCTL_COUNTFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COUNTFILE_NAME "visits.txt"
+/* tallyd refuses larger files: a count is at most 20 digits and a newline. */
+#define COUNTFILE_MAX 64
+
+enum countfile_state {
+    COUNTFILE_OK,         /* holds a valid count */
+    COUNTFILE_MISSING,    /* no file: a fresh volume, tallyd starts at 0 */
+    COUNTFILE_NO_DIR,     /* the data directory itself is missing: volume not mounted */
+    COUNTFILE_CORRUPT,    /* tallyd would refuse to start on it */
+    COUNTFILE_UNREADABLE, /* permissions, I/O error */
+};
+
+struct countfile {
+    enum countfile_state state;
+    char path[4096];
+    uint64_t count; /* when OK */
+    uint64_t size;  /* bytes, when it exists */
+    int64_t mtime;  /* seconds since the epoch, when it exists */
+    char why[160];  /* what is wrong, when CORRUPT/UNREADABLE/NO_DIR */
+};
+
+/* Parse the file's bytes. Returns 0 with *count, or -EINVAL with a reason
+ * ("empty file", "found \"12a\" (byte 3 is not a digit)"). */
+int countfile_parse(const char *buf, size_t len, uint64_t *count, char *why, size_t why_len);
+
+/* Read dir/visits.txt into *cf (always filled; look at cf->state). */
+void countfile_read(const char *dir, struct countfile *cf);
+
+enum countfile_verdict {
+    COUNTFILE_MATCHES, /* file == tallyd's count */
+    COUNTFILE_BEHIND,  /* file < tallyd's count: a write is pending */
+    COUNTFILE_AHEAD,   /* file > what tallyd says is durable: should never happen */
+};
+
+/* Compare the file (read first) with tallyd's count and durable count
+ * (fetched after): a correct tallyd never reports durable below the file.
+ * *behind gets visits - file when BEHIND, else 0. */
+enum countfile_verdict countfile_compare(uint64_t file, uint64_t visits, uint64_t durable,
+                                         uint64_t *behind);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * fetch.c: ask tallyd for one JSON document, and turn every way that can fail
+ * into one plain sentence an operator can act on ("tallyd is not answering on
+ * http://10.244.0.12:8000 (connection refused): is the pod running?").
+ */
+#include "tools/tallyctl/tallyctl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/tallyctl/http_get.h"
+
+int ctl_fetch_json(const struct ctl_opts *o, const char *path, struct json **doc, char **body,
+                   char *err, size_t err_len)
+{
+    struct http_url u;
+    struct http_resp r;
+    char why[192];
+
+    *doc = NULL;
+    if (body)
+        *body = NULL;
+    if (http_url_parse(o->url, &u, why, sizeof(why))) {
+        snprintf(err, err_len, "bad tallyd URL %s: %s", o->url, why);
+        return -1;
+    }
+    if (http_get(&u, path, o->timeout_ms, &r, why, sizeof(why))) {
+        snprintf(err, err_len, "tallyd is not answering on %s (%s): is the pod running?", o->url,
+                 why);
+        return -1;
+    }
+    if (r.status != 200) {
+        size_t n = strcspn(r.body, "\n");
+        snprintf(err, err_len, "tallyd on %s answered GET %s with HTTP %d: %.*s", o->url, path,
+                 r.status, (int)(n > 120 ? 120 : n), r.body);
+        http_resp_free(&r);
+        return -1;
+    }
+    if (json_parse(r.body, r.body_len, doc, why, sizeof(why))) {
+        snprintf(err, err_len, "tallyd on %s sent GET %s an answer that is not JSON (%s)", o->url,
+                 path, why);
+        http_resp_free(&r);
+        return -1;
+    }
+    if (json_type_of(*doc) != JSON_OBJECT) {
+        snprintf(err, err_len, "tallyd on %s answered GET %s with JSON that is not an object",
+                 o->url, path);
+        json_free(*doc);
+        *doc = NULL;
+        http_resp_free(&r);
+        return -1;
+    }
+    if (body)
+        *body = r.body; /* ownership moves to the caller */
+    else
+        http_resp_free(&r);
+    return 0;
+}
