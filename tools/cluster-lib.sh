@@ -111,13 +111,15 @@ cl_wait_http() {
     return 1
 }
 
-# cl_pod_stop N [SIGNAL]: signal pod N and wait for it to exit; prints its status.
+# cl_pod_stop N [SIGNAL]: signal pod N and wait for it to exit; its exit
+# status is left in CL_STATUS (call it directly, not in $(...): a subshell
+# cannot wait for its parent's children).
 cl_pod_stop() {
-    local pid st=0
+    local pid
     pid=$(cl_pod_pid "$1")
+    CL_STATUS=0
     kill -"${2:-TERM}" "$pid" 2>/dev/null || return 0
-    wait "$pid" 2>/dev/null || st=$?
-    echo "$st"
+    wait "$pid" 2>/dev/null || CL_STATUS=$?
 }
 
 # cl_down: stop everything this shell started, by PID.

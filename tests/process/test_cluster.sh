@@ -43,13 +43,13 @@ check "totals converge to 9 on every pod" wait_for 50 all_totals_are 9
 check_eq "pod 0 lists three pods" "$(cluster_json 0 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["pods"]))')" 3
 check "pod 2 sees pod 1 alive with 3 visits" field_is 2 1 visits 3
 
-cl_pod_stop 1 KILL >/dev/null
+cl_pod_stop 1 KILL
 cl_pod_start 1
 check "pod 1 back after kill -9" cl_wait_http 1 /readyz 100
 check_eq "pod 1 kept its count across kill -9" "$(curl -fsS "$(cl_pod_url 1 /count)" | json_get visits)" 3
 check "totals still 9" wait_for 50 all_totals_are 9
 
-cl_pod_stop 2 KILL >/dev/null
+cl_pod_stop 2 KILL
 rm -rf "$T_WORK/data-$(cl_pod 2)"
 cl_pod_start 2
 check "pod 2 back on an empty volume" cl_wait_http 2 /healthz 100
@@ -59,14 +59,15 @@ check "pod 2's recovered count is on its new volume" wait_for 25 test "$(cat "$T
 visit 2 1
 check "totals converge to 10" wait_for 50 all_totals_are 10
 
-check_eq "SIGTERM: pod 0 exits 0" "$(cl_pod_stop 0 TERM)" 0
+cl_pod_stop 0 TERM
+check_eq "SIGTERM: pod 0 exits 0" "$CL_STATUS" 0
 PODS="1 2"
 check "pod 1 shows pod 0 left" wait_for 25 field_is 1 0 state left
 check "pod 2 shows pod 0 left" wait_for 25 field_is 2 0 state left
 check "pod 0's 2 visits stay in the total" all_totals_are 10
 
 new_ip=$CL_NET.21
-cl_pod_stop 1 KILL >/dev/null
+cl_pod_stop 1 KILL
 cl_dns_move 1 $new_ip
 cl_pod_start 1 $new_ip
 check "pod 1 up on its new address" cl_wait_http 1 /readyz 100

@@ -145,9 +145,8 @@ check_eq "ping without a target exits 2" "$RC" 2
 run status --timeout abc
 check_eq "bad --timeout exits 2" "$RC" 2
 
-# Not in $(...): only this shell can wait for the pod it started.
-cl_pod_stop 0 TERM >"$T_WORK/stop-status"
-check_eq "pod 0 stops with SIGTERM, exit 0" "$(cat "$T_WORK/stop-status")" 0
+cl_pod_stop 0 TERM
+check_eq "pod 0 stops with SIGTERM, exit 0" "$CL_STATUS" 0
 run status
 check_eq "status with tallyd stopped exits 1" "$RC" 1
 check_eq "it says so plainly" "$ERR" \
