@@ -15,13 +15,15 @@
 #include <uv.h>
 
 /* Caps, with why. One place so tests and docs quote the same numbers. */
-#define HTTP_MAX_HEADER_BYTES 8192     /* request line + headers; nginx's default buffer; else 431 */
-#define HTTP_MAX_HEADERS 64            /* header fields per request; else 431 */
-#define HTTP_MAX_URL 2048              /* request target; else 414 */
-#define HTTP_MAX_BODY 0                /* no route takes a body; a body is 413 */
-#define HTTP_MAX_PIPELINE 64           /* parsed requests awaiting answers; reading pauses past it */
-#define HTTP_DEFAULT_IDLE_MS 30000     /* keep-alive idle and slow-request timeout */
-#define HTTP_DEFAULT_MAX_CONNS 4096    /* below the usual fd limit; excess are closed at accept */
+#define HTTP_MAX_HEADER_BYTES  8192  /* request line + headers; nginx's default buffer; else 431 */
+#define HTTP_MAX_HEADERS       64    /* header fields per request; else 431 */
+#define HTTP_MAX_URL           2048  /* request target; else 414 */
+#define HTTP_MAX_BODY          0     /* no route takes a body; a body is 413 */
+#define HTTP_MAX_PIPELINE      64    /* parsed requests awaiting answers; reading pauses past it */
+#define HTTP_DEFAULT_IDLE_MS   30000 /* keep-alive idle and slow-request timeout */
+#define HTTP_DEFAULT_MAX_CONNS 4096  /* below the usual fd limit; excess are closed at accept */
+#define HTTP_MAX_WRITE_QUEUE   (256 * 1024) /* unsent response bytes; reading pauses past it */
+#define HTTP_LINGER_MS         2000 /* after the last response, wait this long for the client's FIN */
 
 enum http_method_kind { HTTP_M_GET, HTTP_M_HEAD, HTTP_M_OTHER };
 
@@ -29,6 +31,7 @@ enum http_method_kind { HTTP_M_GET, HTTP_M_HEAD, HTTP_M_OTHER };
  * from the handler call until http_exchange_respond() returns. */
 struct http_exchange;
 
+/* The strings live in the exchange: valid until http_exchange_respond(). */
 struct http_request_view {
     enum http_method_kind method;
     const char *method_str; /* as sent, NUL-terminated */
@@ -40,10 +43,10 @@ typedef void (*http_handler_fn)(void *ctx, struct http_exchange *ex,
                                 const struct http_request_view *req);
 
 struct http_server_config {
-    const char *bind_addr;  /* IPv4 or IPv6 literal */
+    const char *bind_addr; /* IPv4 or IPv6 literal */
     int port;
-    uint32_t idle_ms;       /* 0 = HTTP_DEFAULT_IDLE_MS */
-    uint32_t max_conns;     /* 0 = HTTP_DEFAULT_MAX_CONNS */
+    uint32_t idle_ms;   /* 0 = HTTP_DEFAULT_IDLE_MS */
+    uint32_t max_conns; /* 0 = HTTP_DEFAULT_MAX_CONNS */
     http_handler_fn handler;
     void *handler_ctx;
 };
@@ -54,9 +57,9 @@ struct http_server_stats {
     uint64_t connections_rejected; /* over max_conns */
     uint64_t connections_open;
     uint64_t requests;
-    uint64_t rejected_parse;      /* malformed request: 400 */
-    uint64_t rejected_too_large;  /* 413 / 414 / 431 */
-    uint64_t timeouts;            /* idle or slow request closed */
+    uint64_t rejected_parse;        /* malformed request: 400, or 505 for a version */
+    uint64_t rejected_too_large;    /* 413 / 414 / 431 */
+    uint64_t timeouts;              /* idle or slow request closed */
     uint64_t responses_by_class[6]; /* [1..5]: 1xx..5xx */
 };
 
@@ -74,6 +77,9 @@ size_t http_server_inflight(const struct http_server *s);
  * (run the loop afterwards). */
 void http_server_close(struct http_server *s);
 const struct http_server_stats *http_server_stats_get(const struct http_server *s);
+/* The port the listener is bound to (useful after asking for port 0), or a
+ * negative errno once the listener is closed. */
+int http_server_port(const struct http_server *s);
 
 /* Answer ex. body is copied. extra_headers is "" or complete lines each
  * ending in "\r\n" (e.g. "Allow: GET, HEAD\r\n"). For HEAD the body is not

@@ -1,0 +1,26 @@
+# tests/http.cmake: tests of the HTTP server (node/http_server.c): the unit test
+# over loopback sockets and sink connections, and the libFuzzer target.
+tally_add_test(test_http_server unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_server.c
+    LIBS tally_http)
+
+if(TALLY_FUZZ)
+    # The server and llhttp are compiled again with coverage instrumentation so
+    # the fuzzer sees inside them; the production libraries stay untouched.
+    set(HTTP_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined
+        -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+    add_library(llhttp_fuzz STATIC ${LLHTTP_SRC_DIR}/llhttp.c ${LLHTTP_SRC_DIR}/api.c
+        ${LLHTTP_SRC_DIR}/http.c)
+    target_include_directories(llhttp_fuzz SYSTEM PUBLIC ${LLHTTP_INC_DIR})
+    target_compile_options(llhttp_fuzz PRIVATE ${HTTP_FUZZ_FLAGS})
+
+    add_executable(fuzz_http ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_http.c
+        ${PROJECT_SOURCE_DIR}/node/http_server.c)
+    target_include_directories(fuzz_http PRIVATE ${PROJECT_SOURCE_DIR})
+    target_compile_options(fuzz_http PRIVATE ${HTTP_FUZZ_FLAGS})
+    target_link_options(fuzz_http PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_http PRIVATE llhttp_fuzz PkgConfig::LIBUV tally_flags)
+    # Runs on a copy so the smoke test never writes into the source tree.
+    add_test(NAME fuzz_http_smoke COMMAND sh -c
+        "rm -rf fuzz_http_corpus && cp -r '${CMAKE_CURRENT_LIST_DIR}/fuzz/corpus/http' fuzz_http_corpus && '$<TARGET_FILE:fuzz_http>' -max_total_time=10 fuzz_http_corpus")
+    set_tests_properties(fuzz_http_smoke PROPERTIES LABELS fuzz TIMEOUT 120)
+endif()
