@@ -114,6 +114,15 @@ const struct gossip_stats *gossip_stats_get(const struct gossip *g);
 /* Count one drop decided outside the core (e.g. authentication). */
 void gossip_drop_count(struct gossip *g, enum gossip_drop why);
 
+/* Extensions (beyond the first contract). */
+/* The member named name, or NULL. O(1). */
+const struct gossip_member *gossip_member_find(const struct gossip *g, const char *name);
+/* Current failure-detection timeouts (they grow with log2 of the table size):
+ * a member is SUSPECT once its heartbeat is older than gossip_suspect_ms(),
+ * DEAD after gossip_dead_ms() more. */
+uint64_t gossip_suspect_ms(const struct gossip *g);
+uint64_t gossip_dead_ms(const struct gossip *g);
+
 const char *gossip_state_str(enum gossip_state s);
 const char *gossip_drop_str(enum gossip_drop why);
 

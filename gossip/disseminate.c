@@ -1,0 +1,177 @@
+/*
+ * disseminate.c: building and sending datagrams. A heartbeat carries our own
+ * entry first, then as many other entries as fit in PROTO_MAX_DATAGRAM:
+ * first the entries that changed recently in our view and were sent the
+ * fewest times since (each change is owed about LAMBDA * log2(N) sends, as in
+ * SWIM's piggybacking), then a rotating cursor over the whole table so every
+ * entry, however old, is sent now and then. One datagram per target, so the
+ * bytes a node sends per round are bounded by (fanout + small constants) *
+ * PROTO_MAX_DATAGRAM whatever N is.
+ */
+#include "gossip/gossip_int.h"
+
+#include <string.h>
+
+void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
+{
+    m->type = type;
+    memcpy(m->from, gossip_self_row(g)->m.name, sizeof(m->from));
+    m->nonce = 0;
+    m->reply = 0;
+    m->n_entries = 0;
+    m->n_digest = 0;
+}
+
+uint32_t gossip_tx_send(struct gossip *g, const char *addr)
+{
+    struct proto_msg *m = &g->tx;
+    for (;;) {
+        int n = proto_msg_encode(m, g->buf, sizeof(g->buf));
+        if (n >= 0) {
+            g->io.send(g->io.ctx, addr, g->buf, (size_t)n);
+            g->stats.datagrams_out++;
+            g->stats.bytes_out += (uint64_t)n;
+            return m->n_entries;
+        }
+        /* Our size estimate was short: shed the last item and try again. */
+        if (n != PROTO_ERR_NOSPACE && n != PROTO_ERR_TOO_BIG)
+            return 0;
+        if (m->n_digest > 0)
+            m->n_digest--;
+        else if (m->n_entries > 1)
+            m->n_entries--;
+        else
+            return 0;
+    }
+}
+
+/* Appends row r to g->tx if it fits; *used tracks the encoded size. */
+static bool gossip_tx_add(struct gossip *g, struct gmember *r, size_t *used)
+{
+    struct proto_msg *m = &g->tx;
+    if (m->n_entries >= PROTO_MAX_ENTRIES)
+        return false;
+    struct proto_entry *e = &m->entries[m->n_entries];
+    gossip_entry_fill(g, r, e);
+    size_t sz = proto_entry_size(e);
+    if (*used + sz > PROTO_MAX_DATAGRAM)
+        return false;
+    *used += sz;
+    m->n_entries++;
+    r->stamp = g->stamp;
+    return true;
+}
+
+static size_t gossip_tx_start(struct gossip *g, uint8_t type, uint64_t nonce, bool with_self)
+{
+    gossip_msg_init(g, &g->tx, type);
+    g->tx.nonce = nonce;
+    g->stamp++;
+    size_t used = proto_msg_overhead(&g->tx);
+    if (with_self)
+        gossip_tx_add(g, gossip_self_row(g), &used);
+    return used;
+}
+
+void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
+                         const uint32_t *rows, size_t n)
+{
+    bool with_self = type != PROTO_DELTA;
+    size_t i = 0;
+    for (;;) {
+        size_t used = gossip_tx_start(g, type, nonce, with_self);
+        uint32_t first = g->tx.n_entries;
+        size_t begin = i;
+        while (i < n && gossip_tx_add(g, &g->t.rows[rows[i]], &used))
+            i++;
+        if (g->tx.n_entries == 0)
+            return;
+        uint32_t sent = gossip_tx_send(g, addr);
+        /* Entries shed by gossip_tx_send go into the next datagram; if not
+         * even one fitted, give up rather than spin. */
+        if (sent <= first)
+            return;
+        i = begin + (sent - first);
+        if (i >= n)
+            return;
+    }
+}
+
+/* Orders the members still owed retransmissions (sent fewer than
+ * gossip_retransmits() times since their last change) by sends, fewest first,
+ * into scratch_b; returns how many. Counting sort: O(N) per round. */
+static size_t gossip_hot_order(struct gossip *g)
+{
+    enum { MAXB = 256 };
+    size_t count[MAXB];
+    memset(count, 0, sizeof(count));
+    uint32_t limit = gossip_retransmits(g);
+    if (limit > MAXB)
+        limit = MAXB;
+    size_t n = g->t.n, hot = 0;
+    for (size_t i = 1; i < n; i++) {
+        uint32_t s = g->t.rows[i].sends;
+        if (s < limit) {
+            count[s]++;
+            hot++;
+        }
+    }
+    size_t pos = 0;
+    for (size_t b = 0; b < limit; b++) {
+        size_t c = count[b];
+        count[b] = pos;
+        pos += c;
+    }
+    /* A random start keeps ties from always favouring the same rows. */
+    size_t start = n > 1 ? gossip_rand_below(g, (uint32_t)(n - 1)) : 0;
+    for (size_t k = 0; k + 1 < n; k++) {
+        size_t i = 1 + (start + k) % (n - 1);
+        uint32_t s = g->t.rows[i].sends;
+        if (s < limit)
+            g->scratch_b[count[s]++] = (uint32_t)i;
+    }
+    return hot;
+}
+
+void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_targets)
+{
+    if (n_targets == 0)
+        return;
+    size_t n_hot = gossip_hot_order(g);
+    size_t h = 0;
+    for (size_t t = 0; t < n_targets; t++) {
+        uint32_t target = targets[t];
+        size_t used = gossip_tx_start(g, PROTO_HEARTBEAT, 0, true);
+        g->t.rows[target].stamp = g->stamp; /* it knows itself best */
+        bool full = false;
+        while (h < n_hot && !full) {
+            struct gmember *r = &g->t.rows[g->scratch_b[h]];
+            if (r->stamp == g->stamp) {
+                h++;
+                continue;
+            }
+            if (!gossip_tx_add(g, r, &used)) {
+                full = true;
+                break;
+            }
+            r->sends++;
+            h++;
+        }
+        /* Room left: the rotating cursor, at most one pass over the table. */
+        for (size_t k = 1; !full && k < g->t.n; k++) {
+            g->cursor = g->cursor + 1 < g->t.n ? g->cursor + 1 : 1;
+            struct gmember *r = &g->t.rows[g->cursor];
+            if (r->stamp == g->stamp)
+                continue;
+            if (gossip_tx_add(g, r, &used)) {
+                if (r->sends < UINT32_MAX)
+                    r->sends++;
+            } else {
+                full = true;
+                /* Not sent: give it the first place next time. */
+                g->cursor = g->cursor > 1 ? g->cursor - 1 : g->t.n - 1;
+            }
+        }
+        gossip_tx_send(g, g->t.rows[target].m.addr);
+    }
+}

@@ -1,0 +1,141 @@
+/*
+ * gossip_int.h: internals shared by the gossip core's files (member table,
+ * merge, detection, dissemination, push-pull). Not for callers of gossip.h.
+ *
+ * The core is single-threaded and not re-entrant: io->send must not call back
+ * into the same struct gossip synchronously (the scratch messages below are
+ * shared by every path that builds a datagram).
+ */
+#ifndef TALLY_GOSSIP_INT_H
+#define TALLY_GOSSIP_INT_H
+
+#include "gossip/gossip.h"
+#include "gossip/member_table.h"
+
+/* Failure detection, in rounds, scaled with the cluster size so that a
+ * heartbeat has time to cross the epidemic (O(log N) hops) before anyone
+ * suspects its owner: suspect after interval * (SUSPECT_BASE + SUSPECT_LOG *
+ * log2(N)), dead after as long again in suspicion. Tuned with tally-sim (see
+ * gossip/README.md for the figures). */
+#define GOSSIP_SUSPECT_BASE 4
+#define GOSSIP_SUSPECT_LOG  3
+/* A member whose heartbeat is older than this fraction (1/PROBE_DIV) of the
+ * suspicion timeout is pinged directly, so detection does not depend only on
+ * its heartbeat being relayed to us by chance (at most PROBES_PER_ROUND). */
+#define GOSSIP_PROBE_DIV        2
+#define GOSSIP_PROBES_PER_ROUND 4
+/* Every DEAD_PEER_EVERY rounds one dead member joins the round's targets, so a
+ * healed partition reconnects even when each side thinks the other is dead. */
+#define GOSSIP_DEAD_PEER_EVERY 4
+/* Above this many members a heartbeat no longer carries the whole table, so
+ * each round also pulls fresh versions of the stalest members (pushpull.c). */
+#define GOSSIP_STALE_PULL_MIN 16
+/* SWIM's lambda: a change is piggybacked about LAMBDA * log2(N) times. */
+#define GOSSIP_LAMBDA 3
+/* Greeting memory: DNS re-resolves every few seconds; an address greeted less
+ * than GREET_QUIET rounds ago is not greeted again, and at most
+ * GREETS_PER_ROUND new addresses are greeted per round (1000 A records at
+ * start must not become 1000 datagrams at once). */
+#define GOSSIP_GREET_SLOTS      128
+#define GOSSIP_GREET_QUIET      10
+#define GOSSIP_GREETS_PER_ROUND 8
+/* Leave is sent to every live member up to this many, else to fanout*4. */
+#define GOSSIP_LEAVE_ALL_MAX 64
+
+struct gossip_greeted {
+    uint64_t hash;
+    uint64_t until_ms;
+};
+
+struct gossip {
+    struct gossip_io io;
+    struct member_table t;
+    uint32_t interval_ms, fanout, pushpull_every, recovery_ms;
+    uint64_t start_ms;
+    bool heard_peer; /* a datagram from a peer was accepted */
+    bool left;
+    uint64_t rng;
+    uint64_t round;
+    size_t cursor;        /* rotating piggyback cursor over the table */
+    size_t digest_cursor; /* rotating push-pull slice */
+    uint64_t nonce;
+    uint64_t stamp; /* numbers the datagrams being packed */
+    uint32_t greets_this_round;
+    struct gossip_stats stats;
+    struct gossip_greeted greeted[GOSSIP_GREET_SLOTS];
+    /* Scratch: indices of live peers and the piggyback order of this round. */
+    uint32_t *scratch_a, *scratch_b;
+    size_t scratch_cap;
+    struct proto_msg rx, tx;
+    uint32_t delta_rows[PROTO_MAX_DIGEST];
+    struct proto_digest_item reply_items[PROTO_MAX_DIGEST];
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+};
+
+/* The owner's row is always row 0. */
+#define GOSSIP_SELF 0u
+
+static inline struct gmember *gossip_self_row(struct gossip *g)
+{
+    return &g->t.rows[GOSSIP_SELF];
+}
+
+/* splitmix64: small, fast, deterministic from the seed. */
+static inline uint64_t gossip_rand(struct gossip *g)
+{
+    uint64_t z = (g->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static inline uint32_t gossip_rand_below(struct gossip *g, uint32_t n)
+{
+    return (uint32_t)(gossip_rand(g) % n);
+}
+
+/* (generation, heartbeat) order: <0, 0, >0. */
+static inline int gossip_version_cmp(uint64_t g1, uint64_t h1, uint64_t g2, uint64_t h2)
+{
+    if (g1 != g2)
+        return g1 < g2 ? -1 : 1;
+    if (h1 != h2)
+        return h1 < h2 ? -1 : 1;
+    return 0;
+}
+
+/* ceil(log2(n)), at least 1. */
+uint32_t gossip_log2_ceil(size_t n);
+uint32_t gossip_retransmits(const struct gossip *g);
+/* receive.c: entry point for one decoded datagram in g->rx. */
+void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr);
+
+/* gossip.c */
+int gossip_scratch_reserve(struct gossip *g, size_t n);
+
+/* merge.c: apply one received entry; from is the datagram's sender name,
+ * from_addr its source address. */
+void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,
+                        const char *from, const char *from_addr);
+void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct proto_entry *e);
+
+/* detect.c: age members; collects live peers into scratch_a, returns their number. */
+size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint32_t *dead_pick);
+
+/* disseminate.c */
+void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type);
+/* Encode g->tx and send it; trims entries/digest items that do not fit and
+ * returns how many entries were sent (the rest are the caller's to resend). */
+uint32_t gossip_tx_send(struct gossip *g, const char *addr);
+void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n);
+void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
+                         const uint32_t *rows, size_t n);
+
+/* pushpull.c */
+/* One DIGEST (reply=0): our own item, then either the next slice of the
+ * table (rotating cursor) or, if stalest, the live members we heard of least
+ * recently. */
+void gossip_digest_send(struct gossip *g, const char *addr, bool stalest);
+void gossip_digest_handle(struct gossip *g, const char *from_addr);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * member_table.c: append-only member rows with chained hash indexes by name
+ * and by address (see member_table.h). Chains hold row indexes, so growing
+ * the row array never invalidates them; the bucket arrays are rebuilt when the
+ * table outgrows them (load factor 1).
+ */
+#include "gossip/member_table.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMBER_TABLE_MIN_BUCKETS 16
+
+/* FNV-1a 64: names and addresses are short ASCII strings. */
+uint64_t member_table_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static size_t member_table_bucket(const struct member_table *t, const char *s)
+{
+    return (size_t)(member_table_hash(s) & (t->nbuckets - 1));
+}
+
+static void member_table_link(struct member_table *t, uint32_t i)
+{
+    struct gmember *r = &t->rows[i];
+    size_t b = member_table_bucket(t, r->m.name);
+    r->name_next = t->name_heads[b];
+    t->name_heads[b] = i;
+    b = member_table_bucket(t, r->m.addr);
+    r->addr_next = t->addr_heads[b];
+    t->addr_heads[b] = i;
+}
+
+static int member_table_rehash(struct member_table *t, size_t nbuckets)
+{
+    uint32_t *nh = malloc(nbuckets * sizeof(*nh));
+    uint32_t *ah = malloc(nbuckets * sizeof(*ah));
+    if (!nh || !ah) {
+        free(nh);
+        free(ah);
+        return -ENOMEM;
+    }
+    free(t->name_heads);
+    free(t->addr_heads);
+    t->name_heads = nh;
+    t->addr_heads = ah;
+    t->nbuckets = nbuckets;
+    for (size_t b = 0; b < nbuckets; b++)
+        nh[b] = ah[b] = MEMBER_NONE;
+    for (size_t i = 0; i < t->n; i++)
+        member_table_link(t, (uint32_t)i);
+    return 0;
+}
+
+int member_table_init(struct member_table *t)
+{
+    memset(t, 0, sizeof(*t));
+    return member_table_rehash(t, MEMBER_TABLE_MIN_BUCKETS);
+}
+
+void member_table_free(struct member_table *t)
+{
+    free(t->rows);
+    free(t->name_heads);
+    free(t->addr_heads);
+    memset(t, 0, sizeof(*t));
+}
+
+uint32_t member_table_find(const struct member_table *t, const char *name)
+{
+    for (uint32_t i = t->name_heads[member_table_bucket(t, name)]; i != MEMBER_NONE;
+         i = t->rows[i].name_next)
+        if (strcmp(t->rows[i].m.name, name) == 0)
+            return i;
+    return MEMBER_NONE;
+}
+
+uint32_t member_table_add(struct member_table *t, const char *name)
+{
+    if (t->n >= UINT32_MAX - 1)
+        return MEMBER_NONE;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        struct gmember *rows = realloc(t->rows, cap * sizeof(*rows));
+        if (!rows)
+            return MEMBER_NONE;
+        t->rows = rows;
+        t->cap = cap;
+    }
+    if (t->n + 1 > t->nbuckets && member_table_rehash(t, t->nbuckets * 2) != 0)
+        return MEMBER_NONE;
+    uint32_t i = (uint32_t)t->n++;
+    struct gmember *r = &t->rows[i];
+    memset(r, 0, sizeof(*r));
+    size_t len = strnlen(name, PROTO_NAME_MAX);
+    memcpy(r->m.name, name, len);
+    r->m.name[len] = '\0';
+    member_table_link(t, i);
+    return i;
+}
+
+void member_table_addr_set(struct member_table *t, uint32_t i, const char *addr)
+{
+    struct gmember *r = &t->rows[i];
+    if (strcmp(r->m.addr, addr) == 0)
+        return;
+    uint32_t *p = &t->addr_heads[member_table_bucket(t, r->m.addr)];
+    while (*p != i)
+        p = &t->rows[*p].addr_next;
+    *p = r->addr_next;
+    size_t len = strnlen(addr, PROTO_ADDR_MAX);
+    memcpy(r->m.addr, addr, len);
+    r->m.addr[len] = '\0';
+    size_t b = member_table_bucket(t, r->m.addr);
+    r->addr_next = t->addr_heads[b];
+    t->addr_heads[b] = i;
+}
+
+bool member_table_addr_live(const struct member_table *t, const char *addr)
+{
+    for (uint32_t i = t->addr_heads[member_table_bucket(t, addr)]; i != MEMBER_NONE;
+         i = t->rows[i].addr_next) {
+        const struct gossip_member *m = &t->rows[i].m;
+        if (strcmp(m->addr, addr) == 0 &&
+            (m->self || m->state == GOSSIP_ALIVE || m->state == GOSSIP_SUSPECT))
+            return true;
+    }
+    return false;
+}

@@ -1,0 +1,47 @@
+/*
+ * member_table.h: the gossip member table, an append-only array of rows with
+ * two hash indexes (by pod name, by address) so a received entry or a greeted
+ * address is found in O(1), which keeps a 1000-node simulation fast.
+ *
+ * Rows are never removed: a member's count stays in the cluster total forever.
+ * Row pointers are invalidated by member_table_add (the array grows); indexes
+ * are stable.
+ */
+#ifndef TALLY_GOSSIP_MEMBER_TABLE_H
+#define TALLY_GOSSIP_MEMBER_TABLE_H
+
+#include "gossip/gossip.h"
+
+#define MEMBER_NONE UINT32_MAX
+
+struct gmember {
+    struct gossip_member m; /* what gossip_member_at() exposes */
+    uint32_t name_next;     /* hash chains */
+    uint32_t addr_next;
+    uint32_t sends;     /* times piggybacked since its last change in our view */
+    uint64_t probed_ms; /* last direct ping (stale heartbeat) */
+    uint64_t stamp;     /* last datagram it was packed into (no duplicates) */
+};
+
+struct member_table {
+    struct gmember *rows;
+    size_t n, cap;
+    uint32_t *name_heads, *addr_heads;
+    size_t nbuckets; /* power of two */
+};
+
+int member_table_init(struct member_table *t);
+void member_table_free(struct member_table *t);
+/* Returns the row index or MEMBER_NONE. */
+uint32_t member_table_find(const struct member_table *t, const char *name);
+/* Adds a row for name (zeroed, empty address); returns its index, or
+ * MEMBER_NONE on allocation failure. The caller checked it was absent. */
+uint32_t member_table_add(struct member_table *t, const char *name);
+/* Changes a row's address, keeping the address index right. */
+void member_table_addr_set(struct member_table *t, uint32_t i, const char *addr);
+/* True when some row with this address is alive, suspect or ourselves. */
+bool member_table_addr_live(const struct member_table *t, const char *addr);
+
+uint64_t member_table_hash(const char *s);
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * sim_net.c: the fake clock, network and cluster behind sim_net.h. Events
+ * (ticks and deliveries) sit in a binary heap ordered by (time, sequence), so
+ * equal times resolve in a fixed order and a seed replays bit for bit.
+ * Addresses are "10.E.H.L:7946" where H.L is the node index and E its address
+ * epoch (bumped when a restart gives it a new IP): a datagram to a stale
+ * address is lost, as on a real network.
+ */
+#include "tests/sim/sim_net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EV_TICK, EV_DELIVER };
+
+struct sim_event {
+    uint64_t t, seq;
+    uint32_t kind, node;
+    uint8_t *buf; /* owned by the event */
+    uint32_t len;
+    char from[24];
+};
+
+struct sim_node {
+    struct sim *s;
+    uint32_t idx;
+    struct gossip *g;
+    char name[24], addr[24];
+    uint32_t epoch;
+    bool up;
+    uint64_t truth;
+    uint32_t group;
+    uint64_t gen_base;
+    uint64_t last_bytes, last_susp;
+    uint32_t rounds;
+    uint64_t tick_seq; /* ticks of a stopped incarnation are ignored */
+};
+
+struct sim {
+    struct sim_config cfg;
+    struct sim_node *nodes;
+    struct sim_event *heap;
+    size_t n_heap, cap_heap;
+    uint64_t now, seq, rng;
+    uint32_t split;
+    struct sim_stats st;
+    uint32_t *dns; /* scratch for DNS answers */
+};
+
+static uint64_t sim_rand(struct sim *s)
+{
+    uint64_t z = (s->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double sim_rand01(struct sim *s)
+{
+    return (double)(sim_rand(s) >> 11) / 9007199254740992.0;
+}
+
+/* ---- event heap ---- */
+
+static bool sim_ev_less(const struct sim_event *a, const struct sim_event *b)
+{
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static void sim_push(struct sim *s, struct sim_event ev)
+{
+    if (s->n_heap == s->cap_heap) {
+        size_t cap = s->cap_heap ? s->cap_heap * 2 : 1024;
+        struct sim_event *h = realloc(s->heap, cap * sizeof(*h));
+        if (!h) {
+            free(ev.buf); /* out of memory: the datagram is lost */
+            return;
+        }
+        s->heap = h;
+        s->cap_heap = cap;
+    }
+    ev.seq = s->seq++;
+    size_t i = s->n_heap++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!sim_ev_less(&ev, &s->heap[p]))
+            break;
+        s->heap[i] = s->heap[p];
+        i = p;
+    }
+    s->heap[i] = ev;
+}
+
+static struct sim_event sim_pop(struct sim *s)
+{
+    struct sim_event top = s->heap[0];
+    struct sim_event last = s->heap[--s->n_heap];
+    size_t i = 0, n = s->n_heap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && sim_ev_less(&s->heap[c + 1], &s->heap[c]))
+            c++;
+        if (!sim_ev_less(&s->heap[c], &last))
+            break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (n)
+        s->heap[i] = last;
+    return top;
+}
+
+/* ---- network ---- */
+
+static long sim_addr_node(const struct sim *s, const char *addr)
+{
+    unsigned long part[4];
+    const char *p = addr;
+    for (int k = 0; k < 4; k++) {
+        char *end;
+        part[k] = strtoul(p, &end, 10);
+        if (end == p || *end != (k < 3 ? '.' : ':'))
+            return -1;
+        p = end + 1;
+    }
+    unsigned long idx = part[2] * 256 + part[3];
+    if (part[0] != 10 || idx >= s->cfg.nodes || part[1] != s->nodes[idx].epoch)
+        return -1;
+    return (long)idx;
+}
+
+static void sim_send(void *ctx, const char *addr, const uint8_t *buf, size_t len)
+{
+    struct sim_node *src = ctx;
+    struct sim *s = src->s;
+    long dst = sim_addr_node(s, addr);
+    /* Draw the loss for every datagram, reachable or not, so the random
+     * stream does not depend on where datagrams go. */
+    bool lost = sim_rand01(s) < s->cfg.loss;
+    uint32_t span = s->cfg.delay_max_ms - s->cfg.delay_min_ms + 1;
+    uint64_t delay = s->cfg.delay_min_ms + sim_rand(s) % span;
+    if (dst < 0 || lost || len > PROTO_MAX_DATAGRAM)
+        return;
+    if (s->split && (src->idx < s->split) != ((uint32_t)dst < s->split))
+        return;
+    struct sim_event ev = {.t = s->now + delay, .kind = EV_DELIVER, .node = (uint32_t)dst};
+    ev.buf = malloc(len);
+    if (!ev.buf)
+        return;
+    memcpy(ev.buf, buf, len);
+    ev.len = (uint32_t)len;
+    snprintf(ev.from, sizeof(ev.from), "%s", src->addr);
+    sim_push(s, ev);
+}
+
+/* ---- nodes ---- */
+
+static int sim_node_start(struct sim *s, struct sim_node *n, uint64_t count)
+{
+    snprintf(n->addr, sizeof(n->addr), "10.%u.%u.%u:7946", n->epoch, n->idx / 256, n->idx % 256);
+    struct gossip_config cfg = {
+        .name = n->name,
+        .addr = n->addr,
+        /* Wall-clock ms at start: later starts have higher generations. */
+        .generation = n->gen_base + s->now + 1,
+        .count = count,
+        .interval_ms = s->cfg.interval_ms,
+        .fanout = s->cfg.fanout,
+        .seed = sim_rand(s),
+    };
+    struct gossip_io io = {.ctx = n, .send = sim_send};
+    n->g = gossip_new(&cfg, &io, s->now);
+    if (!n->g)
+        return -1;
+    n->up = true;
+    n->last_bytes = n->last_susp = 0;
+    n->rounds = 0;
+    n->tick_seq++;
+    struct sim_event ev = {.t = s->now + sim_rand(s) % s->cfg.interval_ms,
+                           .kind = EV_TICK,
+                           .node = n->idx,
+                           .len = (uint32_t)n->tick_seq};
+    sim_push(s, ev);
+    return 0;
+}
+
+struct sim *sim_new(const struct sim_config *cfg)
+{
+    if (cfg->nodes == 0 || cfg->nodes > 65536 || cfg->delay_max_ms < cfg->delay_min_ms)
+        return NULL;
+    struct sim *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    if (!s->cfg.interval_ms)
+        s->cfg.interval_ms = 1000;
+    if (!s->cfg.fanout)
+        s->cfg.fanout = 3;
+    if (!s->cfg.dns_every)
+        s->cfg.dns_every = 5;
+    s->rng = cfg->seed;
+    s->nodes = calloc(cfg->nodes, sizeof(*s->nodes));
+    s->dns = calloc(cfg->nodes, sizeof(*s->dns));
+    if (!s->nodes || !s->dns) {
+        sim_free(s);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < cfg->nodes; i++) {
+        struct sim_node *n = &s->nodes[i];
+        n->s = s;
+        n->idx = i;
+        snprintf(n->name, sizeof(n->name), "pod-%u", i);
+        n->gen_base = 1700000000000ull;
+        if (sim_node_start(s, n, 0) != 0) {
+            sim_free(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+void sim_free(struct sim *s)
+{
+    if (!s)
+        return;
+    for (uint32_t i = 0; s->nodes && i < s->cfg.nodes; i++)
+        gossip_free(s->nodes[i].g);
+    for (size_t i = 0; i < s->n_heap; i++)
+        free(s->heap[i].buf);
+    free(s->heap);
+    free(s->nodes);
+    free(s->dns);
+    free(s);
+}
+
+uint32_t sim_nodes(const struct sim *s)
+{
+    return s->cfg.nodes;
+}
+
+uint64_t sim_now(const struct sim *s)
+{
+    return s->now;
+}
+
+struct gossip *sim_gossip(struct sim *s, uint32_t i)
+{
+    return s->nodes[i].g;
+}
+
+/* DNS answers with every up node, in a fresh random order each time (as a
+ * resolver rotates A records). */
+static void sim_dns_greet(struct sim *s, struct sim_node *n)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->cfg.nodes; i++)
+        if (s->nodes[i].up)
+            s->dns[k++] = i;
+    for (uint32_t i = 0; i + 1 < k; i++) {
+        uint32_t j = i + (uint32_t)(sim_rand(s) % (k - i));
+        uint32_t t = s->dns[i];
+        s->dns[i] = s->dns[j];
+        s->dns[j] = t;
+    }
+    for (uint32_t i = 0; i < k; i++)
+        gossip_greet(n->g, s->now, s->nodes[s->dns[i]].addr);
+}
+
+static void sim_tick(struct sim *s, struct sim_node *n)
+{
+    if (n->rounds % s->cfg.dns_every == 0)
+        sim_dns_greet(s, n);
+    gossip_tick(n->g, s->now);
+    n->rounds++;
+    const struct gossip_stats *gs = gossip_stats_get(n->g);
+    uint64_t b = gs->bytes_out - n->last_bytes;
+    n->last_bytes = gs->bytes_out;
+    s->st.bytes_out += b;
+    s->st.node_rounds++;
+    if (b > s->st.bytes_round_max)
+        s->st.bytes_round_max = b;
+    s->st.suspicions += gs->suspicions - n->last_susp;
+    n->last_susp = gs->suspicions;
+}
+
+void sim_run_rounds(struct sim *s, uint32_t rounds)
+{
+    uint64_t end = s->now + (uint64_t)rounds * s->cfg.interval_ms;
+    while (s->n_heap > 0 && s->heap[0].t <= end) {
+        struct sim_event ev = sim_pop(s);
+        s->now = ev.t;
+        struct sim_node *n = &s->nodes[ev.node];
+        if (ev.kind == EV_DELIVER) {
+            if (n->up)
+                gossip_receive(n->g, s->now, ev.from, ev.buf, ev.len);
+            free(ev.buf);
+        } else if (n->up && ev.len == (uint32_t)n->tick_seq) {
+            sim_tick(s, n);
+            ev.t = s->now + s->cfg.interval_ms;
+            sim_push(s, ev);
+        }
+    }
+    s->now = end;
+}
+
+uint64_t sim_truth(const struct sim *s, uint32_t i)
+{
+    return s->nodes[i].truth;
+}
+
+void sim_visits_add(struct sim *s, uint32_t i, uint64_t n)
+{
+    struct sim_node *nd = &s->nodes[i];
+    nd->truth += n;
+    if (nd->up)
+        gossip_count_set(nd->g, nd->truth);
+}
+
+void sim_stop(struct sim *s, uint32_t i)
+{
+    struct sim_node *n = &s->nodes[i];
+    if (!n->up)
+        return;
+    n->up = false;
+    gossip_free(n->g);
+    n->g = NULL;
+}
+
+void sim_leave(struct sim *s, uint32_t i)
+{
+    struct sim_node *n = &s->nodes[i];
+    if (!n->up)
+        return;
+    gossip_leave(n->g, s->now);
+    sim_stop(s, i);
+}
+
+void sim_restart(struct sim *s, uint32_t i, bool lose_count, bool new_addr)
+{
+    struct sim_node *n = &s->nodes[i];
+    sim_stop(s, i);
+    if (new_addr)
+        n->epoch = (n->epoch + 1) % 256;
+    sim_node_start(s, n, lose_count ? 0 : n->truth);
+}
+
+void sim_partition(struct sim *s, uint32_t split)
+{
+    s->split = split;
+}
+
+static uint32_t sim_name_idx(const char *name)
+{
+    return (uint32_t)strtoul(name + 4, NULL, 10); /* "pod-%u" */
+}
+
+bool sim_counts_converged(const struct sim *s)
+{
+    for (uint32_t i = 0; i < s->cfg.nodes; i++) {
+        const struct sim_node *n = &s->nodes[i];
+        if (!n->up)
+            continue;
+        if (gossip_member_count(n->g) != s->cfg.nodes)
+            return false;
+        for (size_t k = 0; k < s->cfg.nodes; k++) {
+            const struct gossip_member *m = gossip_member_at(n->g, k);
+            if (m->count != s->nodes[sim_name_idx(m->name)].truth)
+                return false;
+        }
+    }
+    return true;
+}
+
+bool sim_alive_converged(const struct sim *s)
+{
+    for (uint32_t i = 0; i < s->cfg.nodes; i++) {
+        const struct sim_node *n = &s->nodes[i];
+        if (!n->up)
+            continue;
+        for (size_t k = 0; k < gossip_member_count(n->g); k++) {
+            const struct gossip_member *m = gossip_member_at(n->g, k);
+            if (s->nodes[sim_name_idx(m->name)].up && m->state != GOSSIP_ALIVE)
+                return false;
+        }
+        size_t up = 0;
+        for (uint32_t j = 0; j < s->cfg.nodes; j++)
+            up += s->nodes[j].up;
+        if (gossip_member_count(n->g) < up)
+            return false;
+    }
+    return true;
+}
+
+bool sim_all_see_state(const struct sim *s, uint32_t i, enum gossip_state st)
+{
+    for (uint32_t j = 0; j < s->cfg.nodes; j++) {
+        const struct sim_node *n = &s->nodes[j];
+        if (j == i || !n->up)
+            continue;
+        const struct gossip_member *m = gossip_member_find(n->g, s->nodes[i].name);
+        if (!m || m->state != st)
+            return false;
+    }
+    return true;
+}
+
+void sim_stats_get(const struct sim *s, struct sim_stats *out)
+{
+    *out = s->st;
+}
+
+void sim_stats_reset(struct sim *s)
+{
+    memset(&s->st, 0, sizeof(s->st));
+}
