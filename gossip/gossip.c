@@ -73,7 +73,7 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     g->interval_ms = gossip_default(cfg->interval_ms, 1000);
     g->fanout = gossip_default(cfg->fanout, 3);
     g->pushpull_every = gossip_default(cfg->pushpull_every, 5);
-    g->recovery_ms = gossip_default(cfg->recovery_ms, 5000);
+    g->recovery_ms = cfg->recovery_ms; /* 0: nobody to wait for */
     g->start_ms = now_ms;
     g->rng = cfg->seed ^ member_table_hash(cfg->name);
     if (member_table_init(&g->t) != 0 || member_table_add(&g->t, cfg->name) != GOSSIP_SELF ||

@@ -74,7 +74,7 @@ struct gossip_config {
     uint32_t interval_ms;    /* round length, default 1000 */
     uint32_t fanout;         /* peers per round, default 3 */
     uint32_t pushpull_every; /* rounds between digest exchanges, default 5 */
-    uint32_t recovery_ms;    /* bounded wait for a peer before ready, default 5000 */
+    uint32_t recovery_ms;    /* bounded wait for a peer before ready; 0: no wait */
     uint64_t seed;           /* PRNG seed for peer choice */
 };
 

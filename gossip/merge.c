@@ -25,17 +25,22 @@ void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct p
     e->state = (uint8_t)r->m.state;
 }
 
-static void gossip_self_merge(struct gossip *g, const struct proto_entry *e)
+void gossip_self_count_offer(struct gossip *g, uint64_t count)
 {
     struct gmember *self = gossip_self_row(g);
-    /* Claims that we are SUSPECT/DEAD are refuted by our next heartbeat;
-     * nothing to do but keep gossiping. */
-    if (e->count <= self->m.count)
+    if (count <= self->m.count)
         return;
-    self->m.count = e->count;
+    self->m.count = count;
     self->sends = 0;
     if (g->io.self_count_raised)
-        g->io.self_count_raised(g->io.ctx, e->count);
+        g->io.self_count_raised(g->io.ctx, count);
+}
+
+static void gossip_self_merge(struct gossip *g, const struct proto_entry *e)
+{
+    /* Claims that we are SUSPECT/DEAD are refuted by our next heartbeat;
+     * nothing to do but keep gossiping. */
+    gossip_self_count_offer(g, e->count);
 }
 
 void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,

@@ -33,6 +33,29 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
     }
 }
 
+/* Recovery is done when a peer has had its chance to tell us the highest
+ * count it remembers for our name: any push-pull answer does (our greeting's
+ * digest lists our own name, so the answer covers it), as does any datagram
+ * that names us. A plain heartbeat may not: past ~40 members it carries only
+ * some entries. Digest items naming us carry the peer's memory of our count
+ * too, so they are offered like entries (gossip_msg_handle merges entries);
+ * either way the count is adopted before readiness can follow. */
+static bool gossip_msg_answers_recovery(struct gossip *g)
+{
+    const struct proto_msg *m = &g->rx;
+    const char *self = gossip_self_row(g)->m.name;
+    bool names_us = false;
+    for (uint32_t i = 0; i < m->n_entries; i++)
+        names_us |= strcmp(m->entries[i].name, self) == 0;
+    for (uint32_t i = 0; i < m->n_digest; i++) {
+        if (strcmp(m->digest[i].name, self) == 0) {
+            gossip_self_count_offer(g, m->digest[i].count);
+            names_us = true;
+        }
+    }
+    return names_us || m->type == PROTO_DELTA || (m->type == PROTO_DIGEST && m->reply);
+}
+
 void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const uint8_t *buf,
                     size_t len)
 {
@@ -48,6 +71,7 @@ void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const u
         g->stats.dropped[GOSSIP_DROP_SELF]++;
         return;
     }
-    g->heard_peer = true;
+    bool answers = gossip_msg_answers_recovery(g);
     gossip_msg_handle(g, now_ms, from);
+    g->heard_peer |= answers;
 }
