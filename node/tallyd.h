@@ -37,6 +37,7 @@ enum { CODE_200, CODE_404, CODE_405, CODE_503, CODE_OTHER, CODE__COUNT };
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 struct discovery;
+struct seal;
 
 struct tallyd {
     uv_loop_t *loop;
@@ -49,6 +50,7 @@ struct tallyd {
     struct http_server *http;
     struct gossip *gossip;
     struct discovery *dns;
+    struct seal *seal; /* gossip AEAD keys; NULL without --key-file */
 
     uv_udp_t udp;
     /* One receive buffer, reused: libuv hands datagrams one at a time. Larger
