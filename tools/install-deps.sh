@@ -2,13 +2,16 @@
 # install-deps.sh: bring a fresh Debian 12 everything tally builds and tests with.
 # Idempotent and quiet when everything is already there; needs root (or sudo) only
 # when something is missing.
+#   --build   only what compiling tallyd and tallyctl needs (the image's build stage)
 set -euo pipefail
 
 PKGS=(
-    build-essential cmake pkg-config clang clang-format
+    build-essential cmake pkg-config
     libuv1-dev node-llhttp libmsgpack-dev libc-ares-dev libcmocka-dev libsodium-dev
-    dnsmasq-base bind9-dnsutils curl valgrind iproute2 procps python3
 )
+if [ "${1:-}" != --build ]; then
+    PKGS+=(clang clang-format dnsmasq-base bind9-dnsutils curl valgrind iproute2 procps python3)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
