@@ -11,7 +11,7 @@ replicas=${1:-3}
 
 bash "$root/tools/install-deps.sh"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j"$(nproc)" --target tallyd >/dev/null
+cmake --build "$root/build" -j"$(nproc)" --target tallyd tallyctl >/dev/null
 
 # shellcheck source=tools/cluster-lib.sh
 . "$root/tools/cluster-lib.sh"
@@ -45,6 +45,9 @@ Try:
   curl $(cl_url 2 /cluster)          # the whole StatefulSet, as pod 2 sees it
   curl $(cl_url 1 /metrics)          # Prometheus metrics
   cat $work/data-$(cl_pod 1)/visits.txt
+  build/tools/tallyctl --url $(cl_url 0 "") status
+  build/tools/tallyctl --url $(cl_url 0 "") peers
+  build/tools/tallyctl --dns-server $CL_NET.9:$CL_DNS_PORT dns $(cl_service)
 
 Cluster as pod 2 sees it now:
 EOF2
