@@ -29,6 +29,8 @@ cl_init() {
     CL_TALLYD=$2
     mkdir -p "$CL_WORK"
     chmod 0755 "$CL_WORK"
+    # PIDs left by an earlier run are not ours any more: never signal them.
+    rm -f "$CL_WORK"/*.pid
     : >"$CL_WORK/pids"
     : >"$CL_WORK/endpoints" # "N IP" per pod published in DNS
 }
@@ -45,8 +47,9 @@ cl_dns_write() {
     done <"$CL_WORK/endpoints"
     chmod 0644 "$CL_WORK/hosts.new"
     mv "$CL_WORK/hosts.new" "$CL_WORK/hosts"
-    [ -s "$CL_WORK/dnsmasq.pid" ] && kill -HUP "$(cat "$CL_WORK/dnsmasq.pid")" 2>/dev/null
-    return 0
+    if [ -s "$CL_WORK/dnsmasq.pid" ]; then
+        kill -HUP "$(cat "$CL_WORK/dnsmasq.pid")" 2>/dev/null || true
+    fi
 }
 
 # cl_dns_start REPLICAS: publish pods 0..REPLICAS-1 and start dnsmasq.

@@ -10,8 +10,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 replicas=${1:-3}
 
 bash "$root/tools/install-deps.sh"
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j"$(nproc)" --target tallyd tallyctl >/dev/null
+mkdir -p "$root/build"
+{ cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+    cmake --build "$root/build" -j"$(nproc)" --target tallyd tallyctl; } >"$root/build/build.log" 2>&1 ||
+    { tail -30 "$root/build/build.log"; echo "build failed: see build/build.log" >&2; exit 1; }
 
 # shellcheck source=tools/cluster-lib.sh
 . "$root/tools/cluster-lib.sh"
@@ -54,4 +56,9 @@ EOF2
 curl -fsS "$(cl_url 2 /cluster)"
 echo
 echo "Ctrl-C stops the pods and dnsmasq."
-while :; do sleep 3600; done
+# Wait in the background so a signal runs the trap at once (bash defers traps
+# until a foreground command ends).
+while :; do
+    sleep 3600 &
+    wait $! || true
+done
