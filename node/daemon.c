@@ -2,11 +2,19 @@
  * daemon.c: tallyd's life cycle: start every part in order, run, and stop
  * gracefully on SIGTERM (stop accepting, answer what is in flight, make the
  * count durable, tell peers we leave, exit 0).
+ *
+ * It also watches what no single part sees: the file descriptor limit (HTTP
+ * connections are capped below it, so accept never starves the store, UDP or
+ * DNS of descriptors) and the health of the count file (each change between
+ * "writes fail" and "writes work" is logged once; a count file removed under
+ * the running pod is written again at once).
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "node/addr.h"
@@ -18,6 +26,24 @@
  * 30 s default terminationGracePeriodSeconds, then flushes anyway. */
 #define DRAIN_MAX_MS  10000
 #define DRAIN_POLL_MS 10
+
+/* Descriptors kept out of the HTTP connection cap: the count file and its
+ * directory during a write, the UDP socket, c-ares' sockets, the libuv loop's
+ * own (epoll, signal pipe, threadpool wakeup) and libuv's spare descriptor
+ * for EMFILE, with room to spare. */
+#define FD_RESERVE 64
+/* Ask for no more than this even when the hard limit is unlimited. */
+#define FD_WANT_MAX 1048576
+
+/* The count file's health, as last logged. One daemon per process (main.c
+ * holds a single static struct tallyd), so this lives here rather than in
+ * tallyd.h; tallyd_start() resets it. */
+static struct {
+    bool failing;   /* a write failed and none has succeeded since */
+    bool stat_busy; /* a uv_fs_stat of the count file is in flight */
+    bool restoring; /* a flush rewriting a removed count file is in flight */
+    bool missing;   /* the file was found removed and is not written back yet */
+} store_watch;
 
 uint64_t tallyd_now_ms(const struct tallyd *d)
 {
@@ -44,11 +70,124 @@ static void on_self_count_raised(void *ctx, uint64_t count)
     commit_raise(d->commit, count);
 }
 
+/* Log each change between failing and working writes once, with the
+ * error, the count in memory and the count the file holds. */
+static void store_watch_state(struct tallyd *d)
+{
+    int err = commit_last_error(d->commit);
+    if (err != 0 && !store_watch.failing) {
+        store_watch.failing = true;
+        log_error("store_write_failing error=\"%s\" count=%llu durable=%llu "
+                  "(visits refused until the count file can be written; retrying)",
+                  strerror(-err), (unsigned long long)commit_count(d->commit),
+                  (unsigned long long)commit_durable_count(d->commit));
+    } else if (err == 0 && store_watch.failing) {
+        store_watch.failing = false;
+        log_info("store_write_recovered durable=%llu",
+                 (unsigned long long)commit_durable_count(d->commit));
+    }
+}
+
+static void on_store_restored(void *arg, int status)
+{
+    struct tallyd *d = arg;
+    store_watch.restoring = false;
+    if (status == 0 && d->commit && store_watch.missing) {
+        store_watch.missing = false;
+        log_info("store_file_restored durable=%llu",
+                 (unsigned long long)commit_durable_count(d->commit));
+    }
+    /* a failure shows as commit_last_error() and is logged as failing */
+}
+
+struct store_stat_req {
+    uv_fs_t req;
+    struct tallyd *d;
+};
+
+/* The count file vanished under us (someone removed it, or a volume was
+ * swapped): a restart would start from 0, so write it again now instead of
+ * waiting for the next visit. */
+static void on_store_stat(uv_fs_t *req)
+{
+    struct store_stat_req *sr = container_of(req, struct store_stat_req, req);
+    struct tallyd *d = sr->d;
+    bool missing = req->result == UV_ENOENT;
+    uv_fs_req_cleanup(req);
+    free(sr);
+    store_watch.stat_busy = false;
+    if (!missing || d->stopping || d->draining || !d->commit || store_watch.restoring)
+        return;
+    if (!store_watch.missing)
+        log_warn("store_file_missing dir=%s count=%llu (writing it again)", d->cfg.data_dir,
+                 (unsigned long long)commit_count(d->commit));
+    store_watch.missing = true;
+    store_watch.restoring = true;
+    commit_flush(d->commit, on_store_restored, d);
+}
+
+static void store_watch_file(struct tallyd *d)
+{
+    char path[4096];
+    /* A count of 0 needs no file: a missing one reads as 0 at start. */
+    if (store_watch.stat_busy || store_watch.restoring || commit_durable_count(d->commit) == 0)
+        return;
+    if ((size_t)snprintf(path, sizeof(path), "%s/visits.txt", d->cfg.data_dir) >= sizeof(path))
+        return;
+    struct store_stat_req *sr = malloc(sizeof(*sr));
+    if (!sr)
+        return;
+    sr->d = d;
+    /* on the threadpool: a stalled volume must not stall the loop */
+    if (uv_fs_stat(d->loop, &sr->req, path, on_store_stat) < 0) {
+        free(sr);
+        return;
+    }
+    store_watch.stat_busy = true;
+}
+
 static void on_gossip_tick(uv_timer_t *t)
 {
     struct tallyd *d = t->data;
     gossip_count_set(d->gossip, commit_count(d->commit));
     gossip_tick(d->gossip, tallyd_now_ms(d));
+    store_watch_state(d);
+    store_watch_file(d);
+}
+
+static void on_http_cap_reached(void *ctx, uint64_t open, uint32_t cap)
+{
+    (void)ctx;
+    log_warn("http_conn_cap_reached open=%llu cap=%u (new connections are closed at once "
+             "until some finish)",
+             (unsigned long long)open, cap);
+}
+
+/* The HTTP connection cap: --max-conns, but never so close to the descriptor
+ * limit that the store or gossip cannot open one. The soft limit is raised
+ * to the hard one first (the usual 1024 soft limit is a relic). */
+static uint32_t http_conn_cap(const struct config *cfg)
+{
+    uint32_t want = cfg->max_conns ? cfg->max_conns : HTTP_DEFAULT_MAX_CONNS;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    rlim_t hard = rl.rlim_max == RLIM_INFINITY ? FD_WANT_MAX : rl.rlim_max;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < hard) {
+        struct rlimit raised = {.rlim_cur = hard, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            rl.rlim_cur = hard;
+    }
+    uint64_t nofile = rl.rlim_cur == RLIM_INFINITY ? FD_WANT_MAX : (uint64_t)rl.rlim_cur;
+    uint64_t room = nofile > 2 * FD_RESERVE ? nofile - FD_RESERVE : nofile / 2;
+    if (room == 0)
+        room = 1;
+    if (room >= want)
+        return want;
+    log_warn("http_conn_cap cap=%llu max_conns=%u nofile=%llu reserve=%d (the descriptor "
+             "limit is below --max-conns)",
+             (unsigned long long)room, want, (unsigned long long)nofile, FD_RESERVE);
+    return (uint32_t)room;
 }
 
 static void on_flushed(void *arg, int status)
@@ -156,6 +295,7 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
     d->cfg = *cfg;
     d->generation = wall_ms();
     d->start_ms = uv_now(loop);
+    memset(&store_watch, 0, sizeof(store_watch));
     int rc = tallyd_handles_init(d);
     if (rc < 0)
         return rc;
@@ -181,9 +321,10 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
         .bind_addr = cfg->bind,
         .port = cfg->http_port,
         .idle_ms = cfg->idle_ms,
-        .max_conns = cfg->max_conns,
+        .max_conns = http_conn_cap(cfg),
         .handler = routes_handle,
         .handler_ctx = d,
+        .on_cap_reached = on_http_cap_reached,
     };
     rc = http_server_start(loop, &hc, &d->http);
     if (rc < 0) {

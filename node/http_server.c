@@ -108,6 +108,8 @@ struct http_server {
     void *handler_ctx;
     uint32_t idle_ms;
     uint32_t max_conns;
+    void (*on_cap_reached)(void *ctx, uint64_t open, uint32_t cap);
+    bool cap_armed; /* below the cap (with hysteresis) since the last report */
     struct http_conn *conns;
     size_t inflight;
     size_t handles; /* listener + connections not yet freed */
@@ -680,6 +682,30 @@ static const llhttp_settings_t http_settings = {
     .on_message_complete = on_message_complete,
 };
 
+static enum http_reject_code reject_code_slot(int status)
+{
+    switch (status) {
+    case 400:
+        return HTTP_REJ_400;
+    case 413:
+        return HTTP_REJ_413;
+    case 414:
+        return HTTP_REJ_414;
+    case 431:
+        return HTTP_REJ_431;
+    case 505:
+        return HTTP_REJ_505;
+    default:
+        return HTTP_REJ_OTHER;
+    }
+}
+
+const char *http_reject_code_str(enum http_reject_code code)
+{
+    static const char *const names[HTTP_REJ__COUNT] = {"400", "413", "414", "431", "505", "other"};
+    return (unsigned)code < HTTP_REJ__COUNT ? names[code] : "other";
+}
+
 /* Answers a request we refuse, after those already queued, and closes. */
 static void conn_reject(struct http_conn *c, int status)
 {
@@ -688,6 +714,7 @@ static void conn_reject(struct http_conn *c, int status)
         s->stats.rejected_too_large++;
     else
         s->stats.rejected_parse++;
+    s->stats.rejected_by_code[reject_code_slot(status)]++;
     c->stop_parsing = true;
     c->in_message = false;
     c->in_headers = false;
@@ -888,15 +915,31 @@ static void server_reject(struct http_server *s)
     s->stats.connections_rejected++;
 }
 
+/* The cap was hit: report it once per episode (see cap_armed). */
+static void server_cap_note(struct http_server *s)
+{
+    if (!s->cap_armed)
+        return;
+    s->cap_armed = false;
+    s->stats.cap_reached++;
+    if (s->on_cap_reached)
+        s->on_cap_reached(s->handler_ctx, s->stats.connections_open, s->max_conns);
+}
+
 static void server_on_connection(uv_stream_t *l, int status)
 {
     struct http_server *s = container_of((uv_tcp_t *)l, struct http_server, listener);
     if (status < 0 || !s->listening)
         return;
     if (s->stats.connections_open >= s->max_conns) {
+        server_cap_note(s);
         server_reject(s);
         return;
     }
+    /* Re-arm the report only well below the cap, so a server hovering at
+     * it reports once rather than at every close and accept. */
+    if (!s->cap_armed && s->stats.connections_open < s->max_conns - s->max_conns / 10)
+        s->cap_armed = true;
     struct http_conn *c = conn_new(s);
     if (!c) {
         server_reject(s);
@@ -927,6 +970,8 @@ static struct http_server *server_new(uv_loop_t *loop, const struct http_server_
     s->handler_ctx = cfg->handler_ctx;
     s->idle_ms = cfg->idle_ms ? cfg->idle_ms : HTTP_DEFAULT_IDLE_MS;
     s->max_conns = cfg->max_conns ? cfg->max_conns : HTTP_DEFAULT_MAX_CONNS;
+    s->on_cap_reached = cfg->on_cap_reached;
+    s->cap_armed = true;
     return s;
 }
 

@@ -49,7 +49,24 @@ struct http_server_config {
     uint32_t max_conns; /* 0 = HTTP_DEFAULT_MAX_CONNS */
     http_handler_fn handler;
     void *handler_ctx;
+    /* Optional: called once when open connections reach max_conns after
+     * having been below it (re-armed once they fall to 90% of it, so a busy
+     * server at its cap logs one line, not one per refused connection). */
+    void (*on_cap_reached)(void *ctx, uint64_t open, uint32_t cap);
 };
+
+/* Statuses a request can be refused with before it reaches the handler. */
+enum http_reject_code {
+    HTTP_REJ_400, /* malformed: garbage, Content-Length with Transfer-Encoding, ... */
+    HTTP_REJ_413, /* a body: no route takes one */
+    HTTP_REJ_414, /* request target over HTTP_MAX_URL */
+    HTTP_REJ_431, /* request line and headers over the caps */
+    HTTP_REJ_505, /* HTTP/0.9, HTTP/2.0 or any version but 1.0 and 1.1 */
+    HTTP_REJ_OTHER,
+    HTTP_REJ__COUNT
+};
+/* "400", "413", ... for metrics labels. */
+const char *http_reject_code_str(enum http_reject_code code);
 
 /* Counters for /metrics: requests by code come from the handler's answers. */
 struct http_server_stats {
@@ -61,6 +78,10 @@ struct http_server_stats {
     uint64_t rejected_too_large;    /* 413 / 414 / 431 */
     uint64_t timeouts;              /* idle or slow request closed */
     uint64_t responses_by_class[6]; /* [1..5]: 1xx..5xx */
+    /* The rejections above by the status they were answered with, so an
+     * operator can tell a scanner's garbage from a client on HTTP/2. */
+    uint64_t rejected_by_code[HTTP_REJ__COUNT];
+    uint64_t cap_reached; /* times connections_open reached max_conns */
 };
 
 struct http_server;

@@ -68,6 +68,9 @@ static void metrics_store(const struct tallyd *d, struct buf *b)
                commit_durable_count(d->commit));
     metric_u64(b, "tally_visit_errors_total", "counter",
                "Visits answered 503 because the count could not be made durable.", d->visit_errors);
+    metric_u64(b, "tally_store_healthy", "gauge",
+               "1 while the last write of the count file succeeded, 0 while writes fail.",
+               commit_last_error(d->commit) == 0 ? 1 : 0);
 }
 
 static void metrics_http(const struct tallyd *d, struct buf *b)
@@ -92,6 +95,15 @@ static void metrics_http(const struct tallyd *d, struct buf *b)
                (unsigned long long)hs->timeouts);
     buf_printf(b, "tally_http_rejected_total{reason=\"connection_limit\"} %llu\n",
                (unsigned long long)hs->connections_rejected);
+    metric_head(b, "tally_http_rejected_requests_total", "counter",
+                "Requests refused before routing, by the status they were answered with.");
+    for (int i = 0; i < HTTP_REJ__COUNT; i++)
+        buf_printf(b, "tally_http_rejected_requests_total{code=\"%s\"} %llu\n",
+                   http_reject_code_str((enum http_reject_code)i),
+                   (unsigned long long)hs->rejected_by_code[i]);
+    metric_u64(b, "tally_http_conn_cap_reached_total", "counter",
+               "Times the open connections reached the cap (--max-conns or the fd limit).",
+               hs->cap_reached);
     metric_u64(b, "tally_http_connections_open", "gauge", "Open HTTP connections.",
                hs->connections_open);
     metric_u64(b, "tally_http_connections_total", "counter", "HTTP connections accepted.",

@@ -80,6 +80,17 @@ static int page_format(const struct tallyd *d, uint64_t count, char *out, size_t
                     d->cfg.name, d->cfg.name, (unsigned long long)count);
 }
 
+/* "not ready: WHY\n", naming the disk's error when the count file is what
+ * fails (full, read-only, gone), so the operator sees it in one request. */
+static void not_ready_format(const struct tallyd *d, const char *why, char *msg, size_t cap)
+{
+    int err = d->commit ? commit_last_error(d->commit) : 0;
+    if (err != 0 && strstr(why, "count file"))
+        snprintf(msg, cap, "not ready: %s (%s)\n", why, strerror(-err));
+    else
+        snprintf(msg, cap, "not ready: %s\n", why);
+}
+
 static void visit_done(void *arg, int status, uint64_t value)
 {
     struct visit *v = arg;
@@ -104,8 +115,8 @@ static void route_root(struct tallyd *d, struct http_exchange *ex)
     if (why && !d->draining) {
         /* Before recovery the count may still jump to what peers remember;
          * a visit counted now would be swallowed by that max. */
-        char msg[160];
-        snprintf(msg, sizeof(msg), "not ready: %s\n", why);
+        char msg[200];
+        not_ready_format(d, why, msg, sizeof(msg));
         route_respond_str(d, ex, ROUTE_ROOT, 503, TEXT, msg);
         return;
     }
@@ -209,8 +220,8 @@ static void route_readyz(struct tallyd *d, struct http_exchange *ex)
         route_respond_str(d, ex, ROUTE_READYZ, 200, TEXT, "ready\n");
         return;
     }
-    char msg[160];
-    snprintf(msg, sizeof(msg), "not ready: %s\n", why);
+    char msg[200];
+    not_ready_format(d, why, msg, sizeof(msg));
     route_respond_str(d, ex, ROUTE_READYZ, 503, TEXT, msg);
 }
 

@@ -2,10 +2,15 @@
 # tallyd (--sync always) while it is killed with SIGKILL; after each kill the
 # count on disk must lie between the visits acknowledged and those plus the
 # ones in flight. Then it restarts on the same volume, and again.
+# Parameters from the environment (tests/hardening.cmake runs it as a crash
+# loop of 20 short rounds): ROUNDS, SIGKILL_IP, KILL_AFTER (seconds of load
+# before the kill), LOAD_SECONDS (the load's own bound).
 . "$TALLY_SRC/tests/process/lib.sh"
-IP=127.0.3.20
+IP=${SIGKILL_IP:-127.0.3.20}
 DATA=$T_WORK/data
 ROUNDS=${ROUNDS:-5}
+KILL_AFTER=${KILL_AFTER:-1.5}
+LOAD_SECONDS=${LOAD_SECONDS:-6}
 mkdir -p "$DATA"
 acked_total=0
 inflight_total=0
@@ -16,10 +21,10 @@ for round in $(seq "$ROUNDS"); do
     T_PIDS+=("$pid")
     wait_http http://$IP:8000/readyz || { not_ok "round $round: tallyd did not start"; break; }
     before=$(cat "$DATA/visits.txt" 2>/dev/null || echo 0)
-    python3 "$TALLY_SRC/tests/process/visit_load.py" --host $IP --conns 32 --seconds 6 \
+    python3 "$TALLY_SRC/tests/process/visit_load.py" --host $IP --conns 32 --seconds "$LOAD_SECONDS" \
         >"$T_WORK/load.json" &
     load=$!
-    sleep 1.5
+    sleep "$KILL_AFTER"
     kill -9 $pid
     wait $pid 2>/dev/null
     wait $load

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""gossip_forge.py: hostile gossip datagrams for test_hostile_gossip.sh.
+
+A tiny msgpack encoder (only what proto/WIRE.md uses: maps, arrays, str,
+uint, bool) builds forged and replayed messages; the rest are raw bytes.
+
+  gossip_forge.py --to IP:PORT --from-ip IP CASE [key=value ...]
+
+CASE is one of random, truncated, oversize, nested, huge_lengths, version,
+forged_old_generation, replay, self. Prints {"case", "sent"} as JSON.
+Every case sends a bounded number of datagrams to one loopback address.
+"""
+import json
+import random
+import socket
+import struct
+import sys
+
+HEARTBEAT, DIGEST, DELTA = 1, 2, 3
+
+
+def pack(v):
+    if isinstance(v, bool):
+        return b"\xc3" if v else b"\xc2"
+    if isinstance(v, int):
+        if v < 0:
+            raise ValueError("wire integers are unsigned")
+        if v < 0x80:
+            return bytes([v])
+        if v <= 0xFF:
+            return b"\xcc" + struct.pack(">B", v)
+        if v <= 0xFFFF:
+            return b"\xcd" + struct.pack(">H", v)
+        if v <= 0xFFFFFFFF:
+            return b"\xce" + struct.pack(">I", v)
+        return b"\xcf" + struct.pack(">Q", v)
+    if isinstance(v, str):
+        b = v.encode()
+        if len(b) < 32:
+            return bytes([0xA0 | len(b)]) + b
+        if len(b) <= 0xFF:
+            return b"\xd9" + bytes([len(b)]) + b
+        return b"\xda" + struct.pack(">H", len(b)) + b
+    if isinstance(v, (list, tuple)):
+        head = bytes([0x90 | len(v)]) if len(v) < 16 else b"\xdc" + struct.pack(">H", len(v))
+        return head + b"".join(pack(x) for x in v)
+    if isinstance(v, dict):
+        head = bytes([0x80 | len(v)]) if len(v) < 16 else b"\xde" + struct.pack(">H", len(v))
+        return head + b"".join(pack(k) + pack(x) for k, x in v.items())
+    raise TypeError(type(v))
+
+
+def msg(mtype, sender, entries, version=1):
+    """A datagram; entries are [name, generation, heartbeat, count, state, addr]."""
+    return pack({"v": version, "t": mtype, "f": sender, "e": entries})
+
+
+def case_random(p):
+    rng = random.Random(int(p.get("seed", 1)))
+    n = int(p.get("n", 1000))
+    return [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 1401))) for _ in range(n)]
+
+
+def case_truncated(p):
+    # A well-formed heartbeat from a stranger, cut at every length.
+    whole = msg(HEARTBEAT, "mallory", [["mallory", 1, 1, 5, 0, "127.0.11.9:7946"]])
+    return [whole[:k] for k in range(1, len(whole))]
+
+
+def case_oversize(p):
+    # Valid up to the size cap, then padded past it: 2000 bytes is read whole
+    # and refused as too big; 4000 bytes exceeds the receive buffer.
+    pad = "x" * 200
+    out = []
+    for size in (1401, 2000, 4000, 65000):
+        m = {"v": 1, "t": HEARTBEAT, "f": "mallory",
+             "e": [["mallory", 1, 1, 5, 0, ""]]}
+        k = 0
+        while len(pack(m)) < size:
+            m["z%d" % k] = pad
+            k += 1
+        out.append(pack(m)[:size] if len(pack(m)) > size else pack(m))
+    return out
+
+
+def case_nested(p):
+    # An unknown key holding arrays nested 9, 100 and 600 deep (the decoder
+    # skips unknown values only 8 deep), and maps nested the same way.
+    out = []
+    for depth in (9, 100, 600):
+        head = pack({"v": 1, "t": HEARTBEAT, "f": "mallory"})
+        body = bytes([0x84]) + head[1:]  # four keys: v, t, f, x
+        out.append(body + pack("x") + b"\x91" * depth + b"\x00")
+        out.append(body + pack("x") + b"\x81\xa1k" * depth + b"\x00")
+    return out
+
+
+def case_huge_lengths(p):
+    top = pack({"v": 1, "t": HEARTBEAT})[1:]  # v, t pairs without a map header
+    return [
+        b"\xdc\xff\xff",                       # array16 of 65535, nothing follows
+        b"\xdd\xff\xff\xff\xff",               # array32 of 4 G
+        b"\xdf\xff\xff\xff\xff" + top,         # map32 of 4 G
+        b"\x83" + top + pack("f") + b"\xdb\xff\xff\xff\xff" + b"a" * 16,  # str32 of 4 G as f
+        b"\x84" + top + pack("f") + pack("m") + pack("e") + b"\xdd\xff\xff\xff\xff",
+        b"\x84" + top + pack("f") + pack("m") + pack("e") + b"\x91\xdd\x7f\xff\xff\xff",
+        b"\x84" + top + pack("f") + pack("m") + pack("x") + b"\xc6\xff\xff\xff\xff",  # bin32
+    ]
+
+
+def case_version(p):
+    return [msg(HEARTBEAT, "mallory", [["mallory", 1, 1, 5, 0, ""]], version=2)]
+
+
+def case_forged_old_generation(p):
+    # Claims to BE the victim, from an older incarnation, with a huge count:
+    # the owner cannot go back to an older generation, so it is forged.
+    name, gen = p["name"], int(p["generation"])
+    e = [name, gen - 1000, 999999, 1000000, 0, p.get("addr", "")]
+    return [msg(HEARTBEAT, name, [e]), msg(DELTA, name, [e])]
+
+
+def case_replay(p):
+    # What the victim itself sent long ago: its real generation, an old
+    # heartbeat and a lower count. Nothing may change.
+    name, gen = p["name"], int(p["generation"])
+    return [msg(HEARTBEAT, name, [[name, gen, 1, int(p.get("count", 0)), 0, p.get("addr", "")]])
+            for _ in range(5)]
+
+
+def case_self(p):
+    # Claims to come from the receiver's own name, with an inflated count.
+    name, gen = p["name"], int(p["generation"])
+    return [msg(HEARTBEAT, name, [[name, gen + 1, 1, 1000000, 0, ""]])]
+
+
+CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
+
+
+def main():
+    args = sys.argv[1:]
+    to = args.pop(args.index("--to") + 1)
+    args.remove("--to")
+    src = args.pop(args.index("--from-ip") + 1)
+    args.remove("--from-ip")
+    case, params = args[0], dict(a.split("=", 1) for a in args[1:])
+    host, port = to.rsplit(":", 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    s.bind((src, 0))
+    sent = 0
+    for i, d in enumerate(CASES[case](params)):
+        s.sendto(d, (host, int(port)))
+        sent += 1
+        if i % 50 == 49:
+            # let the receiver's socket buffer drain: this test counts drops
+            # by the decoder, not by the kernel
+            import time
+            time.sleep(0.005)
+    print(json.dumps({"case": case, "sent": sent}))
+
+
+if __name__ == "__main__":
+    main()
