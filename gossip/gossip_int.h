@@ -117,8 +117,9 @@ int gossip_scratch_reserve(struct gossip *g, size_t n);
  * from_addr its source address. */
 void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,
                         const char *from, const char *from_addr);
-/* A peer remembers count for our own name: adopt it if higher (recovery). */
-void gossip_self_count_offer(struct gossip *g, uint64_t count);
+/* A peer remembers count for our own name: adopt it if higher, during
+ * recovery only; afterwards a higher claim is counted as forged. */
+void gossip_self_count_offer(struct gossip *g, uint64_t now_ms, uint64_t count);
 void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct proto_entry *e);
 
 /* detect.c: age members; collects live peers into scratch_a, returns their number. */

@@ -25,22 +25,29 @@ void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct p
     e->state = (uint8_t)r->m.state;
 }
 
-void gossip_self_count_offer(struct gossip *g, uint64_t count)
+void gossip_self_count_offer(struct gossip *g, uint64_t now_ms, uint64_t count)
 {
     struct gmember *self = gossip_self_row(g);
     if (count <= self->m.count)
         return;
+    /* Only during recovery: once a peer has answered (or the wait is over)
+     * this process is the authority on its own count, and a higher claim is
+     * stale at best and an attempt to inflate us at worst. */
+    if (gossip_recovered(g, now_ms)) {
+        g->stats.dropped[GOSSIP_DROP_FORGED]++;
+        return;
+    }
     self->m.count = count;
     self->sends = 0;
     if (g->io.self_count_raised)
         g->io.self_count_raised(g->io.ctx, count);
 }
 
-static void gossip_self_merge(struct gossip *g, const struct proto_entry *e)
+static void gossip_self_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e)
 {
     /* Claims that we are SUSPECT/DEAD are refuted by our next heartbeat;
      * nothing to do but keep gossiping. */
-    gossip_self_count_offer(g, e->count);
+    gossip_self_count_offer(g, now_ms, e->count);
 }
 
 void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,
@@ -50,7 +57,7 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
         return;
     uint32_t i = member_table_find(&g->t, e->name);
     if (i == GOSSIP_SELF) {
-        gossip_self_merge(g, e);
+        gossip_self_merge(g, now_ms, e);
         return;
     }
     bool from_owner = strcmp(e->name, from) == 0;

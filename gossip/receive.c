@@ -40,7 +40,7 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
  * some entries. Digest items naming us carry the peer's memory of our count
  * too, so they are offered like entries (gossip_msg_handle merges entries);
  * either way the count is adopted before readiness can follow. */
-static bool gossip_msg_answers_recovery(struct gossip *g)
+static bool gossip_msg_answers_recovery(struct gossip *g, uint64_t now_ms)
 {
     const struct proto_msg *m = &g->rx;
     const char *self = gossip_self_row(g)->m.name;
@@ -49,7 +49,7 @@ static bool gossip_msg_answers_recovery(struct gossip *g)
         names_us |= strcmp(m->entries[i].name, self) == 0;
     for (uint32_t i = 0; i < m->n_digest; i++) {
         if (strcmp(m->digest[i].name, self) == 0) {
-            gossip_self_count_offer(g, m->digest[i].count);
+            gossip_self_count_offer(g, now_ms, m->digest[i].count);
             names_us = true;
         }
     }
@@ -71,7 +71,7 @@ void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const u
         g->stats.dropped[GOSSIP_DROP_SELF]++;
         return;
     }
-    bool answers = gossip_msg_answers_recovery(g);
+    bool answers = gossip_msg_answers_recovery(g, now_ms);
     gossip_msg_handle(g, now_ms, from);
     g->heard_peer |= answers;
 }

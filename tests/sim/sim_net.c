@@ -169,6 +169,9 @@ static int sim_node_start(struct sim *s, struct sim_node *n, uint64_t count)
         .count = count,
         .interval_ms = s->cfg.interval_ms,
         .fanout = s->cfg.fanout,
+        /* tallyd's default: a restarted node adopts what peers remember of
+         * its count only until one has answered or this much time passed. */
+        .recovery_ms = 5 * s->cfg.interval_ms,
         .seed = sim_rand(s),
     };
     struct gossip_io io = {.ctx = n, .send = sim_send};
