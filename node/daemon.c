@@ -351,8 +351,7 @@ void tallyd_close(struct tallyd *d)
     d->commit = NULL;
     discovery_close(d->dns);
     d->dns = NULL;
-    if (d->udp.type == UV_UDP)
-        uv_close((uv_handle_t *)&d->udp, NULL);
+    peer_udp_close(d);
     if (d->handles_init) {
         uv_close((uv_handle_t *)&d->gossip_timer, NULL);
         uv_close((uv_handle_t *)&d->drain_timer, NULL);

@@ -143,6 +143,10 @@ static void metrics_gossip(const struct tallyd *d, struct buf *b)
                "Times a member went alive to suspect.", gs->suspicions);
     metric_u64(b, "tally_gossip_send_errors_total", "counter",
                "Datagrams the kernel refused to send.", d->udp_send_errors);
+    if (d->seal)
+        metric_u64(b, "tally_gossip_key_reloads_total", "counter",
+                   "Times a changed --key-file was loaded without a restart.",
+                   peer_udp_key_reloads(d));
     metric_u64(b, "tally_cluster_visits_total", "gauge",
                "Visits served by every pod ever seen, as this pod knows them.",
                gossip_total(d->gossip));

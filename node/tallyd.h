@@ -90,6 +90,10 @@ void metrics_render(const struct tallyd *d, struct buf *out);
 /* peer_udp.c */
 int peer_udp_start(struct tallyd *d);
 void peer_udp_send(void *ctx, const char *addr, const uint8_t *buf, size_t len);
+/* Close the socket and the key-file watch, free the keys. */
+void peer_udp_close(struct tallyd *d);
+/* Times a changed key file was loaded (rotation progress, for metrics). */
+uint64_t peer_udp_key_reloads(const struct tallyd *d);
 /* discovery.c */
 int discovery_start(struct tallyd *d);
 void discovery_close(struct discovery *dns);

@@ -61,6 +61,8 @@ void ctl_usage_print(FILE *out)
           "  --count N            ping: how many PINGs (default 3)\n"
           "  --dns-server A[:P]   dns, ping: ask this DNS server, not /etc/resolv.conf's\n"
           "  --gossip-port N      dns, ping: gossip port when SRV or ADDR names none (7946)\n"
+          "  --key-file PATH      dns, ping: seal PINGs with tallyd's gossip key file\n"
+          "                       (default: $TALLY_KEY_FILE; see docs/key-rotation.md)\n"
           "  --help, --version\n"
           "\n"
           "exit status: 0 ok, 1 a failed check (tallyd not answering, not ready, no ACK,\n"
@@ -118,7 +120,7 @@ static bool ctl_opt_allowed(enum ctl_cmd cmd, const char *opt)
 {
     if (!strcmp(opt, "--count"))
         return cmd == CTL_CMD_PING;
-    if (!strcmp(opt, "--dns-server") || !strcmp(opt, "--gossip-port"))
+    if (!strcmp(opt, "--dns-server") || !strcmp(opt, "--gossip-port") || !strcmp(opt, "--key-file"))
         return cmd == CTL_CMD_DNS || cmd == CTL_CMD_PING;
     return true;
 }
@@ -140,6 +142,7 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
     o->gossip_port = CTL_DEFAULT_PORT_GOSSIP;
     o->service_env = env->tally_service && env->tally_service[0] ? env->tally_service : NULL;
     o->data_dir = env->data_dir && env->data_dir[0] ? env->data_dir : CTL_DEFAULT_DATA_DIR;
+    o->key_file = env->tally_key_file && env->tally_key_file[0] ? env->tally_key_file : NULL;
     err[0] = '\0';
 
     bool dir_given = false, dashdash = false;
@@ -198,8 +201,8 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
             o->json = true;
             continue;
         }
-        static const char *const valued[] = {"--url", "--timeout", "--count", "--dns-server",
-                                             "--gossip-port"};
+        static const char *const valued[] = {"--url",        "--timeout",     "--count",
+                                             "--dns-server", "--gossip-port", "--key-file"};
         const char *known = NULL;
         for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
             if (!strcmp(name, valued[k]))
@@ -228,6 +231,10 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
             if (ctl_int_parse(val, 1, 65535, &o->gossip_port))
                 return ctl_usage(err, err_len, "--gossip-port wants a port (1-65535), not '%s'",
                                  val);
+        } else if (!strcmp(name, "--key-file")) {
+            if (!*val)
+                return ctl_usage(err, err_len, "--key-file wants a path");
+            o->key_file = val;
         } else {
             if (!*val)
                 return ctl_usage(err, err_len, "--dns-server wants ADDR[:PORT]");

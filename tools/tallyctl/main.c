@@ -7,6 +7,8 @@
 
 #include "tools/tallyctl/tallyctl.h"
 
+#include "tools/tallyctl/ping.h"
+
 int main(int argc, char **argv)
 {
     struct ctl_env env = {
@@ -14,6 +16,7 @@ int main(int argc, char **argv)
         .pod_ip = getenv("POD_IP"),
         .tally_service = getenv("TALLY_SERVICE"),
         .data_dir = getenv("DATA_DIR"),
+        .tally_key_file = getenv("TALLY_KEY_FILE"),
     };
     struct ctl_opts o;
     char err[512];
@@ -30,6 +33,12 @@ int main(int argc, char **argv)
     if (o.version) {
         printf("tallyctl %s\n", TALLY_VERSION);
         return CTL_EXIT_OK;
+    }
+    /* Before any PING leaves: a bad key file is named, not a silent timeout. */
+    if ((o.cmd == CTL_CMD_PING || o.cmd == CTL_CMD_DNS) &&
+        ping_key_file_set(o.key_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tallyctl: %s\n", err);
+        return CTL_EXIT_FAIL;
     }
     int rc;
     switch (o.cmd) {

@@ -3,8 +3,10 @@
  * accepted from whatever source address the pod answers from; the nonce (64
  * random bits per target) is what ties an ACK to its PING. Datagrams that do
  * not decode, or are not our ACKs, are ignored: a pod may be mid-gossip.
+ * With a key file, PINGs leave sealed and only ACKs that open are read.
  */
 #include "tools/tallyctl/ping.h"
+#include "tools/tallyctl/seal_ctl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +18,41 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The key file applies to the whole run of tallyctl, as tallyd's does to the
+ * whole pod: one state for every ping_run. */
+static struct {
+    bool configured; /* ping_key_file_set ran (or $TALLY_KEY_FILE was read) */
+    bool on;
+    struct ctl_seal keys;
+} ping_auth;
+
+int ping_key_file_set(const char *path, char *err, size_t err_len)
+{
+    ctl_seal_clear(&ping_auth.keys);
+    ping_auth.configured = true;
+    ping_auth.on = false;
+    if (!path || !path[0])
+        return 0;
+    if (ctl_seal_load(path, &ping_auth.keys, err, err_len) != 0)
+        return -EINVAL;
+    ping_auth.on = true;
+    return 0;
+}
+
+/* Read $TALLY_KEY_FILE once, unless the caller chose already. */
+static int ping_auth_init(void)
+{
+    char err[512];
+    if (ping_auth.configured)
+        return 0;
+    if (ping_key_file_set(getenv("TALLY_KEY_FILE"), err, sizeof(err)) != 0) {
+        fprintf(stderr, "tallyctl: %s (from TALLY_KEY_FILE)\n", err);
+        ping_auth.configured = false;
+        return -EINVAL;
+    }
+    return 0;
+}
 
 static int64_t ping_now_us(void)
 {
@@ -155,7 +192,7 @@ int ping_ack_match(const uint8_t *buf, size_t len, uint64_t nonce, struct proto_
 /* Read every datagram waiting on fd and mark the targets they answer. */
 static void ping_drain(int fd, struct ping_target *t, size_t n, const int64_t *sent_us)
 {
-    uint8_t buf[PROTO_MAX_DATAGRAM + 1];
+    uint8_t buf[PROTO_MAX_DATAGRAM + CTL_SEAL_OVERHEAD + 1], plain[PROTO_MAX_DATAGRAM + 1];
     for (;;) {
         ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (got < 0)
@@ -163,7 +200,14 @@ static void ping_drain(int fd, struct ping_target *t, size_t n, const int64_t *s
         int64_t now = ping_now_us();
         uint64_t nonce;
         struct proto_entry e;
-        if (ping_ack_decode(buf, (size_t)got, &nonce, &e) != 1)
+        const uint8_t *msg = buf;
+        if (ping_auth.on) {
+            got = ctl_seal_open(&ping_auth.keys, buf, (size_t)got, plain, sizeof(plain));
+            if (got < 0)
+                continue; /* not sealed with any of our keys: not an answer to trust */
+            msg = plain;
+        }
+        if (ping_ack_decode(msg, (size_t)got, &nonce, &e) != 1)
             continue;
         for (size_t i = 0; i < n; i++) {
             if (!t[i].answered && !t[i].err && t[i].nonce == nonce) {
@@ -180,11 +224,13 @@ int ping_run(struct ping_target *t, size_t n, int timeout_ms)
 {
     int fds[2] = {-1, -1}; /* [0] IPv4, [1] IPv6 */
     int64_t *sent_us = calloc(n ? n : 1, sizeof(*sent_us));
-    uint8_t dgram[PROTO_MAX_DATAGRAM];
-    int rc = 0;
+    uint8_t dgram[PROTO_MAX_DATAGRAM], sealed[PROTO_MAX_DATAGRAM + CTL_SEAL_OVERHEAD];
+    int rc = ping_auth_init();
 
-    if (!sent_us)
-        return -ENOMEM;
+    if (rc < 0 || !sent_us) {
+        free(sent_us);
+        return rc < 0 ? rc : -ENOMEM;
+    }
     for (size_t i = 0; i < n; i++) {
         int fam = t[i].addr.ss_family == AF_INET6;
         t[i].answered = false;
@@ -197,14 +243,18 @@ int ping_run(struct ping_target *t, size_t n, int timeout_ms)
                 continue;
             }
         }
+        const uint8_t *out = dgram;
         int len = ping_encode(t[i].nonce, dgram, sizeof(dgram));
+        if (len >= 0 && ping_auth.on) {
+            len = ctl_seal_seal(&ping_auth.keys, dgram, (size_t)len, sealed, sizeof(sealed));
+            out = sealed;
+        }
         if (len < 0) {
             t[i].err = -EINVAL;
             continue;
         }
         sent_us[i] = ping_now_us();
-        if (sendto(fds[fam], dgram, (size_t)len, 0, (struct sockaddr *)&t[i].addr, t[i].addr_len) <
-            0)
+        if (sendto(fds[fam], out, (size_t)len, 0, (struct sockaddr *)&t[i].addr, t[i].addr_len) < 0)
             t[i].err = -errno;
     }
     if (fds[0] < 0 && fds[1] < 0 && n > 0) {

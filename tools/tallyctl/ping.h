@@ -4,6 +4,11 @@
  * carries the same nonce and the responder's own entry: proof that the pod's
  * gossip socket is reachable and decodes our protocol version, plus what the
  * pod says about itself (name, state, count, generation).
+ *
+ * Against a cluster whose gossip is authenticated (tallyd --key-file), the
+ * PINGs are sealed with the first key of the same key file and ACKs opened
+ * with any of its keys (tools/tallyctl/seal_ctl.h): --key-file PATH, else
+ * $TALLY_KEY_FILE, the variable tallyd reads too.
  */
 #ifndef TALLYCTL_PING_H
 #define TALLYCTL_PING_H
@@ -43,9 +48,16 @@ int ping_encode(uint64_t nonce, uint8_t *buf, size_t cap);
  * valid datagram, or a negative proto error. */
 int ping_ack_match(const uint8_t *buf, size_t len, uint64_t nonce, struct proto_entry *entry);
 
+/* Use the keys in path (tallyd's key file) for every later ping_run; NULL
+ * or "" means unauthenticated gossip. Returns 0, or -EINVAL with a sentence
+ * naming the file and line in err. Without a call, the first ping_run reads
+ * $TALLY_KEY_FILE. */
+int ping_key_file_set(const char *path, char *err, size_t err_len);
+
 /* Send one PING to each of the n targets and wait up to timeout_ms for their
  * ACKs (all in parallel, one socket per address family). Returns how many
- * answered, or a negative errno if no socket could be opened. */
+ * answered, or a negative errno if no socket could be opened, or -EINVAL when
+ * $TALLY_KEY_FILE names a bad key file (said on stderr). */
 int ping_run(struct ping_target *t, size_t n, int timeout_ms);
 
 #endif

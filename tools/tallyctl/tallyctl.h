@@ -45,10 +45,11 @@ enum ctl_cmd {
 
 /* The environment variables tallyctl reads, passed in so tests control them. */
 struct ctl_env {
-    const char *tallyctl_url;  /* TALLYCTL_URL */
-    const char *pod_ip;        /* POD_IP: tallyd binds it inside a pod */
-    const char *tally_service; /* TALLY_SERVICE */
-    const char *data_dir;      /* DATA_DIR */
+    const char *tallyctl_url;   /* TALLYCTL_URL */
+    const char *pod_ip;         /* POD_IP: tallyd binds it inside a pod */
+    const char *tally_service;  /* TALLY_SERVICE */
+    const char *data_dir;       /* DATA_DIR */
+    const char *tally_key_file; /* TALLY_KEY_FILE: tallyd's gossip key file */
 };
 
 struct ctl_opts {
@@ -65,6 +66,7 @@ struct ctl_opts {
     int gossip_port;         /* dns/ping --gossip-port */
     const char *service_env; /* TALLY_SERVICE, for dns */
     const char *data_dir;    /* file: DIR, else DATA_DIR, else /data */
+    const char *key_file;    /* dns/ping --key-file, else TALLY_KEY_FILE; NULL: unsealed */
 };
 
 /* args.c: parse argv into *o. Returns 0, or CTL_EXIT_USAGE with a one-line
