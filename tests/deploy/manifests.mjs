@@ -190,6 +190,22 @@ function assertBase() {
     expect("one PodDisruptionBudget", pdbs.length, 1);
     expect("PDB maxUnavailable 1", pdbs[0]?.spec?.maxUnavailable, 1);
     truthy("PDB selects the pods", matches(pdbs[0]?.spec?.selector?.matchLabels, podLabels));
+
+    const pol = find("NetworkPolicy", "myapp-stateful");
+    truthy("NetworkPolicy myapp-stateful exists", pol);
+    truthy("NetworkPolicy applies to the pods", matches(pol?.spec?.podSelector?.matchLabels, podLabels));
+    expect("NetworkPolicy governs ingress only", pol?.spec?.policyTypes, ["Ingress"]);
+    const rules = pol?.spec?.ingress || [];
+    const rulesFor = (proto, port) =>
+        rules.filter((r) => (r.ports || []).some((p) => p.protocol === proto && p.port === port));
+    const http = rulesFor("TCP", 8000);
+    truthy("NetworkPolicy admits HTTP 8000 from anywhere", http.length === 1 && !http[0].from);
+    const gossip = rulesFor("UDP", 7946);
+    truthy("NetworkPolicy admits gossip 7946 only from the StatefulSet's pods",
+        gossip.length === 1 && (gossip[0].from || []).length === 1 &&
+            matches(gossip[0].from[0].podSelector?.matchLabels, podLabels) &&
+            !gossip[0].from[0].namespaceSelector && !gossip[0].from[0].ipBlock);
+    truthy("no other ingress rule opens gossip", rules.length === 2);
     return c;
 }
 
