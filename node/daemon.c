@@ -35,16 +35,6 @@
 /* Ask for no more than this even when the hard limit is unlimited. */
 #define FD_WANT_MAX 1048576
 
-/* The count file's health, as last logged. One daemon per process (main.c
- * holds a single static struct tallyd), so this lives here rather than in
- * tallyd.h; tallyd_start() resets it. */
-static struct {
-    bool failing;   /* a write failed and none has succeeded since */
-    bool stat_busy; /* a uv_fs_stat of the count file is in flight */
-    bool restoring; /* a flush rewriting a removed count file is in flight */
-    bool missing;   /* the file was found removed and is not written back yet */
-} store_watch;
-
 uint64_t tallyd_now_ms(const struct tallyd *d)
 {
     return uv_now(d->loop);
@@ -75,14 +65,14 @@ static void on_self_count_raised(void *ctx, uint64_t count)
 static void store_watch_state(struct tallyd *d)
 {
     int err = commit_last_error(d->commit);
-    if (err != 0 && !store_watch.failing) {
-        store_watch.failing = true;
+    if (err != 0 && !d->store_watch.failing) {
+        d->store_watch.failing = true;
         log_error("store_write_failing error=\"%s\" count=%llu durable=%llu "
                   "(visits refused until the count file can be written; retrying)",
                   strerror(-err), (unsigned long long)commit_count(d->commit),
                   (unsigned long long)commit_durable_count(d->commit));
-    } else if (err == 0 && store_watch.failing) {
-        store_watch.failing = false;
+    } else if (err == 0 && d->store_watch.failing) {
+        d->store_watch.failing = false;
         log_info("store_write_recovered durable=%llu",
                  (unsigned long long)commit_durable_count(d->commit));
     }
@@ -91,9 +81,9 @@ static void store_watch_state(struct tallyd *d)
 static void on_store_restored(void *arg, int status)
 {
     struct tallyd *d = arg;
-    store_watch.restoring = false;
-    if (status == 0 && d->commit && store_watch.missing) {
-        store_watch.missing = false;
+    d->store_watch.restoring = false;
+    if (status == 0 && d->commit && d->store_watch.missing) {
+        d->store_watch.missing = false;
         log_info("store_file_restored durable=%llu",
                  (unsigned long long)commit_durable_count(d->commit));
     }
@@ -115,14 +105,14 @@ static void on_store_stat(uv_fs_t *req)
     bool missing = req->result == UV_ENOENT;
     uv_fs_req_cleanup(req);
     free(sr);
-    store_watch.stat_busy = false;
-    if (!missing || d->stopping || d->draining || !d->commit || store_watch.restoring)
+    d->store_watch.stat_busy = false;
+    if (!missing || d->stopping || d->draining || !d->commit || d->store_watch.restoring)
         return;
-    if (!store_watch.missing)
+    if (!d->store_watch.missing)
         log_warn("store_file_missing dir=%s count=%llu (writing it again)", d->cfg.data_dir,
                  (unsigned long long)commit_count(d->commit));
-    store_watch.missing = true;
-    store_watch.restoring = true;
+    d->store_watch.missing = true;
+    d->store_watch.restoring = true;
     commit_flush(d->commit, on_store_restored, d);
 }
 
@@ -130,7 +120,8 @@ static void store_watch_file(struct tallyd *d)
 {
     char path[4096];
     /* A count of 0 needs no file: a missing one reads as 0 at start. */
-    if (store_watch.stat_busy || store_watch.restoring || commit_durable_count(d->commit) == 0)
+    if (d->store_watch.stat_busy || d->store_watch.restoring ||
+        commit_durable_count(d->commit) == 0)
         return;
     if ((size_t)snprintf(path, sizeof(path), "%s/visits.txt", d->cfg.data_dir) >= sizeof(path))
         return;
@@ -143,7 +134,7 @@ static void store_watch_file(struct tallyd *d)
         free(sr);
         return;
     }
-    store_watch.stat_busy = true;
+    d->store_watch.stat_busy = true;
 }
 
 static void on_gossip_tick(uv_timer_t *t)
@@ -295,7 +286,6 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
     d->cfg = *cfg;
     d->generation = wall_ms();
     d->start_ms = uv_now(loop);
-    memset(&store_watch, 0, sizeof(store_watch));
     int rc = tallyd_handles_init(d);
     if (rc < 0)
         return rc;

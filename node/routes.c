@@ -159,6 +159,8 @@ static void route_count(struct tallyd *d, struct http_exchange *ex)
 
 static void route_cluster(struct tallyd *d, struct http_exchange *ex)
 {
+    /* Our own row shows the count now, not as of the last gossip round. */
+    gossip_count_set(d->gossip, commit_count(d->commit));
     struct buf b;
     uint64_t now = tallyd_now_ms(d);
     buf_init(&b, BODY_MAX);
@@ -183,6 +185,7 @@ static void route_cluster(struct tallyd *d, struct http_exchange *ex)
 /* GET /status: what tallyctl status shows, in one request. */
 static void route_status(struct tallyd *d, struct http_exchange *ex)
 {
+    gossip_count_set(d->gossip, commit_count(d->commit));
     struct buf b;
     uint64_t by_state[4] = {0};
     size_t n = gossip_member_count(d->gossip);

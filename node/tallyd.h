@@ -60,6 +60,13 @@ struct tallyd {
     uv_timer_t drain_timer;
     uv_signal_t sig_term, sig_int;
 
+    /* The count file's health, as last logged (daemon.c). */
+    struct {
+        bool failing;   /* a write failed and none has succeeded since */
+        bool stat_busy; /* a uv_fs_stat of the count file is in flight */
+        bool restoring; /* a flush rewriting a removed count file is in flight */
+        bool missing;   /* the file was found removed and is not written back yet */
+    } store_watch;
     bool handles_init;
     bool draining;
     uint64_t drain_deadline;
