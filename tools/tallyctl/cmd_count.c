@@ -61,31 +61,12 @@ int ctl_cluster_render(const struct json *cl, FILE *out)
     return CTL_EXIT_OK;
 }
 
-static int cmd_count_get(const struct ctl_opts *o, const char *path,
-                         int (*render)(const struct json *, FILE *), FILE *out, FILE *errout)
-{
-    struct json *doc;
-    char *body, err[512];
-    if (ctl_fetch_json(o, path, &doc, &body, err, sizeof(err))) {
-        fprintf(errout, "tallyctl: %s\n", err);
-        return CTL_EXIT_FAIL;
-    }
-    int rc = CTL_EXIT_OK;
-    if (o->json)
-        fputs(body, out);
-    else
-        rc = render(doc, out);
-    free(body);
-    json_free(doc);
-    return rc;
-}
-
 int cmd_count(const struct ctl_opts *o, FILE *out, FILE *errout)
 {
-    return cmd_count_get(o, "/count", ctl_count_render, out, errout);
+    return ctl_fetch_show(o, "/count", ctl_count_render, NULL, out, errout);
 }
 
 int cmd_cluster(const struct ctl_opts *o, FILE *out, FILE *errout)
 {
-    return cmd_count_get(o, "/cluster", ctl_cluster_render, out, errout);
+    return ctl_fetch_show(o, "/cluster", ctl_cluster_render, NULL, out, errout);
 }

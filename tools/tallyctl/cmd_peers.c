@@ -67,18 +67,5 @@ int ctl_peers_render(const struct json *cl, FILE *out)
 
 int cmd_peers(const struct ctl_opts *o, FILE *out, FILE *errout)
 {
-    struct json *doc;
-    char *body, err[512];
-    if (ctl_fetch_json(o, "/cluster", &doc, &body, err, sizeof(err))) {
-        fprintf(errout, "tallyctl: %s\n", err);
-        return CTL_EXIT_FAIL;
-    }
-    int rc = CTL_EXIT_OK;
-    if (o->json)
-        fputs(body, out);
-    else
-        rc = ctl_peers_render(doc, out);
-    free(body);
-    json_free(doc);
-    return rc;
+    return ctl_fetch_show(o, "/cluster", ctl_peers_render, NULL, out, errout);
 }

@@ -54,23 +54,14 @@ int ctl_status_render(const struct json *st, FILE *out)
     return ready ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }
 
+/* With --json the exit code still says whether the pod is ready. */
+static int status_json_code(const struct json *doc)
+{
+    bool ready = false;
+    return json_bool(json_get(doc, "ready"), &ready) == 0 && ready ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+}
+
 int cmd_status(const struct ctl_opts *o, FILE *out, FILE *errout)
 {
-    struct json *doc;
-    char *body, err[512];
-    if (ctl_fetch_json(o, "/status", &doc, &body, err, sizeof(err))) {
-        fprintf(errout, "tallyctl: %s\n", err);
-        return CTL_EXIT_FAIL;
-    }
-    int rc;
-    if (o->json) {
-        bool ready = false;
-        fputs(body, out);
-        rc = json_bool(json_get(doc, "ready"), &ready) == 0 && ready ? CTL_EXIT_OK : CTL_EXIT_FAIL;
-    } else {
-        rc = ctl_status_render(doc, out);
-    }
-    free(body);
-    json_free(doc);
-    return rc;
+    return ctl_fetch_show(o, "/status", ctl_status_render, status_json_code, out, errout);
 }

@@ -56,3 +56,26 @@ int ctl_fetch_json(const struct ctl_opts *o, const char *path, struct json **doc
         http_resp_free(&r);
     return 0;
 }
+
+int ctl_fetch_show(const struct ctl_opts *o, const char *path,
+                   int (*render)(const struct json *, FILE *),
+                   int (*json_code)(const struct json *), FILE *out, FILE *errout)
+{
+    struct json *doc;
+    char *body, err[512];
+    if (ctl_fetch_json(o, path, &doc, &body, err, sizeof(err))) {
+        fprintf(errout, "tallyctl: %s\n", err);
+        return CTL_EXIT_FAIL;
+    }
+    int rc = CTL_EXIT_OK;
+    if (o->json) {
+        fputs(body, out);
+        if (json_code)
+            rc = json_code(doc);
+    } else {
+        rc = render(doc, out);
+    }
+    free(body);
+    json_free(doc);
+    return rc;
+}

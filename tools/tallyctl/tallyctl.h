@@ -81,6 +81,12 @@ const char *ctl_cmd_name(enum ctl_cmd cmd);
  * sentence about what went wrong into err ("tallyd is not answering on ..."). */
 int ctl_fetch_json(const struct ctl_opts *o, const char *path, struct json **doc, char **body,
                    char *err, size_t err_len);
+/* GET path and print it: tallyd's JSON unchanged with --json, else render()'s
+ * table. A fetch failure is one line on errout and CTL_EXIT_FAIL; otherwise
+ * render()'s code (with --json, json_code() of the document if given). */
+int ctl_fetch_show(const struct ctl_opts *o, const char *path,
+                   int (*render)(const struct json *, FILE *),
+                   int (*json_code)(const struct json *), FILE *out, FILE *errout);
 
 /* pods.c: the members of a /cluster "pods" array sorted by name; *n gets
  * the count. Caller frees the array (not the members). NULL when out of
