@@ -1,0 +1,147 @@
+/*
+ * http_int.h: what the three files of the HTTP server share, and nothing else
+ * may include. The server is split by job:
+ *
+ *   http_server.c   the listener, accept and the connection cap, draining,
+ *                   closing, stats;
+ *   http_conn.c     one connection: reading, parsing under the caps of
+ *                   http_server.h, the pipelining FIFO, timers and closing;
+ *   http_response.c rendering answers and writing them strictly in FIFO order.
+ *
+ * The structs live here because each file works on all three (a connection
+ * points to its server, an exchange to its connection). Functions declared
+ * here are internal: named http__* as libuv names its own (uv__*).
+ *
+ * Ownership: the server owns its connections (a list), a connection owns the
+ * exchanges in its FIFO, except that an exchange the handler still owes an
+ * answer is detached on close (ex->conn = NULL) and then freed by
+ * http_exchange_respond().
+ */
+#ifndef TALLY_HTTP_INT_H
+#define TALLY_HTTP_INT_H
+
+#include <llhttp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "node/http_conn.h"
+#include "node/http_server.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+enum {
+    HTTP_READ_BUF = 64 * 1024, /* one read; big enough for a deep pipeline of small requests */
+    HTTP_EX_INLINE = 384,      /* responses up to this size need no second allocation */
+};
+
+struct http_exchange {
+    struct http_exchange *next; /* FIFO order on the connection */
+    struct http_conn *conn;     /* NULL once the connection is gone */
+    char *resp;                 /* rendered response: resp_inline or heap */
+    size_t resp_len;
+    bool answered;
+    bool keep_alive; /* false: the connection closes after this response */
+    bool head;
+    bool handler_owned; /* the handler owes http_exchange_respond() */
+    struct http_request_view view;
+    char resp_inline[HTTP_EX_INLINE];
+    char target[]; /* path, NUL, query, NUL */
+};
+
+enum conn_state {
+    CONN_OPEN,   /* parsing and answering */
+    CONN_LINGER, /* last response sent, write side shut, waiting for the client's FIN */
+    CONN_CLOSED, /* handles closing or closed */
+};
+
+struct http_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer; /* idle/slow-request timeout, then linger timeout */
+    uv_shutdown_t shutdown_req;
+    llhttp_t parser;
+    struct http_server *srv;
+    struct http_conn *prev, *next; /* server's list */
+    struct http_exchange *head, *tail;
+    size_t queued; /* exchanges in the FIFO */
+    char *pending; /* bytes read but not parsed while the parser is paused */
+    size_t pending_len;
+    http_conn_sink_fn sink; /* non-NULL: no socket, output goes here */
+    void *sink_ctx;
+    uint64_t idle_since; /* loop time the connection last became idle */
+    enum conn_state state;
+    int handles; /* uv handles not yet closed */
+    int reject_status;
+    bool reading;
+    bool in_parse;     /* inside llhttp_execute: answers wait for one flush */
+    bool in_message;   /* a request has started and not completed */
+    bool in_headers;   /* ... and its header section is still arriving */
+    bool paused;       /* parser paused by backpressure; pending holds the rest */
+    bool stop_parsing; /* no further request will be parsed */
+    bool peer_eof;     /* client half-closed: answer what it asked, then close */
+    bool shutdown_done;
+    bool eof_in_linger;
+    const char *hdr_mark; /* in the current buffer, header bytes before it are counted */
+    size_t hdr_bytes;
+    unsigned nheaders;
+    size_t url_len;
+    char url[HTTP_MAX_URL + 1];
+};
+
+struct http_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    http_handler_fn handler;
+    void *handler_ctx;
+    uint32_t idle_ms;
+    uint32_t max_conns;
+    void (*on_cap_reached)(void *ctx, uint64_t open, uint32_t cap);
+    bool cap_armed; /* below the cap (with hysteresis) since the last report */
+    struct http_conn *conns;
+    size_t inflight;
+    size_t handles; /* listener + connections not yet freed */
+    bool listening;
+    bool draining;
+    bool closing;
+    struct http_server_stats stats;
+    char rbuf[HTTP_READ_BUF];
+};
+
+/* http_server.c */
+
+/* One of s's handles (listener or connection) is gone; frees s when it was
+ * the last one and http_server_close() has been called. */
+void http__server_handle_closed(struct http_server *s);
+
+/* http_conn.c */
+
+/* Takes a connection off listener's backlog into s. Returns 0 (the
+ * connection is open or already closed again) or -ENOMEM, and then the
+ * caller must still take it off the backlog. */
+int http__conn_accept(struct http_server *s, uv_stream_t *listener);
+/* The one way a connection ends. Safe to call twice and from any callback;
+ * memory goes in the handles' close callback. */
+void http__conn_close_now(struct http_conn *c);
+/* The last response is queued: close the write side, then the connection. */
+void http__conn_shutdown(struct http_conn *c);
+/* Reads or stops reading as the caps on queued answers and bytes say. */
+void http__conn_update_reading(struct http_conn *c);
+/* After an answer: write what can go, parse what waits, read or close. */
+void http__conn_progress(struct http_conn *c);
+/* The server is draining: close c now if idle, else after its queue. */
+void http__conn_drain(struct http_conn *c);
+
+/* http_response.c */
+
+/* A new exchange for target url[0..len), its strings owned by the exchange so
+ * the handler may read them until it answers. NULL when out of memory. */
+struct http_exchange *http__exchange_new(const char *url, size_t len);
+void http__exchange_free(struct http_exchange *ex);
+/* An answered exchange refusing a request with status ("Bad Request\n" ...),
+ * counted in the response stats of s. NULL when out of memory. */
+struct http_exchange *http__exchange_new_refusal(struct http_server *s, int status);
+/* Writes the answered head of c's FIFO and every answered exchange behind it. */
+void http__response_flush(struct http_conn *c);
+
+#endif
