@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite, from a fresh Debian 12 machine.
 #   1. install what is missing (tools/install-deps.sh);
-#   2. plain build (-Werror): every test: unit, simulator, process-level;
+#   2. plain build (-Werror): unit and simulator tests, then the process-level,
+#      deployment, network-namespace and image tests one at a time;
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer build: unit and simulator;
 #   4. valgrind over the unit tests of the plain build: no leaks, no errors;
 #   5. clang + libFuzzer build: each fuzz target for a few seconds;
@@ -37,8 +38,12 @@ build() { # build DIR CMAKE-ARGS...
 bash "$root/tools/install-deps.sh" || exit 1
 
 step "build (plain, -Werror)" build "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
-step "tests: unit, sim, process (plain build)" \
-    ctest --test-dir "$root/build" --output-on-failure -j"$jobs" -LE fuzz
+step "tests: unit, sim (plain build)" \
+    ctest --test-dir "$root/build" --output-on-failure -j"$jobs" -L 'unit|sim'
+# One at a time: these run real processes with real timers (gossip rounds,
+# idle timeouts, latency under attack) and must not compete for the 2 cores.
+step "tests: process, deploy, netns, image (plain build, serial)" \
+    ctest --test-dir "$root/build" --output-on-failure -LE 'unit|sim|fuzz'
 
 step "build (ASan+UBSan)" build "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug \
     "-DTALLY_SANITIZE=address;undefined"
