@@ -2,7 +2,7 @@
  * commit.c: group commit of visits onto the store, on the libuv loop.
  *
  * How it works. The in-memory count rises at once with every visit. At most
- * one store_count_write() runs at a time, on the libuv thread pool
+ * one write (commit_file_write) runs at a time, on the libuv thread pool
  * (uv_queue_work); it writes the count as it was when the write started. A
  * visit that arrives while a write is in flight waits in `pending`; when the
  * write finishes, the after-work callback (loop thread) answers every visit of
@@ -16,6 +16,17 @@
  *  - INTERVAL / NONE: a visit is answered at once; a timer writes the count at
  *    most every interval_ms while it changed (INTERVAL with fsync, NONE
  *    without).
+ *
+ * The file. The first write creates it by atomic replace (store_count_write)
+ * and opens it; later writes overwrite the count in place on that descriptor
+ * (store_count_overwrite: pwrite + fdatasync, several times the rate). The
+ * descriptor belongs to the pool thread's side of struct commit (fd, fd_*);
+ * the loop thread sees its identity only through file_id, copied when a write
+ * ends. The descriptor is dropped, and the next write creates the file again,
+ * after any error (the file may be gone, the volume read-only, or a failed
+ * fdatasync may have left pages the kernel no longer considers dirty), when
+ * the file lost its name (store_count_overwrite says -ESTALE; the count is
+ * then re-created at once, in the same write), and on commit_reopen().
  *
  * Failure policy. A failed write leaves its visits unacknowledged, but their
  * increments stay in the in-memory count: what was advertised or acknowledged
@@ -31,6 +42,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +100,19 @@ struct commit {
     int write_status;
     uint64_t write_ns;
     uint64_t last_start_ms; /* loop time the last write started */
+    bool write_reopen;      /* drop the descriptor before this write */
+    bool write_created;     /* this write went through atomic replace */
+
+    /* Pool thread's: the open count file, between writes. */
+    int fd;            /* -1: the next write creates the file */
+    bool fd_synced;    /* its directory entry was fsync'ed */
+    uint64_t fd_count; /* the count it holds */
+    struct store_file_id fd_id;
+
+    /* Loop thread's. */
+    bool reopen;                  /* commit_reopen() asked, not yet applied */
+    bool file_open;               /* fd >= 0 as of the last finished write */
+    struct store_file_id file_id; /* fd_id as of the last finished write */
 
     uv_timer_t timer; /* interval writes, and retries after a failure */
     bool closing;
@@ -190,13 +215,67 @@ static void commit_stats_observe(struct commit *c, double seconds, uint64_t batc
 
 static void commit_free(struct commit *c);
 
+/* Pool thread (or the loop thread once no write can be in flight). */
+static void commit_fd_drop(struct commit *c)
+{
+    if (c->fd >= 0)
+        close(c->fd); /* nothing to learn: the next write creates the file */
+    c->fd = -1;
+}
+
+/* Pool thread: create the file by atomic replace, then open it for the
+ * in-place writes that follow. */
+static int commit_file_create(struct commit *c)
+{
+    struct store_file_id id;
+    int fd, rc;
+
+    commit_fd_drop(c);
+    c->write_created = true;
+    rc = store_count_write(c->dir, c->write_value, c->write_fsync);
+    if (rc < 0)
+        return rc;
+    /* The count is written; failing to open only means the next write
+     * creates the file again. */
+    if (store_count_open(c->dir, &fd, &id) == 0) {
+        c->fd = fd;
+        c->fd_id = id;
+        c->fd_count = c->write_value;
+        c->fd_synced = c->write_fsync != 0;
+    }
+    return 0;
+}
+
+/* Pool thread: write c->write_value, in place when we hold the file. A file
+ * created without fsync (--sync none) has a directory entry that may not be
+ * durable, so an fsync'ed write (a flush) creates it again rather than trust
+ * fdatasync of the file alone to carry the entry. */
+static int commit_file_write(struct commit *c)
+{
+    int rc;
+
+    if (c->write_reopen)
+        commit_fd_drop(c);
+    if (c->fd < 0 || (c->write_fsync && !c->fd_synced) || c->write_value < c->fd_count)
+        return commit_file_create(c);
+    rc = store_count_overwrite(c->fd, c->fd_count, c->write_value, c->write_fsync);
+    if (rc == 0) {
+        c->fd_count = c->write_value;
+        return 0;
+    }
+    commit_fd_drop(c);
+    if (rc == -ESTALE) /* written to a file nobody reads: write it again */
+        return commit_file_create(c);
+    return rc;
+}
+
 /* Pool thread: the blocking write. */
 static void commit_work(uv_work_t *req)
 {
     struct commit *c = container_of(req, struct commit, work);
     uint64_t t0 = uv_hrtime();
 
-    c->write_status = store_count_write(c->dir, c->write_value, c->write_fsync);
+    c->write_status = commit_file_write(c);
     c->write_ns = uv_hrtime() - t0;
 }
 
@@ -216,6 +295,9 @@ static void commit_write_start(struct commit *c)
     c->write_fsync = c->mode != COMMIT_SYNC_NONE || c->batch_flushes.head != NULL;
     c->write_status = 0;
     c->write_ns = 0;
+    c->write_reopen = c->reopen;
+    c->write_created = false;
+    c->reopen = false;
     c->last_start_ms = uv_now(c->loop);
     c->in_flight = true;
     rc = uv_queue_work(c->loop, &c->work, commit_work, commit_after_work);
@@ -298,6 +380,11 @@ static void commit_after_work(uv_work_t *req, int status)
     struct commit_queue done, flushes;
 
     c->in_flight = false;
+    /* The pool thread is done with the descriptor until the next write. */
+    c->file_open = c->fd >= 0;
+    c->file_id = c->fd_id;
+    if (c->write_created && rc == 0)
+        c->stats.creates++;
     commit_stats_observe(c, (double)c->write_ns / 1e9, rc == 0 ? c->write_visits : 0);
     if (rc == 0) {
         if (c->write_value > c->durable)
@@ -366,6 +453,7 @@ int commit_new(uv_loop_t *loop, const char *dir, enum commit_sync mode, uint32_t
     c->durable = count;
     c->stats.visits_durable = count;
     c->last_start_ms = uv_now(loop);
+    c->fd = -1;
     *out = c;
     return 0;
 }
@@ -426,6 +514,20 @@ void commit_flush(struct commit *c, void (*done)(void *arg, int status), void *a
     commit_schedule(c, 0);
 }
 
+void commit_reopen(struct commit *c)
+{
+    c->reopen = true;
+}
+
+int commit_file_identity(const struct commit *c, uint64_t *dev, uint64_t *ino)
+{
+    if (!c->file_open)
+        return -ENOENT;
+    *dev = c->file_id.dev;
+    *ino = c->file_id.ino;
+    return 0;
+}
+
 void commit_set_retry_ms(struct commit *c, uint32_t retry_ms)
 {
     c->retry_ms = retry_ms;
@@ -466,6 +568,7 @@ static void commit_free(struct commit *c)
         free(w);
         w = next;
     }
+    commit_fd_drop(c); /* no write is in flight: the descriptor is ours */
     free(c->dir);
     free(c);
 }

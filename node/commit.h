@@ -8,6 +8,13 @@
  * NONE it runs at once and the count is written at most every interval_ms
  * (INTERVAL fsyncs, NONE does not).
  *
+ * The first write creates the count file by atomic replace and keeps it open;
+ * later writes overwrite the count in place on that descriptor (see store.h).
+ * After any error the descriptor is closed and the next write goes through
+ * atomic replace again, which also re-creates a file removed or replaced
+ * under us (a write notices a file that lost its name by itself; the daemon's
+ * watch notices one while no write comes, and calls commit_reopen()).
+ *
  * A failed write is not retried in a tight loop: the next visit, or a retry
  * timer (commit_set_retry_ms, 1 s by default), tries again, so the node
  * recovers by itself when the disk does. Visits of a failed batch are not
@@ -36,7 +43,8 @@ struct commit_stats {
     /* Histograms hold PER-BUCKET counts (not cumulative): bucket i counts
      * observations in (bounds[i-1], bounds[i]], bucket 11 those above the last
      * bound (+Inf). The metrics code accumulates them for Prometheus. */
-    /* write latency (store_count_write alone, both successes and failures),
+    /* write latency (the file write alone, in place or by atomic replace,
+     * both successes and failures),
      * seconds: le 0.0005,0.001,0.002,0.005,0.01,0.02,0.05,0.1,0.2,0.5,1.0,+Inf */
     uint64_t latency_buckets[12];
     double latency_sum_s;
@@ -45,6 +53,10 @@ struct commit_stats {
      * visit (raise, flush or retry alone) are not observed. le 1,2,...,1024,+Inf */
     uint64_t batch_buckets[12];
     uint64_t batch_sum;
+    /* writes that (re-)created the file by atomic replace rather than
+     * overwriting it in place: the first, and each after an error or a
+     * removed or replaced file */
+    uint64_t creates;
 };
 extern const double commit_latency_bounds[11];
 extern const uint64_t commit_batch_bounds[11];
@@ -68,6 +80,15 @@ uint64_t commit_pending(const struct commit *c);
  * in flight, so done runs later on the loop thread, never inside this call
  * (except -ENOMEM or -ECANCELED when closing, reported at once). */
 void commit_flush(struct commit *c, void (*done)(void *arg, int status), void *arg);
+/* The count file was found removed or replaced (another inode) under us:
+ * the next write drops the open descriptor and re-creates the file by atomic
+ * replace (a write in flight is not disturbed). Follow it with commit_flush()
+ * to rewrite the file now. */
+void commit_reopen(struct commit *c);
+/* Device and inode of the count file the in-place writes go to, as of the last
+ * finished write. Returns 0, or -ENOENT when no file is held open (none
+ * written yet, or the last write failed). Compare with a stat() of the path. */
+int commit_file_identity(const struct commit *c, uint64_t *dev, uint64_t *ino);
 /* Delay before a failed write is retried when no visit comes (default 1000). */
 void commit_set_retry_ms(struct commit *c, uint32_t retry_ms);
 /* Last write error (0 if the last write succeeded). */

@@ -6,8 +6,9 @@
  * It also watches what no single part sees: the file descriptor limit (HTTP
  * connections are capped below it, so accept never starves the store, UDP or
  * DNS of descriptors) and the health of the count file (each change between
- * "writes fail" and "writes work" is logged once; a count file removed under
- * the running pod is written again at once).
+ * "writes fail" and "writes work" is logged once; a count file removed or
+ * replaced under the running pod is written again at once, since the store
+ * keeps the file open and would otherwise write to an inode nobody reads).
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,8 +28,8 @@
 #define DRAIN_MAX_MS  10000
 #define DRAIN_POLL_MS 10
 
-/* Descriptors kept out of the HTTP connection cap: the count file and its
- * directory during a write, the UDP socket, c-ares' sockets, the libuv loop's
+/* Descriptors kept out of the HTTP connection cap: the count file (held open
+ * for in-place writes), its temp file and directory during a re-creation, the UDP socket, c-ares' sockets, the libuv loop's
  * own (epoll, signal pipe, threadpool wakeup) and libuv's spare descriptor
  * for EMFILE, with room to spare. */
 #define FD_RESERVE 64
@@ -93,26 +94,46 @@ static void on_store_restored(void *arg, int status)
 struct store_stat_req {
     uv_fs_t req;
     struct tallyd *d;
+    /* the file the in-place writes went to when the stat was issued */
+    bool had_id;
+    uint64_t dev, ino;
 };
 
 /* The count file vanished under us (someone removed it, or a volume was
- * swapped): a restart would start from 0, so write it again now instead of
- * waiting for the next visit. */
+ * swapped) or was replaced by another file (another inode than the one the
+ * in-place writes go to): a restart would read 0 or whatever replaced it, so
+ * drop our descriptor and write the file again now by atomic replace instead
+ * of waiting for the next visit. */
 static void on_store_stat(uv_fs_t *req)
 {
     struct store_stat_req *sr = container_of(req, struct store_stat_req, req);
     struct tallyd *d = sr->d;
     bool missing = req->result == UV_ENOENT;
+    bool replaced = false;
+    uint64_t dev, ino;
+    if (req->result == 0 && sr->had_id && d->commit &&
+        commit_file_identity(d->commit, &dev, &ino) == 0 && dev == sr->dev && ino == sr->ino)
+        /* Only when no write re-opened the file while the stat ran: then
+         * the stat may have seen the file before that write created it. */
+        replaced = req->statbuf.st_dev != dev || req->statbuf.st_ino != ino;
     uv_fs_req_cleanup(req);
     free(sr);
     d->store_watch.stat_busy = false;
-    if (!missing || d->stopping || d->draining || !d->commit || d->store_watch.restoring)
+    if ((!missing && !replaced) || d->stopping || d->draining || !d->commit ||
+        d->store_watch.restoring)
         return;
-    if (!d->store_watch.missing)
-        log_warn("store_file_missing dir=%s count=%llu (writing it again)", d->cfg.data_dir,
-                 (unsigned long long)commit_count(d->commit));
+    if (!d->store_watch.missing) {
+        if (missing)
+            log_warn("store_file_missing dir=%s count=%llu (writing it again)", d->cfg.data_dir,
+                     (unsigned long long)commit_count(d->commit));
+        else
+            log_warn("store_file_replaced dir=%s count=%llu (not the file we write to; "
+                     "writing it again)",
+                     d->cfg.data_dir, (unsigned long long)commit_count(d->commit));
+    }
     d->store_watch.missing = true;
     d->store_watch.restoring = true;
+    commit_reopen(d->commit);
     commit_flush(d->commit, on_store_restored, d);
 }
 
@@ -129,6 +150,7 @@ static void store_watch_file(struct tallyd *d)
     if (!sr)
         return;
     sr->d = d;
+    sr->had_id = commit_file_identity(d->commit, &sr->dev, &sr->ino) == 0;
     /* on the threadpool: a stalled volume must not stall the loop */
     if (uv_fs_stat(d->loop, &sr->req, path, on_store_stat) < 0) {
         free(sr);

@@ -1,15 +1,19 @@
 /*
  * store.c: the durable count file DATA_DIR/visits.txt (see store.h).
  *
- * Writes use atomic replace: write "N\n" to visits.txt.tmp, fsync it, rename it
- * over visits.txt, fsync the directory. rename() is atomic, so a reader (or a
- * restart after a crash at any instant) sees either the whole old file or the
- * whole new one; the temp file is only ever a candidate and never holds data
- * that was acknowledged, so a leftover one is simply removed at load.
+ * Creating the file uses atomic replace: write "N\n" to visits.txt.tmp, fsync
+ * it, rename it over visits.txt, fsync the directory. rename() is atomic, so a
+ * reader (or a restart after a crash at any instant) sees either the whole old
+ * file or the whole new one; the temp file is only ever a candidate and never
+ * holds data that was acknowledged, so a leftover one is simply removed at load.
  *
- * Every system call is made directly on libc (open, write, fsync, close,
- * rename, unlink, read) so the unit test can intercept each step with
- * -Wl,--wrap and simulate a crash or an error after any of them.
+ * Later writes overwrite the count in place (store_count_overwrite): pwrite at
+ * offset 0, then fdatasync. Why a crash still leaves old or new is written out
+ * beside that function.
+ *
+ * Every system call is made directly on libc (open, write, pwrite, fsync,
+ * fdatasync, close, rename, unlink, read) so the unit test can intercept each
+ * step with -Wl,--wrap and simulate a crash or an error after any of them.
  *
  * Reading is strict: a file that is not exactly a canonical decimal count is
  * corrupt and stops the start with a message naming the file and the bytes
@@ -230,6 +234,99 @@ fail:
      * the single truth. An unlink failure changes nothing for the reader. */
     unlink(tmp);
     return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Overwriting in place                                                      */
+/* ------------------------------------------------------------------------ */
+
+int store_count_open(const char *dir, int *fd, struct store_file_id *id)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int f, rc;
+
+    rc = store_path_join(path, sizeof(path), dir, STORE_FILE_NAME);
+    if (rc < 0)
+        return rc;
+    f = open(path, O_WRONLY | O_CLOEXEC);
+    if (f < 0)
+        return -errno;
+    if (fstat(f, &st) < 0) {
+        rc = -errno;
+        store_fd_close(f);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        store_fd_close(f);
+        return -EINVAL;
+    }
+    id->dev = (uint64_t)st.st_dev;
+    id->ino = (uint64_t)st.st_ino;
+    *fd = f;
+    return 0;
+}
+
+/* Why overwriting in place leaves the old or the new count after a crash at
+ * any instant (the same reasoning PostgreSQL relies on to overwrite pg_control,
+ * which it keeps under 512 bytes, in place):
+ *
+ *  1. The count only grows (the caller guarantees count >= prev, checked
+ *     here), so its decimal string never gets shorter: each write covers
+ *     every byte of the previous one and never leaves stale trailing bytes.
+ *  2. The at most 21 bytes ("18446744073709551615\n") lie in the first
+ *     512-byte sector, which the device writes atomically: after power loss
+ *     the sector holds the whole old content or the whole new one.
+ *  3. When the count gains a digit ("99\n" -> "100\n") the file grows by one
+ *     byte. ext4 in ordered mode (the default) commits a new size only after
+ *     the data it covers, so a crash can leave the new data with the OLD size
+ *     ("100", no newline: store_count_parse accepts a count without its
+ *     newline), never the new size with old data ("99\n" plus a byte that was
+ *     never written). The file's first block is already allocated, so the
+ *     write needs no new block and works on a full volume too.
+ *  4. A kill -9 loses nothing the kernel has taken: the page cache survives
+ *     the process and reaches the disk later. Copying at most 21 bytes into
+ *     one page is not split: Linux returns a short count for a regular-file
+ *     write only when copying from the caller's buffer faults (ours is on the
+ *     stack) or an error stops it between pages (this write crosses none).
+ *     Should a short count come anyway, the rest is written at once, before
+ *     the fdatasync that makes the count acknowledgeable.
+ *  5. The count is acknowledged only after fdatasync returned 0, and a crash
+ *     before that leaves old or new by 2-4; either is safe to read back
+ *     (acknowledged visits are <= the old count).
+ *  6. After the write, fstat tells whether the file still has a name. If it
+ *     was removed or replaced under us the count reached a file no restart
+ *     will read: -ESTALE makes the caller re-create it by atomic replace
+ *     before anything is acknowledged.
+ */
+int store_count_overwrite(int fd, uint64_t prev, uint64_t count, int do_fsync)
+{
+    char text[24];
+    struct stat st;
+    size_t len, off = 0;
+
+    if (count < prev)
+        return -EINVAL;
+    len = (size_t)snprintf(text, sizeof(text), "%" PRIu64 "\n", count);
+    while (off < len) {
+        ssize_t n = pwrite(fd, text + off, len - off, (off_t)off);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            return -EIO; /* a regular file never does this; do not spin */
+        off += (size_t)n;
+    }
+    if (do_fsync && fdatasync(fd) < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (st.st_nlink == 0)
+        return -ESTALE;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */

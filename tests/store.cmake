@@ -2,19 +2,24 @@
 # (node/store.c, node/commit.c): unit tests, the count-file fuzz target and a
 # small fsync benchmark.
 
-# Every system-call step of store_count_write() is intercepted at link time so
-# the test can fail or "crash" after any of them (--wrap only redirects calls
-# between object files, which is the case: store.c calls libc).
+# Every system-call step of store_count_write() and store_count_overwrite() is
+# intercepted at link time so the test can fail or "crash" after any of them
+# (--wrap only redirects calls between object files, which is the case:
+# store.c calls libc).
 tally_add_test(test_store unit SOURCES unit/test_store.c LIBS tally_store)
 target_link_options(test_store PRIVATE
-    -Wl,--wrap=open,--wrap=write,--wrap=fsync,--wrap=close,--wrap=rename,--wrap=unlink)
+    -Wl,--wrap=open,--wrap=write,--wrap=pwrite,--wrap=fsync,--wrap=fdatasync
+    -Wl,--wrap=close,--wrap=rename,--wrap=unlink)
 
-# fsync is wrapped only to count calls, so the test can tell INTERVAL (fsync)
-# from NONE (no fsync).
+# fsync and fdatasync are wrapped to count calls, so the test can tell atomic
+# replace (fsync file and directory) from an in-place write (fdatasync) and
+# INTERVAL from NONE; pwrite and fdatasync can also be made to fail once, to
+# drive the fallback to atomic replace.
 tally_add_test(test_commit unit SOURCES unit/test_commit.c LIBS tally_store)
-target_link_options(test_commit PRIVATE -Wl,--wrap=fsync)
+target_link_options(test_commit PRIVATE -Wl,--wrap=fsync,--wrap=fdatasync,--wrap=pwrite)
 
-# bench_store DIR [N]: atomic replaces per second on DIR's filesystem.
+# bench_store DIR [N]: commits per second on DIR's filesystem, by atomic
+# replace and by overwriting in place.
 add_executable(bench_store bench_store.c)
 target_link_libraries(bench_store PRIVATE tally_store tally_flags)
 

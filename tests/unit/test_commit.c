@@ -2,11 +2,13 @@
  * test_commit.c: unit tests for group commit (node/commit.c) on a real libuv
  * loop and a real temporary directory.
  *
- * fsync is wrapped at link time (tests/store.cmake) only to count calls from
- * the thread pool, which tells an fsync'ed write from one that is not. Write
- * failures are made real: the data directory is removed (permissions do not
- * stop root) and recreated when "the disk comes back". The only waiting is
- * uv_run on short libuv timers (tens of milliseconds); nothing sleeps.
+ * fsync and fdatasync are wrapped at link time (tests/store.cmake) to count
+ * calls from the thread pool, which tells an atomic replace (fsync of the file
+ * and the directory) from an in-place write (fdatasync) and an fsync'ed write
+ * from one that is not; pwrite and fdatasync can be made to fail once, which
+ * is how an in-place write meets EIO. Other write failures are made real: the data directory is
+ * removed (permissions do not stop root) and recreated when "the disk comes back". The only waiting
+ * is uv_run on short libuv timers (tens of milliseconds); nothing sleeps.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -27,14 +29,46 @@
 #include "node/store.h"
 
 static atomic_int fsync_calls;
+static atomic_int fdatasync_calls;
+static atomic_int pwrite_calls;
+static atomic_int fail_pwrite;    /* errno for the next pwrite, 0: none */
+static atomic_int fail_fdatasync; /* errno for the next fdatasync, 0: none */
 
 int __real_fsync(int fd);
 int __wrap_fsync(int fd);
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+ssize_t __real_pwrite(int fd, const void *buf, size_t len, off_t off);
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t len, off_t off);
 
 int __wrap_fsync(int fd)
 {
     atomic_fetch_add(&fsync_calls, 1);
     return __real_fsync(fd);
+}
+
+int __wrap_fdatasync(int fd)
+{
+    int err = atomic_exchange(&fail_fdatasync, 0);
+
+    atomic_fetch_add(&fdatasync_calls, 1);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return __real_fdatasync(fd);
+}
+
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+    int err = atomic_exchange(&fail_pwrite, 0);
+
+    atomic_fetch_add(&pwrite_calls, 1);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return __real_pwrite(fd, buf, len, off);
 }
 
 #define MAX_CALLS 256
@@ -111,6 +145,10 @@ static int fx_setup(void **state)
     snprintf(fx->sub, sizeof(fx->sub), "%s/data", fx->dir);
     fx->data_dir = fx->dir;
     atomic_store(&fsync_calls, 0);
+    atomic_store(&fdatasync_calls, 0);
+    atomic_store(&pwrite_calls, 0);
+    atomic_store(&fail_pwrite, 0);
+    atomic_store(&fail_fdatasync, 0);
     *state = fx;
     return 0;
 }
@@ -215,8 +253,12 @@ static void test_always_group_commit(void **state)
     assert_int_equal(bucket_total(st->batch_buckets), 2);
     assert_int_equal(bucket_total(st->latency_buckets), 2);
     assert_true(st->latency_sum_s > 0);
-    /* file and directory fsync'ed per write */
-    assert_int_equal(atomic_load(&fsync_calls), 4);
+    /* The first write created the file (file and directory fsync'ed); the
+     * second overwrote it in place (one pwrite, one fdatasync). */
+    assert_int_equal(atomic_load(&fsync_calls), 2);
+    assert_int_equal(atomic_load(&pwrite_calls), 1);
+    assert_int_equal(atomic_load(&fdatasync_calls), 1);
+    assert_int_equal(st->creates, 1);
     fx_close(fx);
 }
 
@@ -302,6 +344,181 @@ static void test_always_write_failure_and_recovery(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* In place, and back to atomic replace                                      */
+/* ------------------------------------------------------------------------ */
+
+/* One visit, run until it is answered; returns its status. */
+static int visit_one(struct fixture *fx)
+{
+    int want = fx->calls + 1;
+
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    run_until_calls(fx, &fx->calls, want);
+    return fx->status[want - 1];
+}
+
+/* The file at the path is the one the commit writes to. */
+static void assert_identity_is_file(struct fixture *fx)
+{
+    char path[160];
+    struct stat st;
+    uint64_t dev = 0, ino = 0;
+
+    snprintf(path, sizeof(path), "%s/%s", fx->data_dir, STORE_FILE_NAME);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(commit_file_identity(fx->c, &dev, &ino), 0);
+    assert_true(dev == (uint64_t)st.st_dev);
+    assert_true(ino == (uint64_t)st.st_ino);
+}
+
+static void test_in_place_after_create(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t dev, ino;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 0, &fx->c), 0);
+    assert_int_equal(commit_file_identity(fx->c, &dev, &ino), -ENOENT); /* none yet */
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(visit_one(fx), 0);
+        assert_int_equal(fx->on_disk[i], (uint64_t)i + 1);
+        assert_identity_is_file(fx);
+    }
+    /* One atomic replace, then four writes in place, each fdatasync'ed. */
+    assert_int_equal(commit_stats_get(fx->c)->commits, 5);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 1);
+    assert_int_equal(atomic_load(&fsync_calls), 2);
+    assert_int_equal(atomic_load(&pwrite_calls), 4);
+    assert_int_equal(atomic_load(&fdatasync_calls), 4);
+    fx_close(fx);
+}
+
+/* An in-place write that fails is not acknowledged; the descriptor is
+ * dropped and the next write goes through atomic replace. */
+static void check_in_place_error(struct fixture *fx, atomic_int *fail)
+{
+    uint64_t dev, ino;
+
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 10, &fx->c), 0);
+    assert_int_equal(visit_one(fx), 0); /* creates */
+    assert_int_equal(visit_one(fx), 0); /* in place */
+    assert_int_equal(commit_stats_get(fx->c)->creates, 1);
+
+    atomic_store(fail, EIO);
+    assert_int_equal(visit_one(fx), -EIO);
+    assert_int_equal(commit_last_error(fx->c), -EIO);
+    assert_int_equal(commit_durable_count(fx->c), 12);
+    assert_int_equal(commit_file_identity(fx->c, &dev, &ino), -ENOENT); /* dropped */
+
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(fx->value[3], 14);
+    assert_int_equal(disk_count(fx->dir), 14);
+    assert_int_equal(commit_last_error(fx->c), 0);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2); /* by atomic replace */
+    assert_identity_is_file(fx);
+    assert_int_equal(visit_one(fx), 0); /* and in place again */
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
+    assert_int_equal(disk_count(fx->dir), 15);
+    fx_close(fx);
+}
+
+static void test_in_place_pwrite_error(void **state)
+{
+    check_in_place_error(*state, &fail_pwrite);
+    assert_int_equal(atomic_load(&pwrite_calls), 3);
+}
+
+static void test_in_place_fdatasync_error(void **state)
+{
+    check_in_place_error(*state, &fail_fdatasync);
+    assert_int_equal(atomic_load(&fdatasync_calls), 3);
+}
+
+/* Removed under the open descriptor: the next write notices (the file has no
+ * name), creates it again in the same write, and acknowledges only then. */
+static void test_removed_file_recreated(void **state)
+{
+    struct fixture *fx = *state;
+    char path[160];
+
+    snprintf(path, sizeof(path), "%s/%s", fx->dir, STORE_FILE_NAME);
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 0, &fx->c), 0);
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(fx->on_disk[2], 3); /* on disk when acknowledged */
+    assert_int_equal(commit_last_error(fx->c), 0);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
+    assert_identity_is_file(fx);
+    assert_int_equal(visit_one(fx), 0); /* in place on the new file */
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
+    assert_int_equal(disk_count(fx->dir), 4);
+    fx_close(fx);
+}
+
+/* Replaced by another file (rename over it): the next write notices too. */
+static void test_replaced_file_recreated(void **state)
+{
+    struct fixture *fx = *state;
+    char path[160], other[160];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", fx->dir, STORE_FILE_NAME);
+    snprintf(other, sizeof(other), "%s/restored", fx->dir);
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 20, &fx->c), 0);
+    assert_int_equal(visit_one(fx), 0);
+    f = fopen(other, "wb");
+    assert_non_null(f);
+    assert_true(fputs("3\n", f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(rename(other, path), 0);
+    assert_int_equal(disk_count(fx->dir), 3);
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(fx->on_disk[1], 22);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
+    assert_identity_is_file(fx);
+    fx_close(fx);
+}
+
+/* Replaced while the old file keeps a name elsewhere (a hard link, as a
+ * backup tool may leave): no write can tell, so the daemon's watch compares
+ * identities and calls commit_reopen(); the flush then re-creates the file. */
+static void test_reopen_after_replace(void **state)
+{
+    struct fixture *fx = *state;
+    char path[160], other[160], link_path[160];
+    struct stat st;
+    uint64_t dev, ino;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", fx->dir, STORE_FILE_NAME);
+    snprintf(other, sizeof(other), "%s/restored", fx->dir);
+    snprintf(link_path, sizeof(link_path), "%s/backup", fx->dir);
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 30, &fx->c), 0);
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(link(path, link_path), 0);
+    f = fopen(other, "wb");
+    assert_non_null(f);
+    assert_true(fputs("3\n", f) >= 0);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(rename(other, path), 0);
+
+    /* What the watch sees: another inode at the path. */
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(commit_file_identity(fx->c, &dev, &ino), 0);
+    assert_true(ino != (uint64_t)st.st_ino);
+    commit_reopen(fx->c);
+    commit_flush(fx->c, on_flush, fx);
+    run_until_calls(fx, &fx->flushes, 1);
+    assert_int_equal(fx->flush_status, 0);
+    assert_int_equal(disk_count(fx->dir), 31);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
+    assert_identity_is_file(fx);
+    unlink(link_path);
+    fx_close(fx);
+}
+
+/* ------------------------------------------------------------------------ */
 /* INTERVAL and NONE                                                         */
 /* ------------------------------------------------------------------------ */
 
@@ -328,6 +545,7 @@ static void check_interval_mode(struct fixture *fx, enum commit_sync mode)
     assert_int_equal(commit_stats_get(fx->c)->commits, 1); /* one write for all */
     assert_int_equal(commit_stats_get(fx->c)->batch_sum, 10);
     assert_int_equal(atomic_load(&fsync_calls), mode == COMMIT_SYNC_NONE ? 0 : 2);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 1);
 
     /* Nothing changed: no timer left, the loop ends by itself. */
     assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
@@ -338,6 +556,10 @@ static void check_interval_mode(struct fixture *fx, enum commit_sync mode)
     run_until_durable(fx, 15);
     assert_int_equal(disk_count(fx->dir), 15);
     assert_int_equal(commit_stats_get(fx->c)->commits, 2);
+    /* the second write overwrote in place, fdatasync'ed only in INTERVAL */
+    assert_int_equal(commit_stats_get(fx->c)->creates, 1);
+    assert_int_equal(atomic_load(&pwrite_calls), 1);
+    assert_int_equal(atomic_load(&fdatasync_calls), mode == COMMIT_SYNC_NONE ? 0 : 1);
 }
 
 static void test_interval_mode(void **state)
@@ -358,7 +580,19 @@ static void test_none_mode(void **state)
     commit_flush(fx->c, on_flush, fx);
     run_until_calls(fx, &fx->flushes, 1);
     assert_int_equal(fx->flush_status, 0);
+    /* The file was created without fsync, so its directory entry may not be
+     * durable: the flush creates it again, fsync'ing file and directory. */
     assert_int_equal(atomic_load(&fsync_calls), 2);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
+    /* From then on a flush overwrites in place, with fdatasync. */
+    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
+    commit_flush(fx->c, on_flush, fx);
+    run_until_calls(fx, &fx->flushes, 2);
+    assert_int_equal(fx->flush_status, 0);
+    assert_int_equal(disk_count(fx->dir), 16);
+    assert_int_equal(atomic_load(&fsync_calls), 2);
+    assert_int_equal(atomic_load(&fdatasync_calls), 1);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
     fx_close(fx);
 }
 
@@ -504,6 +738,12 @@ int main(void)
         T(test_always_group_commit),
         T(test_always_visit_from_callback),
         T(test_always_write_failure_and_recovery),
+        T(test_in_place_after_create),
+        T(test_in_place_pwrite_error),
+        T(test_in_place_fdatasync_error),
+        T(test_removed_file_recreated),
+        T(test_replaced_file_recreated),
+        T(test_reopen_after_replace),
         T(test_interval_mode),
         T(test_none_mode),
         T(test_raise),
