@@ -11,10 +11,16 @@ T_PIDS=()
 T_WORK=$(mktemp -d /tmp/tally-test.XXXXXX)
 chmod 0755 "$T_WORK"
 
+T_ON_EXIT=()
+# t_on_exit CMD: run CMD (a function name) at exit, after our processes are gone.
+t_on_exit() { T_ON_EXIT+=("$1"); }
+
 t_cleanup() {
-    local pid
+    local pid f
     for pid in "${T_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+    for pid in "${T_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     type cl_down >/dev/null 2>&1 && cl_down
+    for f in "${T_ON_EXIT[@]}"; do "$f" || true; done
     if [ "$T_FAIL" = 0 ]; then rm -rf "$T_WORK"; else echo "kept $T_WORK for inspection"; fi
 }
 trap t_cleanup EXIT

@@ -36,13 +36,14 @@ mount -t tmpfs -o size=64k,mode=0755 tmpfs "$VOL" 2>"$T_WORK/mount.err" ||
     skip "cannot mount tmpfs here: $(cat "$T_WORK/mount.err")"
 mount -t tmpfs -o size=64k,mode=0755 tmpfs "$VOL2" 2>"$T_WORK/mount.err" ||
     skip "cannot mount tmpfs here: $(cat "$T_WORK/mount.err")"
-# lib.sh's EXIT trap calls cl_down after killing our processes.
-cl_down() {
+MOUNTS=("$VOL" "$VOL2") # VOL is reassigned below: unmount what was mounted
+unmount_volumes() {
     local v
-    for v in "$VOL" "$VOL2"; do
+    for v in "${MOUNTS[@]}"; do
         mountpoint -q "$v" && { umount "$v" 2>/dev/null || umount -l "$v"; }
     done
 }
+t_on_exit unmount_volumes
 
 "$TALLYD" --name pod-d --bind $IP --http-port 8000 --gossip-port 7946 --data-dir "$VOL" \
     --sync always >>"$LOG" 2>&1 &
