@@ -23,6 +23,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: tally-sim [--nodes N] [--loss P] [--seed S] [--rounds MAX]\n"
                "                 [--delay-min MS] [--delay-max MS] [--fanout K]\n"
                "                 [--table] [--scenario row|partition|restart|leave]\n"
+               "                 [--no-dead]\n"
                "  --nodes N      cluster size (default 100)\n"
                "  --loss P       datagram loss probability 0..1 (default 0)\n"
                "  --seed S       PRNG seed (default: time); printed so a run replays\n"
@@ -30,7 +31,8 @@ static void usage(FILE *f)
                "  --delay-min/--delay-max MS  one-way delay range (default 1..20)\n"
                "  --fanout K     heartbeat targets per round (default 3)\n"
                "  --table        the table N={3,10,100,1000} x loss={0,0.1,0.2,0.3}\n"
-               "  --scenario     row (default), partition, restart or leave\n");
+               "  --scenario     row (default), partition, restart or leave\n"
+               "  --no-dead      row: skip the stopped-node phase (faster)\n");
 }
 
 static int parse_u64(const char *flag, const char *v, uint64_t max, uint64_t *out)
@@ -89,7 +91,7 @@ int main(int argc, char **argv)
         .dns_every = 5,
     };
     uint64_t max_rounds = 300, v;
-    bool table = false;
+    bool table = false, with_dead = true;
     const char *scenario = "row";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -119,6 +121,8 @@ int main(int argc, char **argv)
             rc = parse_u64(a, val, 64, &v);
             cfg.fanout = (uint32_t)v;
             i++;
+        } else if (strcmp(a, "--no-dead") == 0) {
+            with_dead = false;
         } else if (strcmp(a, "--table") == 0) {
             table = true;
         } else if (strcmp(a, "--scenario") == 0) {
@@ -163,11 +167,11 @@ int main(int argc, char **argv)
     }
     if (strcmp(scenario, "row") == 0) {
         struct sim_row r;
-        if (sim_scenario_row(&cfg, (uint32_t)max_rounds, true, &r) != 0)
+        if (sim_scenario_row(&cfg, (uint32_t)max_rounds, with_dead, &r) != 0)
             return 1;
         print_row_header();
         print_row(cfg.nodes, cfg.loss, &r);
-        return r.join_rounds < 0 || r.update_rounds < 0 || r.dead_rounds < 0;
+        return r.join_rounds < 0 || r.update_rounds < 0 || (with_dead && r.dead_rounds < 0);
     }
     int r;
     if (strcmp(scenario, "partition") == 0) {
