@@ -29,9 +29,9 @@
 #define DRAIN_POLL_MS 10
 
 /* Descriptors kept out of the HTTP connection cap: the count file (held open
- * for in-place writes), its temp file and directory during a re-creation, the UDP socket, c-ares' sockets, the libuv loop's
- * own (epoll, signal pipe, threadpool wakeup) and libuv's spare descriptor
- * for EMFILE, with room to spare. */
+ * for in-place writes), its temp file and directory during a re-creation, the UDP socket, c-ares'
+ * sockets, the libuv loop's own (epoll, signal pipe, threadpool wakeup) and libuv's spare
+ * descriptor for EMFILE, with room to spare. */
 #define FD_RESERVE 64
 /* Ask for no more than this even when the hard limit is unlimited. */
 #define FD_WANT_MAX 1048576

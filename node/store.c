@@ -298,6 +298,12 @@ int store_count_open(const char *dir, int *fd, struct store_file_id *id)
  *     was removed or replaced under us the count reached a file no restart
  *     will read: -ESTALE makes the caller re-create it by atomic replace
  *     before anything is acknowledged.
+ *
+ * What this does not give, unlike atomic replace: a reader of the LIVE file
+ * that needs two read() calls (cat reads until EOF) can straddle a write that
+ * adds a digit and see a mix ("99\n" then "\n"). Crashes are unaffected; tallyd
+ * reads the file only before it writes; tallyctl file reads until two reads
+ * agree.
  */
 int store_count_overwrite(int fd, uint64_t prev, uint64_t count, int do_fsync)
 {

@@ -100,11 +100,23 @@ static uint64_t disk_count(const char *dir)
     FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE_NAME);
-    f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    n = fread(buf, 1, sizeof(buf), f);
-    fclose(f);
+    /* The next write may be in flight while a callback reads (the commit
+     * starts it before answering): a read straddling an in-place write that
+     * adds a digit can see a mix, so read until two reads agree, as an
+     * outside reader of a live file must. */
+    for (int tries = 0;; tries++) {
+        char again[64];
+        size_t n2;
+        f = fopen(path, "rb");
+        if (!f)
+            return 0;
+        n = fread(buf, 1, sizeof(buf), f);
+        rewind(f);
+        n2 = fread(again, 1, sizeof(again), f);
+        fclose(f);
+        if ((n == n2 && memcmp(buf, again, n) == 0) || tries == 8)
+            break;
+    }
     if (store_count_parse(buf, n, &v, why, sizeof(why)) != 0)
         fail_msg("%s: %s", path, why);
     return v;

@@ -76,6 +76,41 @@ int countfile_parse(const char *buf, size_t len, uint64_t *count, char *why, siz
     return 0;
 }
 
+/* Read the whole (small) file from offset 0 into buf. */
+static int countfile_pread_all(int fd, char *buf, size_t cap, size_t *got)
+{
+    *got = 0;
+    while (*got < cap) {
+        ssize_t n = pread(fd, buf + *got, cap - *got, (off_t)*got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        *got += (size_t)n;
+    }
+    return 0;
+}
+
+/* tallyd overwrites the number in place while it runs, so a read that spans
+ * two read() calls can straddle a write that adds a digit ("99\n" then
+ * "100\n" reads as "99\n\n" or "1\n0\n"). Read until two reads agree. */
+static int countfile_snapshot(int fd, char *buf, size_t cap, size_t *got)
+{
+    char again[COUNTFILE_MAX + 1];
+    size_t got2;
+    int rc = countfile_pread_all(fd, buf, cap, got);
+    for (int tries = 0; rc == 0 && tries < 8; tries++) {
+        rc = countfile_pread_all(fd, again, cap < sizeof(again) ? cap : sizeof(again), &got2);
+        if (rc < 0 || (got2 == *got && memcmp(again, buf, got2) == 0))
+            break;
+        memcpy(buf, again, got2);
+        *got = got2;
+    }
+    return rc;
+}
+
 void countfile_read(const char *dir, struct countfile *cf)
 {
     struct stat st;
@@ -121,19 +156,12 @@ void countfile_read(const char *dir, struct countfile *cf)
         return;
     }
     /* One byte more than the limit tells "too large" from "exactly 64". */
-    while (got < sizeof(buf)) {
-        ssize_t n = read(fd, buf + got, sizeof(buf) - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            cf->state = COUNTFILE_UNREADABLE;
-            snprintf(cf->why, sizeof(cf->why), "%s", strerror(errno));
-            close(fd);
-            return;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
+    int rc = countfile_snapshot(fd, buf, sizeof(buf), &got);
+    if (rc < 0) {
+        cf->state = COUNTFILE_UNREADABLE;
+        snprintf(cf->why, sizeof(cf->why), "%s", strerror(-rc));
+        close(fd);
+        return;
     }
     close(fd);
     if (countfile_parse(buf, got, &cf->count, cf->why, sizeof(cf->why)) < 0)
