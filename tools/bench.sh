@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench.sh: tally's benchmarks in one command - HTTP against nginx and Redis,
-# the disk's own commit rate, /count and /cluster with 3 and 1000 members,
+# the disk's own commit rates (atomic replace, in place), /count and /cluster with 3 and 1000 members,
 # the gossip simulator's table and 50 real tallyd processes on loopback.
 #
 #   tools/bench.sh                full run (~15 min), report in build-bench/bench/
@@ -177,8 +177,13 @@ mkdir -p "$OUT/raw"
 rm -f "$OUT"/raw/* "$OUT"/*.tsv "$OUT"/facts.txt
 HTTP_TSV=$OUT/http.tsv
 FACTS=$OUT/facts.txt
-printf 'kind\tserver\ttest\tconns\tpipe\trun\trps\tp50_ms\tp99_ms\tcpu_us\tcpu0_us\tbatch\n' >"$HTTP_TSV"
+printf 'kind\tserver\ttest\tconns\tpipe\trun\trps\tp50_ms\tp99_ms\tcpu_us\tcpu0_us\tbatch\twrite_ms\n' >"$HTTP_TSV"
 fact() { echo "$1=$2" >>"$FACTS"; }
+
+# The load average every 10 s for the whole run: the report quotes its range,
+# so a run disturbed by other work on the machine shows it.
+(while :; do echo "$(date +%s) $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 10; done) >"$OUT/raw/loadavg.txt" 2>/dev/null &
+PIDS+=($!)
 
 # ---------------------------------------------------------------- machine
 
@@ -196,15 +201,21 @@ say "work dir $WORK, results in $OUT"
 
 # ---------------------------------------------------------------- disk
 
-say "disk: atomic replaces per second on $(df -T "$WORK" | awk 'NR == 2 {print $2}')"
+# tallyd creates the count file by atomic replace and overwrites it in place
+# (pwrite at offset 0 + fdatasync) for every later commit: the second rate is
+# the ceiling of --sync always before group commit multiplies it by the batch.
+say "disk: durable commits per second on $(df -T "$WORK" | awk 'NR == 2 {print $2}')"
 mkdir -p "$WORK/store"
 timeout 120 "$BUILD/tests/bench_store" "$WORK/store" "$([ "$SMOKE" = 1 ] && echo 50 || echo 2000)" \
     >"$OUT/raw/bench_store.txt" 2>&1 || true
 cat "$OUT/raw/bench_store.txt" >&2
 fact disk_commits_s "$(awk '/with fsync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
 fact disk_nofsync_s "$(awk '/without fsync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
+fact disk_store_inplace_s "$(awk '/in place with fdatasync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
+fact disk_store_inplace_nosync_s "$(awk '/in place without fdatasync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
 figure "disk atomic replaces/s" "$(awk '/with fsync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
-# The in-place alternative docs/DESIGN.md weighs (pwrite at offset 0 + fdatasync).
+figure "disk in-place overwrites/s (store_count_overwrite)" "$(sed -n 's/^disk_store_inplace_s=//p' "$FACTS")"
+# The same in-place commit from Python, independent of tally's code.
 timeout 120 python3 "$HELP/disk_inplace.py" "$WORK/store" "$([ "$SMOKE" = 1 ] && echo 50 || echo 2000)" \
     >"$OUT/raw/disk_inplace.txt" 2>&1 || true
 cat "$OUT/raw/disk_inplace.txt" >&2
@@ -278,7 +289,7 @@ wrk_parse() {
 
 # run_wrk SERVER TEST PATH CONNS PIPE RUN: one wrk run against a pinned server.
 run_wrk() {
-    local srv=$1 test=$2 path=$3 conns=$4 pipe=$5 run=$6 f pids c0 u0 b0 n0 script=()
+    local srv=$1 test=$2 path=$3 conns=$4 pipe=$5 run=$6 f pids c0 u0 b0 n0 w0 script=()
     f=$OUT/raw/$srv-$test-c$conns-p$pipe-r$run.txt
     [ "$pipe" -gt 1 ] && script=(-s "$HELP/pipeline.lua" -- "$pipe")
     # nginx's worker is a child of the PID we started; tallyd has none
@@ -286,12 +297,13 @@ run_wrk() {
     if [[ $srv == tally-* ]]; then
         b0=$(metric "${URL[$srv]}" tally_store_batch_visits_sum)
         n0=$(metric "${URL[$srv]}" tally_store_batch_visits_count)
+        w0=$(metric "${URL[$srv]}" tally_store_write_seconds_sum)
     fi
     c0=$(cpu_ns "${pids[@]}")
     u0=$(cpu0_us)
     timeout $((DUR + 30)) taskset -c 1 wrk -t1 -c "$conns" -d "${DUR}s" --timeout 5s --latency \
         "${URL[$srv]}$path" "${script[@]}" >"$f" 2>&1 || say "wrk on $srv $test failed (see $f)"
-    local c1 u1 rps p50 p99 n batch=-
+    local c1 u1 rps p50 p99 n batch=- wms=-
     c1=$(cpu_ns "${pids[@]}")
     u1=$(cpu0_us)
     read -r rps p50 p99 n < <(wrk_parse "$f")
@@ -300,11 +312,14 @@ run_wrk() {
         b1=$(metric "${URL[$srv]}" tally_store_batch_visits_sum)
         n1=$(metric "${URL[$srv]}" tally_store_batch_visits_count)
         [ $((n1 - n0)) -gt 0 ] && batch=$(awk -v b=$((b1 - b0)) -v n=$((n1 - n0)) 'BEGIN {printf "%.1f", b / n}')
+        # mean time of one write (one group commit), from tally_store_write_seconds
+        [ $((n1 - n0)) -gt 0 ] && wms=$(awk -v w0="$w0" -v w1="$(metric "${URL[$srv]}" tally_store_write_seconds_sum)" \
+            -v n=$((n1 - n0)) 'BEGIN {printf "%.3f", (w1 - w0) * 1000 / n}')
     fi
     [ -n "$n" ] && [ "$n" -gt 0 ] || { say "no requests in $f"; n=1; rps=0; }
-    printf 'http\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$test" "$conns" "$pipe" "$run" \
+    printf 'http\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$srv" "$test" "$conns" "$pipe" "$run" \
         "$rps" "$p50" "$p99" "$(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.2f", c / n / 1000}')" \
-        "$(awk -v c=$((u1 - u0)) -v n="$n" 'BEGIN {printf "%.2f", c / n}')" "$batch" >>"$HTTP_TSV"
+        "$(awk -v c=$((u1 - u0)) -v n="$n" 'BEGIN {printf "%.2f", c / n}')" "$batch" "$wms" >>"$HTTP_TSV"
     say "$srv $path c=$conns pipe=$pipe run $run: $rps req/s p99 ${p99}ms batch $batch"
 }
 
@@ -326,7 +341,7 @@ run_redis() {
     # CSV: "test","rps","avg","min","p50","p95","p99","max"
     local rps p50 p99
     read -r rps p50 p99 < <(awk -F'"' 'NR == 2 {print $4, $10, $14}' "$f")
-    printf 'redis\tredis-%s\tincr\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\n' "$fs" "$conns" "$pipe" "$run" \
+    printf 'redis\tredis-%s\tincr\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\n' "$fs" "$conns" "$pipe" "$run" \
         "${rps:-0}" "${p50:-0}" "${p99:-0}" \
         "$(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN {printf "%.2f", c / n / 1000}')" \
         "$(awk -v c=$((u1 - u0)) -v n="$n" 'BEGIN {printf "%.2f", c / n}')" >>"$HTTP_TSV"

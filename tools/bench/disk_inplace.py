@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """disk_inplace.py: durable in-place overwrites per second on a filesystem.
 
-The other commit strategy docs/DESIGN.md weighs against atomic replace
-(tests/bench_store): pwrite the decimal count and a newline at offset 0 of one
+How tallyd commits every count after creating the file (store_count_overwrite;
+tests/bench_store measures it through tally's own code), redone here without
+it as a cross-check: pwrite the decimal count and a newline at offset 0 of one
 file, then fdatasync. Prints "pwrite+fdatasync: N commits in S s = R commits/s".
 
     disk_inplace.py DIR [N]

@@ -33,6 +33,13 @@ def load(out):
             if line.startswith("#") or not line.strip():
                 continue
             sim.append(line.split())
+    path = os.path.join(out, "raw", "loadavg.txt")
+    if os.path.exists(path):
+        loads = [num(line.split()[1]) for line in open(path) if len(line.split()) >= 2]
+        loads = [x for x in loads if not math.isnan(x)]
+        if loads:
+            facts["load_during"] = "%.2f-%.2f (median %.2f, %d samples 10 s apart)" % (
+                min(loads), max(loads), med(loads), len(loads))
     return rows, facts, sim
 
 
@@ -91,8 +98,8 @@ LABEL = {
 
 def http_table(rows):
     out = ["| server | connections | req/s median (min-max) | x nginx | p50 ms | p99 ms "
-           "| server CPU us/req | CPU 0 us/req | visits per write |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "| server CPU us/req | CPU 0 us/req | visits per write | ms per write |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for conns, pipe, clabel in CONFS:
         ng = med(series(rows, "nginx", "get", conns, pipe, "rps"))
         if math.isnan(ng):
@@ -104,13 +111,14 @@ def http_table(rows):
             if not rps:
                 continue
             batch = series(rows, srv, test, conns, pipe, "batch")
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            wms = series(rows, srv, test, conns, pipe, "write_ms") if "write_ms" in rows[0] else []
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 LABEL[srv], clabel, mmm(rps), fmt(med(rps) / ng, 2),
                 fmt(lat(series(rows, srv, test, conns, pipe, "p50_ms")), 3),
                 fmt(lat(series(rows, srv, test, conns, pipe, "p99_ms")), 3),
                 fmt(med(series(rows, srv, test, conns, pipe, "cpu_us")), 2),
                 fmt(med(series(rows, srv, test, conns, pipe, "cpu0_us")), 2),
-                mmm(batch, 1) if batch else "-"))
+                mmm(batch, 1) if batch else "-", fmt(med(wms), 3) if wms else "-"))
     return out
 
 
@@ -208,6 +216,7 @@ def main():
     for k, what in [("nproc", "cores (nproc)"), ("cpu", "CPU"), ("kernel", "kernel"),
                     ("fs", "filesystem of the data dirs"), ("disk", "disk"),
                     ("versions", "versions"), ("load_start", "load average at start"),
+                    ("load_during", "1-min load average during the run"),
                     ("load_end", "load average at end")]:
         p.append("| %s | %s |" % (what, facts.get(k, "-")))
     p += ["", "### Targets", ""] + targets(rows, facts, sim)
@@ -215,11 +224,16 @@ def main():
     p += http_table(rows)
     p += ["", "nginx's body: %s bytes (tally's page at a 7-digit count)." % facts.get("body_bytes", "?")]
     p += ["", "### The disk's own limit", ""]
-    p += ["| atomic replaces/s with fsync (tests/bench_store) | without fsync "
-          "| pwrite + fdatasync in place/s (tools/bench/disk_inplace.py) |", "|---|---|---|",
-          "| %s | %s | %s |" % (fmt(num(facts.get("disk_commits_s"))),
-                              fmt(num(facts.get("disk_nofsync_s"))),
-                              fmt(num(facts.get("disk_inplace_s"))))]
+    p += ["| commit | durable (fsync/fdatasync) /s | without the sync /s |", "|---|---|---|",
+          "| in place: pwrite at offset 0 + fdatasync (`store_count_overwrite`, tallyd's "
+          "every commit; tests/bench_store) | %s | %s |" % (
+              fmt(num(facts.get("disk_store_inplace_s"))),
+              fmt(num(facts.get("disk_store_inplace_nosync_s")))),
+          "| in place, the same from Python (tools/bench/disk_inplace.py) | %s | - |" % (
+              fmt(num(facts.get("disk_inplace_s")))),
+          "| atomic replace: temp, fsync, rename, fsync dir (`store_count_write`, creates "
+          "the file; tests/bench_store) | %s | %s |" % (
+              fmt(num(facts.get("disk_commits_s"))), fmt(num(facts.get("disk_nofsync_s"))))]
     p += ["", "### /count and /cluster with 3 and 1000 members (`--sync none`)", ""]
     p += members_table(rows)
     c3 = med(series(rows, "tally-members", "cluster-m3", 64, 1, "cpu_us"))
