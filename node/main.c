@@ -33,8 +33,10 @@ int main(int argc, char **argv)
         printf("tallyd %s\n", TALLY_VERSION);
         return 0;
     }
-    /* A client that hangs up mid-response must not kill the pod. */
+    /* A client that hangs up mid-response must not kill the pod, nor must a
+     * stray SIGHUP (with --key-file, peer_udp.c handles it: key reload). */
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     log_level_set(cfg.log_level);
 
     static struct tallyd d; /* large (per-route counters, buffers): not on the stack */
