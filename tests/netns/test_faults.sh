@@ -26,7 +26,7 @@ declare -a ACK=(0 0 0) INF=(0 0 0)
 # across the bridge, so loss and partitions apply; "self": inside pod N).
 load_start() {
     local n=$2 where=$3 out=$T_WORK/load-$1-$2.json
-    local args=(python3 "$LOAD" --host "$(tn_ip "$n")" --conns 2 --seconds 5 --max 400)
+    local args=(python3 "$LOAD" --host "$(tn_ip "$n")" --conns 2 --seconds 5 --max 400 --persist --timeout 2)
     local ns=$TN_NODE
     [ "$where" = node ] || ns=$(tn_ns "$n")
     # ip netns exec directly: $! must be the visitors, not a subshell.
