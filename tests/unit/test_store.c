@@ -131,10 +131,11 @@ int __wrap_open(const char *path, int flags, ...)
     return fd;
 }
 
-ssize_t __wrap_write(int fd, const void *buf, size_t len)
+/* write and pwrite share one shape. Returns -1 to fail now (errno set), else
+ * how many bytes to really write; *then_crash says to fail with EIO after. */
+static ssize_t fault_write_plan(size_t len, int *then_crash)
 {
-    enum fault_kind k;
-
+    *then_crash = 0;
     if (fault.crashed) {
         errno = EIO;
         return -1;
@@ -144,72 +145,51 @@ ssize_t __wrap_write(int fd, const void *buf, size_t len)
         errno = EINTR;
         return -1;
     }
-    k = fault_step();
-    switch (k) {
+    switch (fault_step()) {
     case FAULT_NONE:
         break;
     case FAULT_ERROR:
         errno = fault.err;
         return -1;
     case FAULT_CRASH_BEFORE:
-        fault.crashed = 1;
-        errno = EIO;
-        return -1;
+        *then_crash = 1;
+        return 0;
     case FAULT_CRASH_PARTIAL:
-        __real_write(fd, buf, len / 2);
-        fault.crashed = 1;
-        errno = EIO;
-        return -1;
+        *then_crash = 1;
+        return (ssize_t)(len / 2);
     case FAULT_CRASH_AFTER:
-        __real_write(fd, buf, len);
-        fault.crashed = 1;
-        errno = EIO;
-        return -1;
+        *then_crash = 1;
+        return (ssize_t)len;
     }
-    if (fault.short_io && len > 1)
-        len = 1;
-    return __real_write(fd, buf, len);
+    return (ssize_t)(fault.short_io && len > 1 ? 1 : len);
+}
+
+static ssize_t fault_write_done(ssize_t written, int then_crash)
+{
+    if (!then_crash)
+        return written;
+    fault.crashed = 1;
+    errno = EIO;
+    return -1;
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t len)
+{
+    int crash;
+    ssize_t n = fault_write_plan(len, &crash);
+    if (n < 0)
+        return -1;
+    return fault_write_done(n ? __real_write(fd, buf, (size_t)n) : 0, crash);
 }
 
 /* pwrite: the same faults as write, at an offset. */
 ssize_t __wrap_pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-    enum fault_kind k;
-
-    if (fault.crashed) {
-        errno = EIO;
+    int crash;
+    ssize_t n = fault_write_plan(len, &crash);
+    if (n < 0)
         return -1;
-    }
-    if (fault.eintr > 0) {
-        fault.eintr--;
-        errno = EINTR;
-        return -1;
-    }
-    k = fault_step();
-    switch (k) {
-    case FAULT_NONE:
-        break;
-    case FAULT_ERROR:
-        errno = fault.err;
-        return -1;
-    case FAULT_CRASH_BEFORE:
-        fault.crashed = 1;
-        errno = EIO;
-        return -1;
-    case FAULT_CRASH_PARTIAL:
-        __real_pwrite(fd, buf, len / 2, off);
-        fault.crashed = 1;
-        errno = EIO;
-        return -1;
-    case FAULT_CRASH_AFTER:
-        __real_pwrite(fd, buf, len, off);
-        fault.crashed = 1;
-        errno = EIO;
-        return -1;
-    }
-    if (fault.short_io && len > 1)
-        len = 1;
-    return __real_pwrite(fd, buf, len, off);
+    return fault_write_done(n ? __real_pwrite(fd, buf, (size_t)n, off) : 0, crash);
 }
 
 /* fsync, fdatasync, close and rename share one shape. Returns -1: do not run the call
