@@ -13,12 +13,15 @@
  * after those already queued, then the connection closes. http_response.c
  * writes the answers.
  *
- * Backpressure: past HTTP_MAX_PIPELINE queued exchanges the parser is paused
- * (unparsed bytes are kept) and reading stops; past HTTP_MAX_WRITE_QUEUE unsent
- * bytes reading stops too. One timer bounds idleness: a connection must
- * complete a request within idle_ms of becoming idle (accept, or the moment its
- * last response was handed to the kernel), so one byte a second does not keep
- * it open. While the handler owes an answer the clock does not run.
+ * Backpressure: past HTTP_MAX_PIPELINE queued exchanges, or once the answers
+ * the connection holds (rendered in the FIFO or waiting in libuv's write queue)
+ * reach HTTP_MAX_CONN_OUT bytes, the parser is paused (the unparsed rest of
+ * the read is kept) and reading stops. Parsing resumes only when the client
+ * has read enough for both to drop to half, so a client that pipelines and
+ * never reads holds at most the cap, one more answer and one read buffer. One timer bounds
+ * idleness: a connection must complete a request within idle_ms of becoming idle (accept, or the
+ * moment its last response was handed to the kernel), so one byte a second does not keep it open.
+ * While the handler owes an answer the clock does not run.
  *
  * Closing: a connection that sent its last response (Connection: close, an
  * error, draining) shuts down its write side and lingers reading until the
@@ -44,6 +47,8 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 static void conn_fifo_push(struct http_conn *c, struct http_exchange *ex)
 {
     ex->conn = c;
+    if (ex->answered)
+        http__conn_out_add(c, ex->resp_len);
     if (c->tail)
         c->tail->next = ex;
     else
@@ -74,12 +79,28 @@ static void conn_set_reading(struct http_conn *c, bool want)
     c->reading = want;
 }
 
+size_t http__conn_out_bytes(const struct http_conn *c)
+{
+    size_t n = c->out_bytes;
+    if (!c->sink)
+        n += uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+    return n;
+}
+
+void http__conn_out_add(struct http_conn *c, size_t n)
+{
+    c->out_bytes += n;
+    size_t held = http__conn_out_bytes(c);
+    if (held > c->srv->stats.conn_out_bytes_peak)
+        c->srv->stats.conn_out_bytes_peak = held;
+}
+
 void http__conn_update_reading(struct http_conn *c)
 {
     if (c->sink || c->state != CONN_OPEN)
         return;
     bool want = !c->stop_parsing && !c->paused && !c->peer_eof && c->queued < HTTP_MAX_PIPELINE &&
-                uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <= HTTP_MAX_WRITE_QUEUE;
+                http__conn_out_bytes(c) < HTTP_MAX_CONN_OUT;
     conn_set_reading(c, want);
 }
 
@@ -113,6 +134,7 @@ void http__conn_close_now(struct http_conn *c)
     }
     c->head = c->tail = NULL;
     c->queued = 0;
+    c->out_bytes = 0;
     free(c->pending);
     c->pending = NULL;
     c->pending_len = 0;
@@ -123,6 +145,7 @@ void http__conn_close_now(struct http_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
+    http__server_resume_cancel(s, c);
     s->stats.connections_open--;
     if (c->sink)
         return;
@@ -320,8 +343,9 @@ static int on_message_complete(llhttp_t *p)
     if (!ex->keep_alive)
         c->stop_parsing = true;
     s->handler(s->handler_ctx, ex, &ex->view);
-    /* ex may be gone now */
-    if (c->state != CONN_OPEN || c->stop_parsing || c->queued >= HTTP_MAX_PIPELINE)
+    /* ex may be gone now; the answer may be rendered: it counts at once */
+    if (c->state != CONN_OPEN || c->stop_parsing || c->queued >= HTTP_MAX_PIPELINE ||
+        http__conn_out_bytes(c) >= HTTP_MAX_CONN_OUT)
         return HPE_PAUSED;
     return 0;
 }
@@ -436,16 +460,26 @@ static void conn_execute(struct http_conn *c, const char *data, size_t len)
 /* ------------------------------------------------------------------------ */
 /* Progress: parse, answer, read                                            */
 
-/* After parsing or an answer: write what can go, resume a paused parser once
- * the FIFO has drained to half, and decide whether to read or close. */
+/* After parsing, an answer or a finished write: write what can go, resume a
+ * paused parser once the FIFO and the bytes held have drained to half, and
+ * decide whether to read or close. */
 void http__conn_progress(struct http_conn *c)
 {
+    bool resumed = false;
     while (c->state == CONN_OPEN) {
         http__response_flush(c);
         if (c->state != CONN_OPEN)
             return;
-        if (!c->paused || c->stop_parsing || c->queued > HTTP_MAX_PIPELINE / 2)
+        if (!c->paused || c->stop_parsing || c->queued > HTTP_MAX_PIPELINE / 2 ||
+            http__conn_out_bytes(c) > HTTP_MAX_CONN_OUT / 2)
             break;
+        if (resumed && !c->sink) {
+            /* one batch per connection per loop iteration: the rest waits its
+             * turn behind the other connections and the listener */
+            http__server_resume_later(c->srv, c);
+            break;
+        }
+        resumed = true;
         llhttp_resume(&c->parser);
         c->paused = false;
         char *buf = c->pending;

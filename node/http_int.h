@@ -32,8 +32,9 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 enum {
-    HTTP_READ_BUF = 64 * 1024, /* one read; big enough for a deep pipeline of small requests */
-    HTTP_EX_INLINE = 384,      /* responses up to this size need no second allocation */
+    HTTP_READ_BUF =
+        16 * 1024,        /* one read; also the most unparsed bytes a paused connection keeps */
+    HTTP_EX_INLINE = 384, /* responses up to this size need no second allocation */
 };
 
 struct http_exchange {
@@ -62,10 +63,13 @@ struct http_conn {
     uv_shutdown_t shutdown_req;
     llhttp_t parser;
     struct http_server *srv;
-    struct http_conn *prev, *next; /* server's list */
+    struct http_conn *prev, *next;       /* server's list */
+    struct http_conn *rq_prev, *rq_next; /* server's resume queue, when rq_queued */
+    bool rq_queued;
     struct http_exchange *head, *tail;
-    size_t queued; /* exchanges in the FIFO */
-    char *pending; /* bytes read but not parsed while the parser is paused */
+    size_t queued;    /* exchanges in the FIFO */
+    size_t out_bytes; /* rendered answers in the FIFO, not yet handed to a write */
+    char *pending;    /* bytes read but not parsed while the parser is paused */
     size_t pending_len;
     http_conn_sink_fn sink; /* non-NULL: no socket, output goes here */
     void *sink_ctx;
@@ -99,6 +103,12 @@ struct http_server {
     void (*on_cap_reached)(void *ctx, uint64_t open, uint32_t cap);
     bool cap_armed; /* below the cap (with hysteresis) since the last report */
     struct http_conn *conns;
+    /* Connections with parsed-ahead work left after their one resume of this
+     * loop iteration: served round-robin by resume_idle, so one client's deep
+     * pipeline cannot hold the loop while others (and accept) wait. */
+    struct http_conn *rq_head, *rq_tail;
+    uv_idle_t resume_idle;
+    bool resume_idle_open;
     size_t inflight;
     size_t handles; /* listener + connections not yet freed */
     bool listening;
@@ -127,8 +137,16 @@ void http__conn_close_now(struct http_conn *c);
 void http__conn_shutdown(struct http_conn *c);
 /* Reads or stops reading as the caps on queued answers and bytes say. */
 void http__conn_update_reading(struct http_conn *c);
+/* Bytes of answers c holds (FIFO + write queue), against HTTP_MAX_CONN_OUT. */
+size_t http__conn_out_bytes(const struct http_conn *c);
+/* c's answers grew by n bytes: count them and the server's peak. */
+void http__conn_out_add(struct http_conn *c, size_t n);
 /* After an answer: write what can go, parse what waits, read or close. */
 void http__conn_progress(struct http_conn *c);
+/* Queues c to resume its parser on the next loop iteration; unqueues it. */
+void http__server_resume_later(struct http_server *s, struct http_conn *c);
+void http__server_resume_cancel(struct http_server *s, struct http_conn *c);
+
 /* The server is draining: close c now if idle, else after its queue. */
 void http__conn_drain(struct http_conn *c);
 

@@ -213,7 +213,12 @@ static void conn_on_write(uv_write_t *req, int status)
         http__conn_close_now(c); /* reset or broken pipe: nothing to tell anyone */
         return;
     }
-    http__conn_update_reading(c);
+    /* the client read: a paused parser may go on with what it left, in its
+     * turn (see the resume queue in http_server.c) */
+    if (c->paused && c->state == CONN_OPEN)
+        http__server_resume_later(c->srv, c);
+    else
+        http__conn_update_reading(c);
 }
 
 /* Hands bufs to the kernel, queueing a copy of what it does not take now.
@@ -279,6 +284,7 @@ void http__response_flush(struct http_conn *c)
         for (unsigned i = 0; i < n; i++) {
             struct http_exchange *ex = c->head;
             c->head = ex->next;
+            c->out_bytes -= ex->resp_len;
             http__exchange_free(ex);
             c->queued--;
         }
@@ -318,6 +324,7 @@ void http_exchange_respond(struct http_exchange *ex, int status, const char *con
     }
     stats_count_response(s, status < 100 || status > 599 ? 500 : status);
     ex->answered = true;
+    http__conn_out_add(c, ex->resp_len);
     if (!c->in_parse && c->head == ex)
         http__conn_progress(c);
 }

@@ -17,6 +17,9 @@
 enum {
     HTTP_LISTEN_BACKLOG = 511, /* the usual somaxconn ceiling */
 };
+/* Parsing ahead for pipelining clients, per loop turn: ~2 ms, so a probe
+ * waits a few turns at most, not for every client's backlog. */
+#define HTTP_RESUME_BUDGET_NS (2 * 1000 * 1000)
 
 static void server_maybe_free(struct http_server *s)
 {
@@ -31,6 +34,68 @@ void http__server_handle_closed(struct http_server *s)
 }
 
 static void server_on_listener_close(uv_handle_t *h)
+{
+    http__server_handle_closed(h->data);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Resume queue: fairness between pipelining clients                        */
+
+static void server_on_resume_idle(uv_idle_t *h);
+
+void http__server_resume_later(struct http_server *s, struct http_conn *c)
+{
+    if (c->rq_queued || !s->resume_idle_open)
+        return;
+    c->rq_queued = true;
+    c->rq_next = NULL;
+    c->rq_prev = s->rq_tail;
+    if (s->rq_tail)
+        s->rq_tail->rq_next = c;
+    else
+        s->rq_head = c;
+    s->rq_tail = c;
+    uv_idle_start(&s->resume_idle, server_on_resume_idle);
+}
+
+void http__server_resume_cancel(struct http_server *s, struct http_conn *c)
+{
+    if (!c->rq_queued)
+        return;
+    if (c->rq_prev)
+        c->rq_prev->rq_next = c->rq_next;
+    else
+        s->rq_head = c->rq_next;
+    if (c->rq_next)
+        c->rq_next->rq_prev = c->rq_prev;
+    else
+        s->rq_tail = c->rq_prev;
+    c->rq_prev = c->rq_next = NULL;
+    c->rq_queued = false;
+}
+
+/* A turn of the loop: queued connections get one resume each, in order,
+ * until HTTP_RESUME_BUDGET_NS is spent; those that still have work queue
+ * themselves again behind the others. The budget keeps the loop polling (new
+ * connections, probes, gossip) every few milliseconds however many clients
+ * pipeline. */
+static void server_on_resume_idle(uv_idle_t *h)
+{
+    struct http_server *s = container_of(h, struct http_server, resume_idle);
+    struct http_conn *last = s->rq_tail;
+    uint64_t start = uv_hrtime();
+    while (s->rq_head) {
+        struct http_conn *c = s->rq_head;
+        http__server_resume_cancel(s, c);
+        http__conn_progress(c);
+        if (c == last || uv_hrtime() - start > HTTP_RESUME_BUDGET_NS)
+            break;
+    }
+    if (!s->rq_head)
+        uv_idle_stop(h);
+}
+
+static void server_on_idle_close(uv_handle_t *h)
 {
     http__server_handle_closed(h->data);
 }
@@ -127,6 +192,10 @@ int http_server_start(uv_loop_t *loop, const struct http_server_config *cfg,
         return r;
     }
     s->listening = true;
+    uv_idle_init(loop, &s->resume_idle);
+    s->resume_idle.data = s;
+    s->resume_idle_open = true;
+    s->handles++;
     *out = s;
     return 0;
 }
@@ -163,6 +232,10 @@ void http_server_close(struct http_server *s)
     server_close_listener(s);
     while (s->conns)
         http__conn_close_now(s->conns);
+    if (s->resume_idle_open) {
+        s->resume_idle_open = false;
+        uv_close((uv_handle_t *)&s->resume_idle, server_on_idle_close);
+    }
     server_maybe_free(s);
 }
 

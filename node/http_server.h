@@ -22,8 +22,13 @@
 #define HTTP_MAX_PIPELINE      64    /* parsed requests awaiting answers; reading pauses past it */
 #define HTTP_DEFAULT_IDLE_MS   30000 /* keep-alive idle and slow-request timeout */
 #define HTTP_DEFAULT_MAX_CONNS 4096  /* below the usual fd limit; excess are closed at accept */
-#define HTTP_MAX_WRITE_QUEUE   (256 * 1024) /* unsent response bytes; reading pauses past it */
-#define HTTP_LINGER_MS         2000 /* after the last response, wait this long for the client's FIN */
+/* Answers a connection holds: rendered but not yet sent, in the FIFO or in
+ * libuv's write queue. Past it, parsing and reading pause until the client
+ * reads, whatever the route, so a client that pipelines and never reads holds
+ * at most this plus one answer (and one read of unparsed bytes). 32 KiB keeps
+ * 300 such clients under 32 MiB and is ~10 answers of /metrics. */
+#define HTTP_MAX_CONN_OUT (32 * 1024)
+#define HTTP_LINGER_MS    2000 /* after the last response, wait this long for the client's FIN */
 
 enum http_method_kind { HTTP_M_GET, HTTP_M_HEAD, HTTP_M_OTHER };
 
@@ -82,6 +87,9 @@ struct http_server_stats {
      * operator can tell a scanner's garbage from a client on HTTP/2. */
     uint64_t rejected_by_code[HTTP_REJ__COUNT];
     uint64_t cap_reached; /* times connections_open reached max_conns */
+    /* The most answer bytes one connection held at once (FIFO + write
+     * queue): HTTP_MAX_CONN_OUT plus at most one answer. */
+    uint64_t conn_out_bytes_peak;
 };
 
 struct http_server;

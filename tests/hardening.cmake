@@ -4,6 +4,7 @@
 # loop of 20 kill -9 under load.
 set(HARD_DIR ${CMAKE_CURRENT_SOURCE_DIR}/process)
 tally_add_script_test(process_hostile_http process ${HARD_DIR}/test_hostile_http.sh)
+tally_add_script_test(process_http_noread process ${HARD_DIR}/test_http_noread.sh)
 tally_add_script_test(process_hostile_gossip process ${HARD_DIR}/test_hostile_gossip.sh)
 tally_add_script_test(process_disk_faults process ${HARD_DIR}/test_disk_faults.sh)
 # The same test as process_sigkill, as a crash loop: 20 rounds, shorter ones,

@@ -70,6 +70,8 @@ struct fx {
     bool settled;
 };
 
+enum { BIG_BODY = 8 * 1024 }; /* /big answers this many bytes: a few fill the cap */
+
 static void respond_ok(struct http_exchange *ex, const char *path)
 {
     char body[HTTP_MAX_URL + 8];
@@ -100,6 +102,12 @@ static void test_handler(void *ctx, struct http_exchange *ex, const struct http_
         d->ex = ex;
         snprintf(d->path, sizeof(d->path), "%s", req->path);
         uv_idle_start(&f->answer_idle, on_answer_idle);
+        return;
+    }
+    if (!strncmp(req->path, "/big", 4)) {
+        static char big[BIG_BODY];
+        memset(big, 'b', sizeof(big));
+        http_exchange_respond(ex, 200, "text/plain", "", big, sizeof(big));
         return;
     }
     if (!strncmp(req->path, "/hold", 5) && f->n_held < 8) {
@@ -564,6 +572,71 @@ static void test_pipeline_deep(void **state)
     free(f);
 }
 
+enum { NOREAD_REQS = 1500 }; /* 1500 x 8 KiB = 12 MB of answers asked for */
+
+static uint64_t noread_requests_seen;
+static void cmd_sample_requests(struct fx *f)
+{
+    noread_requests_seen = http_server_stats_get(f->srv)->requests;
+}
+
+/* A client pipelines requests for big answers and does not read: the server
+ * must stop parsing once the connection holds HTTP_MAX_CONN_OUT bytes of
+ * answers, and go on, in order, once the client reads. */
+static void client_pipeline_noread(struct fx *f)
+{
+    static char req[NOREAD_REQS * 32];
+    size_t len = 0;
+    for (int i = 0; i < NOREAD_REQS; i++)
+        len += (size_t)snprintf(req + len, sizeof(req) - len, "GET /big/%d HTTP/1.1\r\n\r\n", i);
+    int fd = cl_socket();
+    CHECK(f, fd >= 0);
+    int small = 4096; /* a small window: the kernel cannot absorb the answers */
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(f, connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    struct cl *c = calloc(1, sizeof(*c));
+    CHECK(f, c);
+    c->fd = fd;
+    CHECK(f, cl_send(c, req, len));
+    /* wait until the server stops parsing: requests seen stays put */
+    uint64_t last = UINT64_MAX;
+    for (int stable = 0, i = 0; stable < 20 && i < 2000; i++) {
+        fx_call(f, cmd_sample_requests);
+        stable = noread_requests_seen == last ? stable + 1 : 0;
+        last = noread_requests_seen;
+        uv_sleep(5);
+    }
+    CHECK(f, last < NOREAD_REQS); /* it stopped: not every answer was built */
+    for (int i = 0; i < NOREAD_REQS; i++) {
+        char head[4096];
+        /* headers then exactly BIG_BODY bytes, in request order */
+        char *end;
+        while (!(end = find_blank_line(c->buf, c->len)))
+            CHECK(f, cl_fill(c));
+        size_t hlen = (size_t)(end - c->buf) + 4;
+        CHECK(f, hlen < sizeof(head) && !strncmp(c->buf, "HTTP/1.1 200 ", 13));
+        while (c->len < hlen + BIG_BODY)
+            CHECK(f, cl_fill(c));
+        memmove(c->buf, c->buf + hlen + BIG_BODY, c->len - hlen - BIG_BODY);
+        c->len -= hlen + BIG_BODY;
+    }
+    cl_close(c);
+}
+
+static void test_pipeline_noread_capped(void **state)
+{
+    struct fx *f = fx_new(0, 0);
+    fx_run(f, client_pipeline_noread);
+    assert_int_equal(f->stats.requests, NOREAD_REQS);
+    assert_int_equal(f->stats.responses_by_class[2], NOREAD_REQS);
+    /* the cap, plus the one answer that crossed it */
+    assert_true(f->stats.conn_out_bytes_peak <= HTTP_MAX_CONN_OUT + BIG_BODY + 256);
+    assert_true(f->stats.conn_out_bytes_peak >= HTTP_MAX_CONN_OUT / 2);
+    free(f);
+}
+
 static void client_half_close(struct fx *f)
 {
     /* like `printf ... | nc -N`: requests, then FIN; all answers still come */
@@ -1016,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_pipeline),
         cmocka_unit_test(test_pipeline_deep),
+        cmocka_unit_test(test_pipeline_noread_capped),
         cmocka_unit_test(test_half_close),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_within_caps),
