@@ -33,7 +33,7 @@ static int check_name(const char name[PROTO_NAME_MAX + 1])
 
 int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
 {
-    if (msg->type < PROTO_HEARTBEAT || msg->type > PROTO_ACK)
+    if (msg->type < PROTO_HEARTBEAT || msg->type > PROTO_SYNC)
         return check_fail(err, PROTO_ERR_RANGE, "t", -1, NULL);
     if (!check_name(msg->from))
         return check_fail(err, PROTO_ERR_RANGE, "f", -1, NULL);
@@ -51,11 +51,37 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
             return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "addr");
         if (e->state > PROTO_STATE_LEFT)
             return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "state");
+        if (e->incarnation > PROTO_VALUE_MAX)
+            return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "incarnation");
+        if (e->heartbeat > PROTO_VALUE_MAX)
+            return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "heartbeat");
+        if (e->n_slots > PROTO_MAX_SLOTS)
+            return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "slots");
+        /* A slot is a volume: its id is never 0 and appears once. */
+        for (unsigned k = 0; k < e->n_slots; k++) {
+            if (e->slots[k].vol == 0 || e->slots[k].count > PROTO_VALUE_MAX)
+                return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "slots");
+            for (unsigned j = 0; j < k; j++)
+                if (e->slots[j].vol == e->slots[k].vol)
+                    return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "slots");
+        }
     }
     for (uint32_t i = 0; i < msg->n_digest; i++) {
-        if (!check_name(msg->digest[i].name))
+        const struct proto_digest_item *d = &msg->digest[i];
+        if (!check_name(d->name))
             return check_fail(err, PROTO_ERR_RANGE, "d", (int)i, "name");
+        if (d->incarnation > PROTO_VALUE_MAX || d->heartbeat > PROTO_VALUE_MAX ||
+            d->count > PROTO_VALUE_MAX * PROTO_MAX_SLOTS)
+            return check_fail(err, PROTO_ERR_RANGE, "d", (int)i, "count");
     }
+    if (msg->n_buckets != 0 && msg->n_buckets != PROTO_BUCKETS)
+        return check_fail(err, PROTO_ERR_RANGE, "b", -1, NULL);
+    /* A SYNC is nothing but its buckets. */
+    if (msg->type == PROTO_SYNC && msg->n_buckets != PROTO_BUCKETS)
+        return check_fail(err, PROTO_ERR_MISSING, "b", -1, NULL);
+    if (msg->parts != 0 &&
+        (msg->type != PROTO_DELTA || msg->part == 0 || msg->part > msg->parts || msg->whole > 1))
+        return check_fail(err, PROTO_ERR_RANGE, "p", -1, NULL);
     /* A heartbeat or an ack speaks for its sender: its first entry is the
      * sender's own, so a receiver can refresh the sender without a lookup. */
     if (msg->type == PROTO_HEARTBEAT || msg->type == PROTO_ACK) {

@@ -318,6 +318,52 @@ static int decode_skip_extra(struct reader *r, uint32_t extra)
     return PROTO_OK;
 }
 
+/* The reply flag: a bool, or for lenient peers a uint 0 or 1. */
+static int decode_flag(struct reader *r, uint8_t *flag)
+{
+    uint64_t v;
+    if (reader_left(r) >= 1 && (r->p[r->off] == 0xc2 || r->p[r->off] == 0xc3)) {
+        *flag = r->p[r->off++] == 0xc3;
+        return PROTO_OK;
+    }
+    int rc = reader_uint(r, &v);
+    if (rc != PROTO_OK)
+        return rc;
+    if (v > 1)
+        return PROTO_ERR_RANGE;
+    *flag = (uint8_t)v;
+    return PROTO_OK;
+}
+
+/* A uint of at most PROTO_VALUE_MAX. */
+static int reader_value(struct reader *r, uint64_t *v)
+{
+    int rc = reader_uint(r, v);
+    if (rc == PROTO_OK && *v > PROTO_VALUE_MAX)
+        return PROTO_ERR_RANGE;
+    return rc;
+}
+
+/* The flat [vol, count, vol, count, ...] array of an entry. */
+static int decode_slots(struct reader *r, uint32_t i, struct proto_entry *e,
+                        struct proto_error *err)
+{
+    uint32_t n;
+    int rc = reader_array(r, 2u * PROTO_MAX_SLOTS, &n);
+    if (rc != PROTO_OK)
+        return decode_fail(err, rc, "e[%u].slots", i);
+    if (n % 2)
+        return decode_fail(err, PROTO_ERR_RANGE, "e[%u].slots", i);
+    for (uint32_t k = 0; k < n / 2; k++) {
+        if ((rc = reader_uint(r, &e->slots[k].vol)) != PROTO_OK)
+            return decode_fail(err, rc, "e[%u].slots[%u].vol", i, k);
+        if ((rc = reader_value(r, &e->slots[k].count)) != PROTO_OK)
+            return decode_fail(err, rc, "e[%u].slots[%u].count", i, k);
+    }
+    e->n_slots = (uint8_t)(n / 2);
+    return PROTO_OK;
+}
+
 static int decode_entry(struct reader *r, uint32_t i, struct proto_entry *e,
                         struct proto_error *err)
 {
@@ -326,16 +372,14 @@ static int decode_entry(struct reader *r, uint32_t i, struct proto_entry *e,
     int rc = reader_array(r, UINT32_MAX, &n);
     if (rc != PROTO_OK)
         return decode_fail(err, rc, "e[%u]", i);
-    if (n < 6)
+    if (n < 7)
         return decode_fail(err, PROTO_ERR_RANGE, "e[%u]", i);
     if ((rc = decode_name(r, PROTO_NAME_MAX, 1, e->name)) != PROTO_OK)
         return decode_fail(err, rc, "e[%u].name", i);
-    if ((rc = reader_uint(r, &e->generation)) != PROTO_OK)
-        return decode_fail(err, rc, "e[%u].generation", i);
-    if ((rc = reader_uint(r, &e->heartbeat)) != PROTO_OK)
+    if ((rc = reader_value(r, &e->incarnation)) != PROTO_OK)
+        return decode_fail(err, rc, "e[%u].incarnation", i);
+    if ((rc = reader_value(r, &e->heartbeat)) != PROTO_OK)
         return decode_fail(err, rc, "e[%u].heartbeat", i);
-    if ((rc = reader_uint(r, &e->count)) != PROTO_OK)
-        return decode_fail(err, rc, "e[%u].count", i);
     if ((rc = reader_uint(r, &state)) != PROTO_OK)
         return decode_fail(err, rc, "e[%u].state", i);
     if (state > PROTO_STATE_LEFT)
@@ -343,7 +387,11 @@ static int decode_entry(struct reader *r, uint32_t i, struct proto_entry *e,
     e->state = (uint8_t)state;
     if ((rc = decode_name(r, PROTO_ADDR_MAX, 0, e->addr)) != PROTO_OK)
         return decode_fail(err, rc, "e[%u].addr", i);
-    if ((rc = decode_skip_extra(r, n - 6)) != PROTO_OK)
+    if ((rc = reader_uint(r, &e->vol)) != PROTO_OK)
+        return decode_fail(err, rc, "e[%u].vol", i);
+    if ((rc = decode_slots(r, i, e, err)) != PROTO_OK)
+        return rc;
+    if ((rc = decode_skip_extra(r, n - 7)) != PROTO_OK)
         return decode_fail(err, rc, "e[%u]", i);
     return PROTO_OK;
 }
@@ -359,31 +407,76 @@ static int decode_digest_item(struct reader *r, uint32_t i, struct proto_digest_
         return decode_fail(err, PROTO_ERR_RANGE, "d[%u]", i);
     if ((rc = decode_name(r, PROTO_NAME_MAX, 1, d->name)) != PROTO_OK)
         return decode_fail(err, rc, "d[%u].name", i);
-    if ((rc = reader_uint(r, &d->generation)) != PROTO_OK)
-        return decode_fail(err, rc, "d[%u].generation", i);
-    if ((rc = reader_uint(r, &d->heartbeat)) != PROTO_OK)
+    if ((rc = reader_value(r, &d->incarnation)) != PROTO_OK)
+        return decode_fail(err, rc, "d[%u].incarnation", i);
+    if ((rc = reader_value(r, &d->heartbeat)) != PROTO_OK)
         return decode_fail(err, rc, "d[%u].heartbeat", i);
     if ((rc = reader_uint(r, &d->count)) != PROTO_OK)
         return decode_fail(err, rc, "d[%u].count", i);
+    if (d->count > PROTO_VALUE_MAX * PROTO_MAX_SLOTS)
+        return decode_fail(err, PROTO_ERR_RANGE, "d[%u].count", i);
     if ((rc = decode_skip_extra(r, n - 4)) != PROTO_OK)
         return decode_fail(err, rc, "d[%u]", i);
     return PROTO_OK;
 }
 
-/* The reply flag: a bool, or for lenient peers a uint 0 or 1. */
-static int decode_flag(struct reader *r, uint8_t *flag)
+/* "w": [lowest, highest] version the sender speaks. */
+static int decode_range(struct reader *r, struct proto_msg *msg, struct proto_error *err)
 {
-    uint64_t v;
-    if (reader_left(r) >= 1 && (r->p[r->off] == 0xc2 || r->p[r->off] == 0xc3)) {
-        *flag = r->p[r->off++] == 0xc3;
-        return PROTO_OK;
-    }
-    int rc = reader_uint(r, &v);
+    uint32_t n;
+    uint64_t lo, hi;
+    int rc = reader_array(r, UINT32_MAX, &n);
     if (rc != PROTO_OK)
-        return rc;
-    if (v > 1)
-        return PROTO_ERR_RANGE;
-    *flag = (uint8_t)v;
+        return decode_fail(err, rc, "w");
+    if (n != 2)
+        return decode_fail(err, PROTO_ERR_RANGE, "w");
+    if ((rc = reader_uint(r, &lo)) != PROTO_OK || (rc = reader_uint(r, &hi)) != PROTO_OK)
+        return decode_fail(err, rc, "w");
+    if (lo > hi || lo > PROTO_VERSION || hi < PROTO_VERSION || hi > UINT8_MAX)
+        return decode_fail(err, PROTO_ERR_RANGE, "w");
+    msg->vmin = (uint8_t)lo;
+    msg->vmax = (uint8_t)hi;
+    return PROTO_OK;
+}
+
+/* "p": [part, parts, whole] of a SYNC answer. */
+static int decode_part(struct reader *r, struct proto_msg *msg, struct proto_error *err)
+{
+    uint32_t n;
+    uint64_t part, parts;
+    int rc = reader_array(r, UINT32_MAX, &n);
+    if (rc != PROTO_OK)
+        return decode_fail(err, rc, "p");
+    if (n != 3)
+        return decode_fail(err, PROTO_ERR_RANGE, "p");
+    if ((rc = reader_uint(r, &part)) != PROTO_OK || (rc = reader_uint(r, &parts)) != PROTO_OK ||
+        (rc = decode_flag(r, &msg->whole)) != PROTO_OK)
+        return decode_fail(err, rc, "p");
+    if (parts == 0 || parts > UINT16_MAX || part == 0 || part > parts)
+        return decode_fail(err, PROTO_ERR_RANGE, "p");
+    msg->part = (uint16_t)part;
+    msg->parts = (uint16_t)parts;
+    return PROTO_OK;
+}
+
+/* "b": exactly PROTO_BUCKETS 32-bit bucket hashes. */
+static int decode_buckets(struct reader *r, struct proto_msg *msg, struct proto_error *err)
+{
+    uint32_t n;
+    uint64_t v;
+    int rc = reader_array(r, PROTO_BUCKETS, &n);
+    if (rc != PROTO_OK)
+        return decode_fail(err, rc, "b");
+    if (n != PROTO_BUCKETS)
+        return decode_fail(err, PROTO_ERR_RANGE, "b");
+    for (uint32_t i = 0; i < n; i++) {
+        if ((rc = reader_uint(r, &v)) != PROTO_OK)
+            return decode_fail(err, rc, "b[%u]", i);
+        if (v > UINT32_MAX)
+            return decode_fail(err, PROTO_ERR_RANGE, "b[%u]", i);
+        msg->buckets[i] = (uint32_t)v;
+    }
+    msg->n_buckets = n;
     return PROTO_OK;
 }
 
@@ -406,7 +499,7 @@ static int decode_version_scan(const uint8_t *buf, size_t len)
         if (kn == 1 && k[0] == 'v') {
             if (reader_uint(&r, &v) != PROTO_OK)
                 return PROTO_OK;
-            return v == PROTO_VERSION ? PROTO_OK : PROTO_ERR_VERSION;
+            return v >= PROTO_VERSION_MIN && v <= PROTO_VERSION_MAX ? PROTO_OK : PROTO_ERR_VERSION;
         }
         if (reader_skip_value(&r, 1) != PROTO_OK)
             return PROTO_OK;
@@ -424,6 +517,9 @@ enum decode_key {
     KEY_R = 1 << 4,
     KEY_E = 1 << 5,
     KEY_D = 1 << 6,
+    KEY_W = 1 << 7,
+    KEY_P = 1 << 8,
+    KEY_B = 1 << 9,
 };
 
 static int decode_key_bit(const uint8_t *k, size_t kn)
@@ -445,6 +541,12 @@ static int decode_key_bit(const uint8_t *k, size_t kn)
         return KEY_E;
     case 'd':
         return KEY_D;
+    case 'w':
+        return KEY_W;
+    case 'p':
+        return KEY_P;
+    case 'b':
+        return KEY_B;
     default:
         return 0;
     }
@@ -460,13 +562,19 @@ static int decode_field(struct reader *r, char key, struct proto_msg *msg, struc
     case 'v':
         if ((rc = reader_uint(r, &v)) != PROTO_OK)
             return decode_fail(err, rc, "v");
-        if (v != PROTO_VERSION)
+        if (v < PROTO_VERSION_MIN || v > PROTO_VERSION_MAX)
             return decode_fail(err, PROTO_ERR_VERSION, "v");
         return PROTO_OK;
+    case 'w':
+        return decode_range(r, msg, err);
+    case 'p':
+        return decode_part(r, msg, err);
+    case 'b':
+        return decode_buckets(r, msg, err);
     case 't':
         if ((rc = reader_uint(r, &v)) != PROTO_OK)
             return decode_fail(err, rc, "t");
-        if (v < PROTO_HEARTBEAT || v > PROTO_ACK)
+        if (v < PROTO_HEARTBEAT || v > PROTO_SYNC)
             return decode_fail(err, PROTO_ERR_RANGE, "t");
         msg->type = (uint8_t)v;
         return PROTO_OK;
@@ -538,6 +646,8 @@ int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg, stru
         return decode_fail(err, PROTO_ERR_TRAILING, "(top)");
     if (!(seen & KEY_V))
         return decode_fail(err, PROTO_ERR_MISSING, "v");
+    if (!(seen & KEY_W))
+        return decode_fail(err, PROTO_ERR_MISSING, "w");
     if (!(seen & KEY_T))
         return decode_fail(err, PROTO_ERR_MISSING, "t");
     if (!(seen & KEY_F))

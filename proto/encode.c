@@ -61,31 +61,47 @@ static size_t encode_str_size(size_t n)
  * an array16 header holds any count up to PROTO_MAX_DIGEST. */
 #define ENCODE_ARRAY_HDR_MAX 3
 
+static size_t encode_array_hdr_size(size_t n)
+{
+    return n < 16 ? 1 : 3;
+}
+
 size_t proto_entry_size(const struct proto_entry *e)
 {
-    return 1 + encode_str_size(strnlen(e->name, sizeof(e->name))) +
-           encode_uint_size(e->generation) + encode_uint_size(e->heartbeat) +
-           encode_uint_size(e->count) + encode_uint_size(e->state) +
-           encode_str_size(strnlen(e->addr, sizeof(e->addr)));
+    size_t n = 1 + encode_str_size(strnlen(e->name, sizeof(e->name))) +
+               encode_uint_size(e->incarnation) + encode_uint_size(e->heartbeat) +
+               encode_uint_size(e->state) + encode_str_size(strnlen(e->addr, sizeof(e->addr))) +
+               encode_uint_size(e->vol) + encode_array_hdr_size(2u * e->n_slots);
+    for (unsigned i = 0; i < e->n_slots && i < PROTO_MAX_SLOTS; i++)
+        n += encode_uint_size(e->slots[i].vol) + encode_uint_size(e->slots[i].count);
+    return n;
 }
 
 size_t proto_digest_item_size(const struct proto_digest_item *d)
 {
     return 1 + encode_str_size(strnlen(d->name, sizeof(d->name))) +
-           encode_uint_size(d->generation) + encode_uint_size(d->heartbeat) +
+           encode_uint_size(d->incarnation) + encode_uint_size(d->heartbeat) +
            encode_uint_size(d->count);
 }
 
 size_t proto_msg_overhead(const struct proto_msg *msg)
 {
-    size_t n = 1;                             /* fixmap header, at most 7 keys */
+    size_t n = 1;                             /* fixmap header, at most 10 keys */
     n += 2 + encode_uint_size(PROTO_VERSION); /* "v" */
-    n += 2 + encode_uint_size(msg->type);     /* "t" */
+    n += 2 + 1 + encode_uint_size(PROTO_VERSION_MIN) + encode_uint_size(PROTO_VERSION_MAX);
+    n += 2 + encode_uint_size(msg->type);                            /* "t" */
     n += 2 + encode_str_size(strnlen(msg->from, sizeof(msg->from))); /* "f" */
     if (msg->nonce != 0)
         n += 2 + encode_uint_size(msg->nonce); /* "n" */
     if (msg->reply != 0)
         n += 2 + 1; /* "r": true */
+    if (msg->parts != 0)
+        n += 2 + 1 + encode_uint_size(msg->part) + encode_uint_size(msg->parts) + 1; /* "p" */
+    if (msg->n_buckets != 0) {
+        n += 2 + encode_array_hdr_size(msg->n_buckets); /* "b" */
+        for (uint32_t i = 0; i < msg->n_buckets && i < PROTO_BUCKETS; i++)
+            n += encode_uint_size(msg->buckets[i]);
+    }
     /* "e" and "d" are counted whether or not this message will carry them, so
      * a sender may add entries and digest items to the overhead freely. */
     n += 2 + ENCODE_ARRAY_HDR_MAX;
@@ -107,18 +123,21 @@ static int encode_str(msgpack_packer *pk, const char *s, size_t cap)
 
 static int encode_entry(msgpack_packer *pk, const struct proto_entry *e)
 {
-    if (msgpack_pack_array(pk, 6) || encode_str(pk, e->name, sizeof(e->name)) ||
-        msgpack_pack_uint64(pk, e->generation) || msgpack_pack_uint64(pk, e->heartbeat) ||
-        msgpack_pack_uint64(pk, e->count) || msgpack_pack_uint64(pk, e->state) ||
-        encode_str(pk, e->addr, sizeof(e->addr)))
+    if (msgpack_pack_array(pk, 7) || encode_str(pk, e->name, sizeof(e->name)) ||
+        msgpack_pack_uint64(pk, e->incarnation) || msgpack_pack_uint64(pk, e->heartbeat) ||
+        msgpack_pack_uint64(pk, e->state) || encode_str(pk, e->addr, sizeof(e->addr)) ||
+        msgpack_pack_uint64(pk, e->vol) || msgpack_pack_array(pk, 2u * e->n_slots))
         return -1;
+    for (unsigned i = 0; i < e->n_slots; i++)
+        if (msgpack_pack_uint64(pk, e->slots[i].vol) || msgpack_pack_uint64(pk, e->slots[i].count))
+            return -1;
     return 0;
 }
 
 static int encode_digest_item(msgpack_packer *pk, const struct proto_digest_item *d)
 {
     if (msgpack_pack_array(pk, 4) || encode_str(pk, d->name, sizeof(d->name)) ||
-        msgpack_pack_uint64(pk, d->generation) || msgpack_pack_uint64(pk, d->heartbeat) ||
+        msgpack_pack_uint64(pk, d->incarnation) || msgpack_pack_uint64(pk, d->heartbeat) ||
         msgpack_pack_uint64(pk, d->count))
         return -1;
     return 0;
@@ -127,10 +146,12 @@ static int encode_digest_item(msgpack_packer *pk, const struct proto_digest_item
 /* Writes the whole map; any non-zero return means the sink is full. */
 static int encode_msg(msgpack_packer *pk, const struct proto_msg *msg)
 {
-    size_t keys =
-        3 + (msg->nonce != 0) + (msg->reply != 0) + (msg->n_entries != 0) + (msg->n_digest != 0);
+    size_t keys = 4 + (msg->nonce != 0) + (msg->reply != 0) + (msg->parts != 0) +
+                  (msg->n_buckets != 0) + (msg->n_entries != 0) + (msg->n_digest != 0);
     if (msgpack_pack_map(pk, keys) || encode_key(pk, "v") ||
-        msgpack_pack_uint64(pk, PROTO_VERSION) || encode_key(pk, "t") ||
+        msgpack_pack_uint64(pk, PROTO_VERSION) || encode_key(pk, "w") ||
+        msgpack_pack_array(pk, 2) || msgpack_pack_uint64(pk, PROTO_VERSION_MIN) ||
+        msgpack_pack_uint64(pk, PROTO_VERSION_MAX) || encode_key(pk, "t") ||
         msgpack_pack_uint64(pk, msg->type) || encode_key(pk, "f") ||
         encode_str(pk, msg->from, sizeof(msg->from)))
         return -1;
@@ -138,6 +159,17 @@ static int encode_msg(msgpack_packer *pk, const struct proto_msg *msg)
         return -1;
     if (msg->reply != 0 && (encode_key(pk, "r") || msgpack_pack_true(pk)))
         return -1;
+    if (msg->parts != 0 &&
+        (encode_key(pk, "p") || msgpack_pack_array(pk, 3) || msgpack_pack_uint64(pk, msg->part) ||
+         msgpack_pack_uint64(pk, msg->parts) || msgpack_pack_uint64(pk, msg->whole)))
+        return -1;
+    if (msg->n_buckets != 0) {
+        if (encode_key(pk, "b") || msgpack_pack_array(pk, msg->n_buckets))
+            return -1;
+        for (uint32_t i = 0; i < msg->n_buckets; i++)
+            if (msgpack_pack_uint64(pk, msg->buckets[i]))
+                return -1;
+    }
     if (msg->n_entries != 0) {
         if (encode_key(pk, "e") || msgpack_pack_array(pk, msg->n_entries))
             return -1;

@@ -45,6 +45,8 @@ const char *proto_type_str(int type)
         return "ping";
     case PROTO_ACK:
         return "ack";
+    case PROTO_SYNC:
+        return "sync";
     default:
         return "unknown";
     }

@@ -15,7 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 1
+/* The version this build writes, and the range it reads. Every datagram
+ * carries its sender's range ("w"), so a later version can roll out without
+ * a split: a node writes the highest version both ends speak. */
+#define PROTO_VERSION     2
+#define PROTO_VERSION_MIN 2
+#define PROTO_VERSION_MAX 2
 /* One datagram stays below a 1500-byte Ethernet MTU after IP/UDP headers and
  * the optional AEAD envelope, so it is never fragmented. */
 #define PROTO_MAX_DATAGRAM 1400
@@ -27,6 +32,16 @@
  * cannot carry more than this many of even the smallest entries. */
 #define PROTO_MAX_ENTRIES 64
 #define PROTO_MAX_DIGEST  96
+/* Counter slots one member carries: one per volume its name has counted on
+ * (a lost volume, a snapshot restored, a duplicate name each add one). */
+#define PROTO_MAX_SLOTS 16
+/* Counts, incarnations and heartbeats above this are refused as invalid: it
+ * is what a JSON client holds exactly (2^53), and a sum of 16 slots of such
+ * values still fits 64 bits. */
+#define PROTO_VALUE_MAX (1ull << 53)
+/* SYNC: the slot table is split into this many buckets by name; a SYNC
+ * carries one hash per bucket and is answered with the differing buckets. */
+#define PROTO_BUCKETS 64
 
 enum proto_type {
     PROTO_HEARTBEAT = 1, /* sender's entry + piggybacked entries */
@@ -35,6 +50,7 @@ enum proto_type {
     PROTO_LEAVE = 4,     /* sender is leaving for good (SIGTERM) */
     PROTO_PING = 5,      /* tallyctl ping / probe: answer with ACK */
     PROTO_ACK = 6,       /* answer to PING: responder's own entry, same nonce */
+    PROTO_SYNC = 7,      /* bucket hashes of the slot table: answer with DELTA of what differs */
 };
 
 /* Liveness as the sender sees it. */
@@ -45,27 +61,44 @@ enum proto_state {
     PROTO_STATE_LEFT = 3,
 };
 
+/* One G-Counter slot: the visits counted on one volume (vol: its random id,
+ * never 0) under the member's name. */
+struct proto_slot {
+    uint64_t vol;
+    uint64_t count;
+};
+
 struct proto_entry {
     char name[PROTO_NAME_MAX + 1]; /* pod name, NUL-terminated, non-empty */
     char addr[PROTO_ADDR_MAX + 1]; /* "ip:port" of its gossip socket, may be empty */
-    uint64_t generation;           /* set at each process start (ms since epoch) */
+    uint64_t incarnation;          /* owner's, raised at each start and to refute */
     uint64_t heartbeat;            /* bumped by the owner each round */
-    uint64_t count;                /* owner's visits; merges by max */
+    uint64_t vol;                  /* the volume the owner counts on now; 0 unknown */
     uint8_t state;                 /* enum proto_state */
+    uint8_t n_slots;
+    struct proto_slot slots[PROTO_MAX_SLOTS]; /* distinct vols; merge by max */
 };
 
 struct proto_digest_item {
     char name[PROTO_NAME_MAX + 1];
-    uint64_t generation;
+    uint64_t incarnation;
     uint64_t heartbeat;
-    uint64_t count;
+    uint64_t count; /* sum of the member's slots */
 };
 
 struct proto_msg {
     uint8_t type;                  /* enum proto_type */
     char from[PROTO_NAME_MAX + 1]; /* sender's pod name */
-    uint64_t nonce;                /* PING/ACK correlation; DIGEST request id */
+    uint8_t vmin, vmax;            /* "w": versions the sender speaks (encode: ours) */
+    uint64_t nonce;                /* PING/ACK correlation; DIGEST and SYNC request id */
     uint8_t reply;                 /* DIGEST: 1 if this digest answers one (do not answer again) */
+    /* "p": a DELTA answering a SYNC is datagram part of parts (1-based);
+     * whole: those parts hold every entry of every bucket that differed.
+     * parts 0: not a SYNC answer. */
+    uint16_t part, parts;
+    uint8_t whole;
+    uint32_t n_buckets; /* SYNC: PROTO_BUCKETS, else 0 */
+    uint32_t buckets[PROTO_BUCKETS];
     uint32_t n_entries;
     struct proto_entry entries[PROTO_MAX_ENTRIES];
     uint32_t n_digest;
@@ -118,6 +151,12 @@ size_t proto_digest_item_size(const struct proto_digest_item *d);
  * produces a datagram the decoder would refuse; proto_msg_decode() runs it
  * last. Returns PROTO_OK or a negative enum proto_err and fills err if given. */
 int proto_msg_check(const struct proto_msg *msg, struct proto_error *err);
+
+/* Bucket of a name in a SYNC (0..PROTO_BUCKETS-1), and one slot's share of
+ * its bucket's hash: a bucket hashes to the XOR of its slots' shares, so a
+ * table keeps its hashes up to date with one XOR per change. */
+uint32_t proto_bucket_of(const char *name);
+uint32_t proto_slot_share(const char *name, uint64_t vol, uint64_t count);
 
 const char *proto_err_str(int code);
 const char *proto_type_str(int type);

@@ -1,0 +1,42 @@
+/*
+ * bucket.c: how a SYNC splits the slot table into buckets and hashes them.
+ * Both ends must compute the same values, so the functions are part of the
+ * wire format (proto/WIRE.md, "SYNC").
+ *
+ * A name's bucket is FNV-1a 32 of the name modulo PROTO_BUCKETS. A bucket's
+ * hash is the XOR of its slots' shares; a share mixes (name, vol, count)
+ * through splitmix64's finaliser, so equal tables give equal hashes and a
+ * single slot moving by one changes its bucket's hash.
+ */
+#include "proto/proto.h"
+
+#include <string.h>
+
+static uint32_t bucket_fnv32(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static uint64_t bucket_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint32_t proto_bucket_of(const char *name)
+{
+    return bucket_fnv32(name) % PROTO_BUCKETS;
+}
+
+uint32_t proto_slot_share(const char *name, uint64_t vol, uint64_t count)
+{
+    uint64_t z = bucket_mix64((uint64_t)bucket_fnv32(name) * 0x9E3779B97F4A7C15ull ^ vol);
+    z = bucket_mix64(z ^ count);
+    return (uint32_t)(z ^ (z >> 32));
+}
