@@ -18,6 +18,9 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
     memcpy(m->from, gossip_self_row(g)->m.name, sizeof(m->from));
     m->nonce = 0;
     m->reply = 0;
+    m->part = m->parts = 0;
+    m->whole = 0;
+    m->n_buckets = 0;
     m->n_entries = 0;
     m->n_digest = 0;
 }

@@ -1,8 +1,9 @@
 /*
  * gossip.c: the core's life cycle and its three inputs' entry points: a round
  * (gossip_tick), a greeting (gossip_greet) and a leave, plus the read-only
- * accessors. Receiving is in receive.c, merging in merge.c, failure detection
- * in detect.c, datagram building in disseminate.c and repair in pushpull.c.
+ * accessors. Receiving is in receive.c, merging in merge.c and slots.c,
+ * failure detection in detect.c, datagram building in disseminate.c, the
+ * whole-table repair in sync.c and liveness freshness in pushpull.c.
  */
 #include "gossip/gossip_int.h"
 
@@ -62,7 +63,7 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
                           uint64_t now_ms)
 {
     if (!cfg || !cfg->name || !cfg->name[0] || strlen(cfg->name) > PROTO_NAME_MAX || !io ||
-        !io->send)
+        !io->send || cfg->vol == 0 || cfg->incarnation > PROTO_VALUE_MAX)
         return NULL;
     if (cfg->addr && strlen(cfg->addr) > PROTO_ADDR_MAX)
         return NULL;
@@ -73,9 +74,10 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     g->interval_ms = gossip_default(cfg->interval_ms, 1000);
     g->fanout = gossip_default(cfg->fanout, 3);
     g->pushpull_every = gossip_default(cfg->pushpull_every, 5);
+    g->max_members = gossip_default(cfg->max_members, GOSSIP_MAX_MEMBERS);
     g->recovery_ms = cfg->recovery_ms; /* 0: nobody to wait for */
     g->start_ms = now_ms;
-    g->rng = cfg->seed ^ member_table_hash(cfg->name);
+    g->rng = cfg->seed ^ member_table_hash(cfg->name) ^ cfg->vol;
     if (member_table_init(&g->t) != 0 || member_table_add(&g->t, cfg->name) != GOSSIP_SELF ||
         gossip_scratch_reserve(g, 16) != 0) {
         gossip_free(g);
@@ -84,11 +86,12 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     struct gmember *self = gossip_self_row(g);
     member_table_addr_set(&g->t, GOSSIP_SELF, cfg->addr ? cfg->addr : "");
     self->m.self = true;
-    self->m.generation = cfg->generation;
+    self->m.incarnation = cfg->incarnation ? cfg->incarnation : 1;
     self->m.heartbeat = 0;
-    self->m.count = cfg->count;
+    self->m.vol = cfg->vol;
     self->m.state = GOSSIP_ALIVE;
     self->m.last_seen_ms = now_ms;
+    gossip_slot_merge(g, GOSSIP_SELF, cfg->vol, cfg->count);
     return g;
 }
 
@@ -121,7 +124,9 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
 {
     struct gmember *self = gossip_self_row(g);
     g->round++;
-    self->m.heartbeat++;
+    g->sync_answers = 0;
+    if (self->m.heartbeat < PROTO_VALUE_MAX)
+        self->m.heartbeat++;
     self->m.last_seen_ms = now_ms;
     g->greets_this_round = 0;
 
@@ -135,21 +140,21 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
     size_t k = k_live;
     if (dead_pick != MEMBER_NONE && g->round % GOSSIP_DEAD_PEER_EVERY == 0)
         g->scratch_a[k++] = dead_pick;
-    /* The push-pull peer is chosen before sending: sending reuses scratch. */
+    /* The repair peer is chosen before sending: sending reuses scratch. */
     uint32_t pp = MEMBER_NONE;
     if (k_live > 0)
         pp = g->scratch_a[gossip_rand_below(g, (uint32_t)k_live)];
     gossip_heartbeats_send(g, g->scratch_a, k);
-    /* Push-pull with one peer: every pushpull_every rounds over the next
-     * slice of the table (repairs anything missed); in the other rounds,
-     * once the table outgrows what heartbeats refresh, over the members we
-     * heard of least recently (keeps heartbeats fresh everywhere, so the
-     * failure detector does not need timeouts that grow with N). */
+    /* Repair with one peer: a SYNC every round until we hold a peer's whole
+     * table (readiness), then every pushpull_every rounds (whatever
+     * piggybacking missed); in the other rounds, once the table outgrows
+     * what heartbeats refresh, a DIGEST of the members we heard of least
+     * recently (keeps heartbeats fresh everywhere). */
     if (pp != MEMBER_NONE) {
-        if (g->round % g->pushpull_every == 0)
-            gossip_digest_send(g, g->t.rows[pp].m.addr, false);
+        if (!g->synced || g->round % g->pushpull_every == 0)
+            gossip_sync_send(g, g->t.rows[pp].m.addr);
         else if (g->t.n > GOSSIP_STALE_PULL_MIN)
-            gossip_digest_send(g, g->t.rows[pp].m.addr, true);
+            gossip_digest_send(g, g->t.rows[pp].m.addr);
     }
 }
 
@@ -175,14 +180,28 @@ void gossip_greet(struct gossip *g, uint64_t now_ms, const char *addr)
     slot->hash = h;
     slot->until_ms = now_ms + (uint64_t)g->interval_ms * GOSSIP_GREET_QUIET;
     gossip_entries_send(g, PROTO_HEARTBEAT, 0, addr, NULL, 0);
-    gossip_digest_send(g, addr, false);
+    gossip_sync_send(g, addr);
 }
 
 void gossip_count_set(struct gossip *g, uint64_t count)
 {
+    gossip_slot_merge(g, GOSSIP_SELF, gossip_self_row(g)->m.vol, count);
+}
+
+int gossip_slot_move(struct gossip *g, uint64_t vol)
+{
     struct gmember *self = gossip_self_row(g);
-    if (count > self->m.count)
-        self->m.count = count;
+    if (vol == 0 || gossip_slot_find(self, vol))
+        return -EINVAL;
+    if (gossip_slot_merge(g, GOSSIP_SELF, vol, 0) < 0)
+        return -ENOSPC;
+    self->m.vol = vol;
+    /* A new volume is a new claim about us: peers must take it at once. */
+    if (self->m.incarnation < PROTO_VALUE_MAX)
+        self->m.incarnation++;
+    self->m.heartbeat = 0;
+    self->sends = 0;
+    return 0;
 }
 
 void gossip_leave(struct gossip *g, uint64_t now_ms)
@@ -193,18 +212,67 @@ void gossip_leave(struct gossip *g, uint64_t now_ms)
     /* A newer version, so the LEFT entry also wins when relayed. */
     self->m.heartbeat++;
     self->m.last_seen_ms = now_ms;
+    g->table_version++;
     if (gossip_scratch_reserve(g, g->t.n) != 0)
         return;
-    size_t n = 0;
+    /* Every live member hears it from us: no one else may say we left. */
     for (size_t i = 1; i < g->t.n; i++) {
         enum gossip_state s = g->t.rows[i].m.state;
         if ((s == GOSSIP_ALIVE || s == GOSSIP_SUSPECT) && g->t.rows[i].m.addr[0])
-            g->scratch_a[n++] = (uint32_t)i;
+            gossip_entries_send(g, PROTO_LEAVE, 0, g->t.rows[i].m.addr, NULL, 0);
     }
-    if (n > GOSSIP_LEAVE_ALL_MAX)
-        n = gossip_pick(g, g->scratch_a, n, (size_t)g->fanout * 4);
-    for (size_t i = 0; i < n; i++)
-        gossip_entries_send(g, PROTO_LEAVE, 0, g->t.rows[g->scratch_a[i]].m.addr, NULL, 0);
+}
+
+/* The row for name, added if absent (self included). */
+static uint32_t gossip_row_get(struct gossip *g, const char *name)
+{
+    uint32_t i = member_table_find(&g->t, name);
+    return i != MEMBER_NONE ? i : gossip_member_add(g, name);
+}
+
+int gossip_member_load(struct gossip *g, uint64_t now_ms, const char *name, const char *addr,
+                       uint64_t incarnation, uint64_t heartbeat, enum gossip_state state)
+{
+    if (!name || !name[0] || strlen(name) > PROTO_NAME_MAX || !addr ||
+        strlen(addr) > PROTO_ADDR_MAX || incarnation > PROTO_VALUE_MAX ||
+        heartbeat > PROTO_VALUE_MAX || (unsigned)state > GOSSIP_LEFT)
+        return -EINVAL;
+    uint32_t i = gossip_row_get(g, name);
+    if (i == MEMBER_NONE)
+        return -ENOSPC;
+    if (i == GOSSIP_SELF) {
+        /* our last life: our incarnation must be past it */
+        struct gmember *self = gossip_self_row(g);
+        if (incarnation >= self->m.incarnation && incarnation < PROTO_VALUE_MAX)
+            self->m.incarnation = incarnation + 1;
+        return 0;
+    }
+    struct gmember *r = &g->t.rows[i];
+    if (gossip_version_cmp(incarnation, heartbeat, r->m.incarnation, r->m.heartbeat) <= 0)
+        return 0;
+    member_table_addr_set(&g->t, i, addr);
+    r->m.incarnation = incarnation;
+    r->m.heartbeat = heartbeat;
+    /* Not heard in this life yet: suspect until it is, unless it left. */
+    r->m.state = state == GOSSIP_LEFT ? GOSSIP_LEFT : GOSSIP_SUSPECT;
+    r->m.last_seen_ms = now_ms;
+    return 0;
+}
+
+int gossip_slot_load(struct gossip *g, uint64_t now_ms, const char *name, uint64_t vol,
+                     uint64_t count)
+{
+    (void)now_ms;
+    if (!name || !name[0] || strlen(name) > PROTO_NAME_MAX || vol == 0 || count > PROTO_VALUE_MAX)
+        return -EINVAL;
+    uint32_t i = gossip_row_get(g, name);
+    if (i == MEMBER_NONE)
+        return -ENOSPC;
+    if (i == GOSSIP_SELF && vol == gossip_self_row(g)->m.vol)
+        return 0; /* our own slot comes from the count file, never a copy */
+    if (g->t.rows[i].m.state == GOSSIP_ALIVE && i != GOSSIP_SELF && g->t.rows[i].m.incarnation == 0)
+        g->t.rows[i].m.state = GOSSIP_SUSPECT; /* a slot-only row: not heard yet */
+    return gossip_slot_merge(g, i, vol, count) < 0 ? -ENOSPC : 0;
 }
 
 uint64_t gossip_self_count(const struct gossip *g)
@@ -212,9 +280,19 @@ uint64_t gossip_self_count(const struct gossip *g)
     return g->t.rows[GOSSIP_SELF].m.count;
 }
 
-bool gossip_recovered(const struct gossip *g, uint64_t now_ms)
+uint64_t gossip_incarnation(const struct gossip *g)
 {
-    return g->heard_peer || now_ms - g->start_ms >= g->recovery_ms;
+    return g->t.rows[GOSSIP_SELF].m.incarnation;
+}
+
+bool gossip_synced(const struct gossip *g, uint64_t now_ms)
+{
+    return g->synced || now_ms - g->start_ms >= g->recovery_ms;
+}
+
+uint64_t gossip_table_version(const struct gossip *g)
+{
+    return g->table_version;
 }
 
 size_t gossip_member_count(const struct gossip *g)
@@ -237,7 +315,7 @@ uint64_t gossip_total(const struct gossip *g)
 {
     uint64_t sum = 0;
     for (size_t i = 0; i < g->t.n; i++)
-        sum += g->t.rows[i].m.count;
+        sum = gossip_sat_add(sum, g->t.rows[i].m.count);
     return sum;
 }
 
@@ -280,6 +358,14 @@ const char *gossip_drop_str(enum gossip_drop why)
         return "forged";
     case GOSSIP_DROP_AUTH:
         return "auth";
+    case GOSSIP_DROP_SOURCE:
+        return "source";
+    case GOSSIP_DROP_REPLAY:
+        return "replay";
+    case GOSSIP_DROP_MEMBERS:
+        return "members_full";
+    case GOSSIP_DROP_SLOTS:
+        return "slots_full";
     case GOSSIP_DROP__COUNT:
         break;
     }

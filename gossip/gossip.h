@@ -7,10 +7,14 @@
  * the send callback of struct gossip_io and never touches a socket, a clock or
  * DNS itself, so the simulator can run a thousand nodes in one process.
  *
- * Model (../shared/DESIGN.md): members keyed by pod name; (generation,
- * heartbeat) decides address and liveness; count merges by max, always; only
- * the owner raises its own entry; a node adopts the highest count any peer
- * remembers for its own name (recovery after a lost volume).
+ * Model (docs/DESIGN.md, "The counter model"): the G-Counter's key is a slot,
+ * (pod name, volume id). A pod counts only on the slot of the volume it runs
+ * on; a new or wiped volume is a new slot that starts at 0, and every slot
+ * ever seen stays in the total, merged by max. Nothing is ever adopted from a
+ * peer into our own slot. Members (liveness) are keyed by pod name and ordered
+ * by (incarnation, heartbeat); the incarnation is kept on the volume by the
+ * node and raised at each start, and the core raises it again to refute any
+ * claim about itself (SWIM). Only the owner's own datagrams can say it left.
  */
 #ifndef TALLY_GOSSIP_H
 #define TALLY_GOSSIP_H
@@ -28,16 +32,24 @@ enum gossip_state {
     GOSSIP_LEFT = PROTO_STATE_LEFT,
 };
 
+struct gossip_slot {
+    uint64_t vol;   /* the volume's random id, never 0 */
+    uint64_t count; /* visits counted on that volume under the member's name */
+};
+
 /* One row of the member table as the node sees it. */
 struct gossip_member {
     char name[PROTO_NAME_MAX + 1];
     char addr[PROTO_ADDR_MAX + 1];
-    uint64_t generation;
+    uint64_t incarnation;
     uint64_t heartbeat;
-    uint64_t count;
+    uint64_t vol;   /* the volume its owner counts on now, 0 if not known */
+    uint64_t count; /* sum of its slots (saturating) */
     enum gossip_state state;
-    uint64_t last_seen_ms; /* local time its (generation, heartbeat) last advanced */
+    uint64_t last_seen_ms; /* local time its (incarnation, heartbeat) last advanced */
     bool self;
+    uint8_t n_slots;
+    struct gossip_slot slots[PROTO_MAX_SLOTS]; /* sorted by vol */
 };
 
 /* Reasons a received datagram is dropped; counted, never fatal. */
@@ -45,8 +57,12 @@ enum gossip_drop {
     GOSSIP_DROP_DECODE = 0, /* malformed: see proto_error */
     GOSSIP_DROP_VERSION,    /* protocol version we do not speak */
     GOSSIP_DROP_SELF,       /* claims to be from our own name */
-    GOSSIP_DROP_FORGED,     /* tries to raise an entry it does not own beyond what its owner said */
+    GOSSIP_DROP_FORGED,     /* a LEAVE whose sender is not the member it names */
     GOSSIP_DROP_AUTH,       /* failed authentication (counted by the caller that unseals) */
+    GOSSIP_DROP_SOURCE,     /* from an address discovery does not list (caller) */
+    GOSSIP_DROP_REPLAY,     /* a sealed datagram seen before or too old (caller) */
+    GOSSIP_DROP_MEMBERS,    /* a new member past max_members */
+    GOSSIP_DROP_SLOTS,      /* a new slot past PROTO_MAX_SLOTS for one name */
     GOSSIP_DROP__COUNT,
 };
 
@@ -54,29 +70,42 @@ struct gossip_stats {
     uint64_t datagrams_in, datagrams_out;
     uint64_t bytes_in, bytes_out;
     uint64_t dropped[GOSSIP_DROP__COUNT];
-    uint64_t suspicions; /* times any member went alive -> suspect */
+    uint64_t suspicions;  /* times any member went alive -> suspect */
+    uint64_t refutations; /* times we raised our incarnation to refute a claim */
+    uint64_t duplicates;  /* times another live process with our name was seen */
+    uint64_t slot_moves;  /* times our own slot was found behind a peer's */
+    uint64_t syncs;       /* SYNC answers that left us holding a peer's whole table */
 };
 
 struct gossip_io {
     void *ctx;
     /* Send one datagram (at most PROTO_MAX_DATAGRAM bytes) to "ip:port". */
     void (*send)(void *ctx, const char *addr, const uint8_t *buf, size_t len);
-    /* Optional: a peer remembered a higher count for our own name than we
-     * had; the node must make it durable. Called with the new count. */
-    void (*self_count_raised)(void *ctx, uint64_t count);
+    /* Optional: a peer holds more for our own slot than we ever counted (a
+     * volume restored from an old snapshot, or a copy of it on another pod).
+     * The node must count on a new slot from now on: gossip_slot_move(). */
+    void (*slot_behind)(void *ctx, uint64_t vol, uint64_t ours, uint64_t theirs);
+    /* Optional: another live process speaks for our name from another volume
+     * (vol, at addr). Both keep counting, each on its own slot. */
+    void (*duplicate)(void *ctx, uint64_t vol, const char *addr);
 };
 
 struct gossip_config {
     const char *name;        /* our pod name */
     const char *addr;        /* our gossip "ip:port" as peers should reach us */
-    uint64_t generation;     /* this process start, e.g. wall-clock ms */
-    uint64_t count;          /* count loaded from disk */
+    uint64_t incarnation;    /* from the volume, raised at this start (>= 1) */
+    uint64_t vol;            /* the volume we count on (never 0) */
+    uint64_t count;          /* our slot's durable count, as loaded */
     uint32_t interval_ms;    /* round length, default 1000 */
     uint32_t fanout;         /* peers per round, default 3 */
-    uint32_t pushpull_every; /* rounds between digest exchanges, default 5 */
-    uint32_t recovery_ms;    /* bounded wait for a peer before ready; 0: no wait */
+    uint32_t pushpull_every; /* rounds between SYNC repairs, default 5 */
+    uint32_t recovery_ms;    /* bounded wait for a peer's whole table; 0: no wait */
+    uint32_t max_members;    /* member rows kept at most, default GOSSIP_MAX_MEMBERS */
     uint64_t seed;           /* PRNG seed for peer choice */
 };
+
+/* Default cap on member rows: ~0.5 KB each, so 10,000 stay ~5 MB. */
+#define GOSSIP_MAX_MEMBERS 10000
 
 struct gossip;
 
@@ -94,27 +123,45 @@ void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const u
 /* Discovery found "ip:port": if no known member has that address, say hello
  * (heartbeat + digest) so it learns of us and we of it. */
 void gossip_greet(struct gossip *g, uint64_t now_ms, const char *addr);
-/* The owner's count grew (visits). Never lowers it. */
+/* Our slot's durable count grew (the node calls this once per durable
+ * write). Never lowers it; values past PROTO_VALUE_MAX saturate. */
 void gossip_count_set(struct gossip *g, uint64_t count);
+/* Count on a new volume slot from now on (starting at 0); the old one keeps
+ * its value in every view. vol must be new and non-zero. Returns 0, or
+ * -ENOSPC when our name already has PROTO_MAX_SLOTS slots. */
+int gossip_slot_move(struct gossip *g, uint64_t vol);
 /* Announce that we leave (SIGTERM): peers mark us LEFT at once. */
 void gossip_leave(struct gossip *g, uint64_t now_ms);
 
-/* Our own count: max(disk, what peers remembered for our name, visits). */
+/* At start, before any datagram: what the volume's copy of the table held.
+ * A member is added (suspect until heard, unless it had left) and its slot
+ * max-merged. Returns 0 or -ENOSPC (member cap) / -EINVAL. */
+int gossip_member_load(struct gossip *g, uint64_t now_ms, const char *name, const char *addr,
+                       uint64_t incarnation, uint64_t heartbeat, enum gossip_state state);
+int gossip_slot_load(struct gossip *g, uint64_t now_ms, const char *name, uint64_t vol,
+                     uint64_t count);
+
+/* Our name's visits: the sum of its slots (ours and any earlier volume's). */
 uint64_t gossip_self_count(const struct gossip *g);
-/* True once a peer has answered or recovery_ms has passed since start. */
-bool gossip_recovered(const struct gossip *g, uint64_t now_ms);
+/* Our current incarnation (it rises when we refute a claim about us). */
+uint64_t gossip_incarnation(const struct gossip *g);
+/* True once a peer's whole table has been merged (a SYNC answered in full),
+ * or recovery_ms has passed since start without one. */
+bool gossip_synced(const struct gossip *g, uint64_t now_ms);
+/* Grows whenever a slot or a member's state changes: the node saves the
+ * table when it moved. */
+uint64_t gossip_table_version(const struct gossip *g);
 
 size_t gossip_member_count(const struct gossip *g);
 /* i in [0, gossip_member_count()); the order is stable between calls that do
  * not add members. */
 const struct gossip_member *gossip_member_at(const struct gossip *g, size_t i);
-/* Sum of count over every member ever seen, whatever its state. */
+/* Sum of every slot ever seen, whatever its member's state (saturating). */
 uint64_t gossip_total(const struct gossip *g);
 const struct gossip_stats *gossip_stats_get(const struct gossip *g);
 /* Count one drop decided outside the core (e.g. authentication). */
 void gossip_drop_count(struct gossip *g, enum gossip_drop why);
 
-/* Extensions (beyond the first contract). */
 /* The member named name, or NULL. O(1). */
 const struct gossip_member *gossip_member_find(const struct gossip *g, const char *name);
 /* Current failure-detection timeouts (they grow with log2 of the table size):

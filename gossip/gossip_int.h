@@ -39,8 +39,14 @@
 #define GOSSIP_GREET_SLOTS      128
 #define GOSSIP_GREET_QUIET      10
 #define GOSSIP_GREETS_PER_ROUND 8
-/* Leave is sent to every live member up to this many, else to fanout*4. */
-#define GOSSIP_LEAVE_ALL_MAX 64
+/* SYNC answers: at most this many DELTA datagrams for one SYNC (a peer that
+ * needs more asks again and gets the rest), and at most this many SYNCs
+ * answered per round (the rest are ignored: the asker retries). */
+#define GOSSIP_SYNC_MAX_PARTS   24
+#define GOSSIP_SYNC_ANSWERS_MAX 4
+/* How long a claim by another live process with our name keeps the duplicate
+ * warning up, in rounds. */
+#define GOSSIP_DUP_ROUNDS 30
 
 struct gossip_greeted {
     uint64_t hash;
@@ -50,10 +56,21 @@ struct gossip_greeted {
 struct gossip {
     struct gossip_io io;
     struct member_table t;
-    uint32_t interval_ms, fanout, pushpull_every, recovery_ms;
+    uint32_t interval_ms, fanout, pushpull_every, recovery_ms, max_members;
     uint64_t start_ms;
-    bool heard_peer; /* a datagram from a peer was accepted */
+    bool synced; /* a peer's whole table has been merged */
     bool left;
+    /* The SYNC we wait on: its nonce and which of its parts arrived. */
+    uint64_t sync_nonce;
+    uint64_t sync_parts_seen; /* bit i-1: part i */
+    uint16_t sync_parts;
+    uint32_t sync_answers; /* SYNCs answered this round */
+    /* XOR of proto_slot_share() over the slots of each bucket (proto/bucket.c). */
+    uint32_t buckets[PROTO_BUCKETS];
+    uint64_t table_version;
+    /* Another process with our name: the volume it counts on, its
+     * incarnation as last seen, and until when to warn. */
+    uint64_t dup_vol, dup_inc, dup_until_round;
     uint64_t rng;
     uint64_t round;
     size_t cursor;        /* rotating piggyback cursor over the table */
@@ -94,7 +111,7 @@ static inline uint32_t gossip_rand_below(struct gossip *g, uint32_t n)
     return (uint32_t)(gossip_rand(g) % n);
 }
 
-/* (generation, heartbeat) order: <0, 0, >0. */
+/* (incarnation, heartbeat) order: <0, 0, >0. */
 static inline int gossip_version_cmp(uint64_t g1, uint64_t h1, uint64_t g2, uint64_t h2)
 {
     if (g1 != g2)
@@ -117,10 +134,28 @@ int gossip_scratch_reserve(struct gossip *g, size_t n);
  * from_addr its source address. */
 void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,
                         const char *from, const char *from_addr);
-/* A peer remembers count for our own name: adopt it if higher, during
- * recovery only; afterwards a higher claim is counted as forged. */
-void gossip_self_count_offer(struct gossip *g, uint64_t now_ms, uint64_t count);
 void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct proto_entry *e);
+/* A new member row for name (checked absent), or MEMBER_NONE past the cap
+ * (counted) or out of memory. */
+uint32_t gossip_member_add(struct gossip *g, const char *name);
+
+/* slots.c: row i's slot vol rises to at least count (max-merge), added if
+ * new. Keeps the row's sum, the bucket hashes and the table version right.
+ * Returns 1 if it changed, 0 if not, -ENOSPC when the row has no room. */
+int gossip_slot_merge(struct gossip *g, uint32_t i, uint64_t vol, uint64_t count);
+/* The slot vol of row i, or NULL. */
+const struct gossip_slot *gossip_slot_find(const struct gmember *r, uint64_t vol);
+/* a + b, saturating at UINT64_MAX. */
+static inline uint64_t gossip_sat_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* sync.c: SYNC, the whole-table repair by bucket hashes. */
+void gossip_sync_send(struct gossip *g, const char *addr);
+void gossip_sync_handle(struct gossip *g, const char *from_addr);
+/* A DELTA that answers a SYNC (parts != 0) arrived and was merged. */
+void gossip_sync_part(struct gossip *g, uint64_t now_ms);
 
 /* detect.c: age members; collects live peers into scratch_a, returns their number. */
 size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint32_t *dead_pick);
@@ -135,10 +170,9 @@ void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const c
                          const uint32_t *rows, size_t n);
 
 /* pushpull.c */
-/* One DIGEST (reply=0): our own item, then either the next slice of the
- * table (rotating cursor) or, if stalest, the live members we heard of least
- * recently. */
-void gossip_digest_send(struct gossip *g, const char *addr, bool stalest);
+/* One DIGEST (reply=0): our own item, then the live members we heard of
+ * least recently. */
+void gossip_digest_send(struct gossip *g, const char *addr);
 void gossip_digest_handle(struct gossip *g, const char *from_addr);
 
 #endif

@@ -103,6 +103,7 @@ uint32_t member_table_add(struct member_table *t, const char *name)
     size_t len = strnlen(name, PROTO_NAME_MAX);
     memcpy(r->m.name, name, len);
     r->m.name[len] = '\0';
+    r->bucket = (uint8_t)proto_bucket_of(r->m.name);
     member_table_link(t, i);
     return i;
 }

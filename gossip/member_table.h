@@ -3,7 +3,7 @@
  * two hash indexes (by pod name, by address) so a received entry or a greeted
  * address is found in O(1), which keeps a 1000-node simulation fast.
  *
- * Rows are never removed: a member's count stays in the cluster total forever.
+ * Rows are never removed: a member's slots stay in the cluster total forever.
  * Row pointers are invalidated by member_table_add (the array grows); indexes
  * are stable.
  */
@@ -21,6 +21,7 @@ struct gmember {
     uint32_t sends;     /* times piggybacked since its last change in our view */
     uint64_t probed_ms; /* last direct ping (stale heartbeat) */
     uint64_t stamp;     /* last datagram it was packed into (no duplicates) */
+    uint8_t bucket;     /* proto_bucket_of(name), for SYNC */
 };
 
 struct member_table {

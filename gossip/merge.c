@@ -1,15 +1,29 @@
 /*
- * merge.c: how one received entry changes the member table (DESIGN.md "counter
- * model"). For a member other than us:
- *   - unknown name: added as received (ALIVE unless the sender says DEAD/LEFT);
- *   - newer (generation, heartbeat): address, generation and heartbeat are
- *     taken; the member is ALIVE again (a heartbeat advanced) unless the entry
- *     says LEFT. A LEFT member is revived only by a newer generation or by a
- *     newer heartbeat sent by the owner itself. Third parties' SUSPECT/DEAD
- *     opinions never override our own detector;
- *   - count merges by max, whatever the versions (a G-Counter).
- * For our own name: only the count is considered, and adopted when higher
- * (a peer remembers visits our lost volume forgot).
+ * merge.c: how one received entry changes the member table (docs/DESIGN.md,
+ * "The counter model" and "Liveness").
+ *
+ * Slots merge by max, always, whoever sends them and whatever the liveness
+ * fields say: that is the G-Counter, and it is why a replay or a stale relay
+ * cannot lose a visit. The one exception is our own current slot: only we
+ * count on it, so a peer holding more for it means our volume went back in
+ * time (a restored snapshot); the node is told to move to a new slot.
+ *
+ * Liveness of a member other than us:
+ *   - unknown name: added (up to max_members) as received, ALIVE unless the
+ *     owner itself says it left;
+ *   - newer (incarnation, heartbeat): address, incarnation and heartbeat are
+ *     taken and the member is ALIVE again. Third parties' SUSPECT, DEAD and
+ *     LEFT opinions never override our own view: only the owner's own
+ *     datagram may say it left (a relayed LEFT is not believed: the owner
+ *     tells every member itself, and the rest see it die);
+ *     a LEFT member comes back with a newer incarnation or a newer heartbeat
+ *     from the owner itself.
+ * About ourselves: any claim at our incarnation or above that is not our
+ * current entry (suspect, dead, left, another address, another volume, a
+ * heartbeat we never sent) is refuted by raising our incarnation past it
+ * (SWIM). A claim from another volume that keeps coming back after we refuted
+ * it is another live process with our name: both are counted, each on its own
+ * slot, and the node is told so it can warn.
  */
 #include "gossip/gossip_int.h"
 
@@ -17,37 +31,85 @@
 
 void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct proto_entry *e)
 {
+    (void)g;
     memcpy(e->name, r->m.name, sizeof(e->name));
     memcpy(e->addr, r->m.addr, sizeof(e->addr));
-    e->generation = r->m.generation;
+    e->incarnation = r->m.incarnation;
     e->heartbeat = r->m.heartbeat;
-    e->count = r->m.count;
+    e->vol = r->m.vol;
     e->state = (uint8_t)r->m.state;
+    e->n_slots = r->m.n_slots;
+    memcpy(e->slots, r->m.slots, r->m.n_slots * sizeof(e->slots[0]));
 }
 
-void gossip_self_count_offer(struct gossip *g, uint64_t now_ms, uint64_t count)
+uint32_t gossip_member_add(struct gossip *g, const char *name)
+{
+    if (g->t.n >= g->max_members) {
+        g->stats.dropped[GOSSIP_DROP_MEMBERS]++;
+        return MEMBER_NONE;
+    }
+    return member_table_add(&g->t, name);
+}
+
+static void gossip_slots_merge(struct gossip *g, uint32_t i, const struct proto_entry *e)
+{
+    for (unsigned k = 0; k < e->n_slots; k++)
+        gossip_slot_merge(g, i, e->slots[k].vol, e->slots[k].count);
+}
+
+/* Raise our incarnation past inc, so our next entry wins over the claim. */
+static void gossip_refute(struct gossip *g, uint64_t inc)
 {
     struct gmember *self = gossip_self_row(g);
-    if (count <= self->m.count)
-        return;
-    /* Only during recovery: once a peer has answered (or the wait is over)
-     * this process is the authority on its own count, and a higher claim is
-     * stale at best and an attempt to inflate us at worst. */
-    if (gossip_recovered(g, now_ms)) {
-        g->stats.dropped[GOSSIP_DROP_FORGED]++;
-        return;
-    }
-    self->m.count = count;
+    if (inc >= PROTO_VALUE_MAX)
+        return; /* cannot go past it: the claim stands until it ages out */
+    self->m.incarnation = inc + 1;
+    self->m.heartbeat = 0;
     self->sends = 0;
-    if (g->io.self_count_raised)
-        g->io.self_count_raised(g->io.ctx, count);
+    g->stats.refutations++;
 }
 
-static void gossip_self_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e)
+static void gossip_self_merge(struct gossip *g, const struct proto_entry *e, const char *from_addr)
 {
-    /* Claims that we are SUSPECT/DEAD are refuted by our next heartbeat;
-     * nothing to do but keep gossiping. */
-    gossip_self_count_offer(g, now_ms, e->count);
+    struct gmember *self = gossip_self_row(g);
+    /* Slots of our name: ours must never be ahead anywhere else. */
+    for (unsigned k = 0; k < e->n_slots; k++) {
+        const struct proto_slot *s = &e->slots[k];
+        if (s->vol == self->m.vol) {
+            const struct gossip_slot *mine = gossip_slot_find(self, s->vol);
+            uint64_t ours = mine ? mine->count : 0;
+            if (s->count > ours) {
+                g->stats.slot_moves++;
+                if (g->io.slot_behind)
+                    g->io.slot_behind(g->io.ctx, s->vol, ours, s->count);
+            }
+            continue;
+        }
+        gossip_slot_merge(g, GOSSIP_SELF, s->vol, s->count);
+    }
+    /* Another process speaking for our name from another volume: it refutes
+     * our refutations, so its incarnation keeps reaching ours. */
+    bool other_vol = e->vol != 0 && e->vol != self->m.vol;
+    if (other_vol && e->vol == g->dup_vol && e->incarnation > g->dup_inc &&
+        e->incarnation >= self->m.incarnation) {
+        if (g->round >= g->dup_until_round || g->stats.duplicates == 0) {
+            g->stats.duplicates++;
+            if (g->io.duplicate)
+                g->io.duplicate(g->io.ctx, e->vol, e->addr[0] ? e->addr : from_addr);
+        }
+        g->dup_until_round = g->round + GOSSIP_DUP_ROUNDS;
+    }
+    if (other_vol && e->incarnation >= self->m.incarnation) {
+        g->dup_vol = e->vol;
+        g->dup_inc = e->incarnation;
+    }
+    if (e->incarnation < self->m.incarnation)
+        return; /* an older life of ours */
+    bool current = e->incarnation == self->m.incarnation && e->heartbeat <= self->m.heartbeat &&
+                   e->state == GOSSIP_ALIVE && !other_vol &&
+                   (!self->m.addr[0] || strcmp(e->addr, self->m.addr) == 0);
+    if (!current && !g->left)
+        gossip_refute(g, e->incarnation);
 }
 
 void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,
@@ -57,7 +119,7 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
         return;
     uint32_t i = member_table_find(&g->t, e->name);
     if (i == GOSSIP_SELF) {
-        gossip_self_merge(g, now_ms, e);
+        gossip_self_merge(g, e, from_addr);
         return;
     }
     bool from_owner = strcmp(e->name, from) == 0;
@@ -66,49 +128,42 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
     const char *addr = (from_owner && !e->addr[0] && from_addr) ? from_addr : e->addr;
 
     if (i == MEMBER_NONE) {
-        i = member_table_add(&g->t, e->name);
+        i = gossip_member_add(g, e->name);
         if (i == MEMBER_NONE)
-            return; /* out of memory: the entry will come again */
+            return; /* past the cap, or out of memory: the entry will come again */
         struct gmember *r = &g->t.rows[i];
         member_table_addr_set(&g->t, i, addr);
-        r->m.generation = e->generation;
+        r->m.incarnation = e->incarnation;
         r->m.heartbeat = e->heartbeat;
-        r->m.count = e->count;
-        r->m.state = (e->state == GOSSIP_LEFT || (e->state == GOSSIP_DEAD && !from_owner))
-                         ? (enum gossip_state)e->state
-                         : GOSSIP_ALIVE;
+        r->m.vol = e->vol;
+        r->m.state = (e->state == GOSSIP_LEFT && from_owner) ? GOSSIP_LEFT : GOSSIP_ALIVE;
         r->m.last_seen_ms = now_ms;
         r->sends = 0;
+        g->table_version++;
+        gossip_slots_merge(g, i, e);
         return;
     }
 
     struct gmember *r = &g->t.rows[i];
-    int cmp = gossip_version_cmp(e->generation, e->heartbeat, r->m.generation, r->m.heartbeat);
-    if (from_owner && e->generation < r->m.generation) {
-        /* The owner itself cannot go back to an older incarnation. */
-        g->stats.dropped[GOSSIP_DROP_FORGED]++;
-        return;
-    }
-    bool changed = false;
+    int cmp = gossip_version_cmp(e->incarnation, e->heartbeat, r->m.incarnation, r->m.heartbeat);
+    enum gossip_state before = r->m.state;
     if (cmp > 0) {
-        bool new_gen = e->generation > r->m.generation;
+        bool new_inc = e->incarnation > r->m.incarnation;
         member_table_addr_set(&g->t, i, addr);
-        r->m.generation = e->generation;
+        r->m.incarnation = e->incarnation;
         r->m.heartbeat = e->heartbeat;
+        r->m.vol = e->vol;
         r->m.last_seen_ms = now_ms;
-        if (e->state == GOSSIP_LEFT)
+        if (e->state == GOSSIP_LEFT && from_owner)
             r->m.state = GOSSIP_LEFT;
-        else if (r->m.state != GOSSIP_LEFT || new_gen || from_owner)
+        else if (r->m.state != GOSSIP_LEFT || new_inc || from_owner)
             r->m.state = GOSSIP_ALIVE;
-        changed = true;
+        r->sends = 0;
     } else if (cmp == 0 && from_owner && e->state == GOSSIP_LEFT && r->m.state != GOSSIP_LEFT) {
         r->m.state = GOSSIP_LEFT;
-        changed = true;
-    }
-    if (e->count > r->m.count) {
-        r->m.count = e->count;
-        changed = true;
-    }
-    if (changed)
         r->sends = 0;
+    }
+    if (r->m.state != before)
+        g->table_version++;
+    gossip_slots_merge(g, i, e);
 }

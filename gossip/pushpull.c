@@ -1,11 +1,13 @@
 /*
- * pushpull.c: anti-entropy repair by digest, as in Scuttlebutt. A node sends
- * one peer a DIGEST (reply=0) of (name, generation, heartbeat, count) for its
- * own entry and the next slice of its table (a rotating cursor, so one
- * datagram per exchange however large the table). The peer answers with a
- * DELTA of its entries that are newer (version or count) and a DIGEST
- * (reply=1) of the items where it is older or lacks the name; the first node
- * answers that with a DELTA. Nothing assumes the table fits a datagram.
+ * pushpull.c: liveness freshness by digest, as in Scuttlebutt. Past
+ * GOSSIP_STALE_PULL_MIN members a heartbeat no longer carries the whole
+ * table, so each round a node sends one peer a DIGEST (reply=0) of
+ * (name, incarnation, heartbeat, sum of slots) for its own entry and the live
+ * members it heard of least recently. The peer answers with a DELTA of its
+ * entries that are newer (version or sum) and a DIGEST (reply=1) of the items
+ * where it is older or lacks the name; the first node answers that with a
+ * DELTA. Counts are made whole by SYNC (sync.c); this keeps heartbeats fresh
+ * so the failure detector needs no timeouts that grow with N.
  */
 #include "gossip/gossip_int.h"
 
@@ -14,22 +16,9 @@
 static void gossip_item_fill(const struct gmember *r, struct proto_digest_item *it)
 {
     memcpy(it->name, r->m.name, sizeof(it->name));
-    it->generation = r->m.generation;
+    it->incarnation = r->m.incarnation;
     it->heartbeat = r->m.heartbeat;
     it->count = r->m.count;
-}
-
-/* Wire size of one digest item, estimated as the entry it summarises with no
- * address; gossip_tx_send trims if the estimate is ever short. */
-static size_t gossip_item_size(const struct proto_digest_item *it)
-{
-    struct proto_entry e;
-    memset(&e, 0, sizeof(e));
-    memcpy(e.name, it->name, sizeof(e.name));
-    e.generation = it->generation;
-    e.heartbeat = it->heartbeat;
-    e.count = it->count;
-    return proto_entry_size(&e);
 }
 
 static size_t gossip_item_add(struct gossip *g, const struct gmember *r, size_t used)
@@ -39,7 +28,7 @@ static size_t gossip_item_add(struct gossip *g, const struct gmember *r, size_t 
         return 0;
     struct proto_digest_item *it = &m->digest[m->n_digest];
     gossip_item_fill(r, it);
-    size_t sz = gossip_item_size(it);
+    size_t sz = proto_digest_item_size(it);
     if (used + sz > PROTO_MAX_DATAGRAM)
         return 0;
     m->n_digest++;
@@ -80,49 +69,36 @@ static void gossip_stalest_select(struct gossip *g, uint32_t *a, size_t n, size_
     }
 }
 
-void gossip_digest_send(struct gossip *g, const char *addr, bool stalest)
+void gossip_digest_send(struct gossip *g, const char *addr)
 {
     gossip_msg_init(g, &g->tx, PROTO_DIGEST);
     g->tx.nonce = ++g->nonce;
     size_t used = proto_msg_overhead(&g->tx);
     used += gossip_item_add(g, gossip_self_row(g), used);
-    size_t n = g->t.n, c = g->digest_cursor;
-    if (stalest) {
-        /* Ask about the live members we heard least recently: the peer
-         * answers with any newer version, which refreshes them. */
-        size_t m = 0;
-        for (size_t i = 1; i < n; i++) {
-            enum gossip_state st = g->t.rows[i].m.state;
-            if (st == GOSSIP_ALIVE || st == GOSSIP_SUSPECT)
-                g->scratch_b[m++] = (uint32_t)i;
-        }
-        size_t k = PROTO_MAX_DIGEST < m ? PROTO_MAX_DIGEST : m;
-        gossip_stalest_select(g, g->scratch_b, m, k);
-        for (size_t j = 0; j < k; j++) {
-            size_t sz = gossip_item_add(g, &g->t.rows[g->scratch_b[j]], used);
-            if (!sz)
-                break;
-            used += sz;
-        }
-        gossip_tx_send(g, addr);
-        return;
+    /* Ask about the live members we heard least recently: the peer answers
+     * with any newer version, which refreshes them. */
+    size_t n = g->t.n, m = 0;
+    for (size_t i = 1; i < n; i++) {
+        enum gossip_state st = g->t.rows[i].m.state;
+        if (st == GOSSIP_ALIVE || st == GOSSIP_SUSPECT)
+            g->scratch_b[m++] = (uint32_t)i;
     }
-    for (size_t k = 1; k < n; k++) {
-        size_t i = (c + k - 1) % (n - 1) + 1;
-        size_t sz = gossip_item_add(g, &g->t.rows[i], used);
+    size_t k = PROTO_MAX_DIGEST < m ? PROTO_MAX_DIGEST : m;
+    gossip_stalest_select(g, g->scratch_b, m, k);
+    for (size_t j = 0; j < k; j++) {
+        size_t sz = gossip_item_add(g, &g->t.rows[g->scratch_b[j]], used);
         if (!sz)
             break;
         used += sz;
     }
     gossip_tx_send(g, addr);
-    if (n > 1 && g->tx.n_digest > 1)
-        g->digest_cursor = (c + g->tx.n_digest - 1) % (n - 1);
 }
 
 /* Our row is ahead of the item (version or count). */
 static bool gossip_row_newer(const struct gmember *r, const struct proto_digest_item *it)
 {
-    return gossip_version_cmp(r->m.generation, r->m.heartbeat, it->generation, it->heartbeat) > 0 ||
+    return gossip_version_cmp(r->m.incarnation, r->m.heartbeat, it->incarnation, it->heartbeat) >
+               0 ||
            r->m.count > it->count;
 }
 
@@ -144,8 +120,8 @@ void gossip_digest_handle(struct gossip *g, const char *from_addr)
             n_reply++;
         } else {
             const struct gmember *r = &g->t.rows[i];
-            if (gossip_version_cmp(it->generation, it->heartbeat, r->m.generation, r->m.heartbeat) >
-                    0 ||
+            if (gossip_version_cmp(it->incarnation, it->heartbeat, r->m.incarnation,
+                                   r->m.heartbeat) > 0 ||
                 it->count > r->m.count) {
                 gossip_item_fill(r, out);
                 n_reply++;

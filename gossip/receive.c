@@ -1,15 +1,17 @@
 /*
  * receive.c: one datagram in. Decode (drops counted by reason, never fatal),
- * refuse datagrams that claim to come from our own name, then dispatch by
- * message type. Entries of HEARTBEAT, DELTA, LEAVE, PING and ACK all go
- * through the same merge (merge.c); DIGEST goes to push-pull (pushpull.c).
+ * refuse our own datagrams coming back, then dispatch by message type.
+ * Entries of HEARTBEAT, DELTA, LEAVE, PING and ACK all go through the same
+ * merge (merge.c); DIGEST goes to push-pull (pushpull.c), SYNC and the DELTA
+ * parts that answer one to sync.c.
  *
  * Threat note: without authentication the "from" field and every relayed
- * entry can be forged, and a relayed count cannot be told from a lie (counts
- * merge by max, so a lie sticks). The core enforces what it can check - no
- * datagram from our own name, no owner entry going back to an older
- * generation - and the cluster key (AEAD, outside the core) keeps outsiders
- * from sending at all.
+ * entry can be forged, and a relayed slot value cannot be told from a lie
+ * (slots merge by max, so a lie sticks). The core enforces what it can check:
+ * values within PROTO_VALUE_MAX, no one but the owner says it left, our own
+ * slot is never taken from anyone, claims about us are refuted. The node
+ * accepts datagrams only from the addresses discovery lists, or, with a
+ * cluster key, only sealed ones not seen before (outside the core).
  */
 #include "gossip/gossip_int.h"
 
@@ -18,11 +20,20 @@
 void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
 {
     const struct proto_msg *m = &g->rx;
+    if (m->type == PROTO_LEAVE && m->n_entries > 0 && strcmp(m->entries[0].name, m->from) != 0)
+        g->stats.dropped[GOSSIP_DROP_FORGED]++; /* merged all the same: LEFT is not believed */
     for (uint32_t k = 0; k < m->n_entries && k < PROTO_MAX_ENTRIES; k++)
         gossip_entry_merge(g, now_ms, &m->entries[k], m->from, from_addr);
     switch (m->type) {
     case PROTO_DIGEST:
         gossip_digest_handle(g, from_addr);
+        break;
+    case PROTO_SYNC:
+        gossip_sync_handle(g, from_addr);
+        break;
+    case PROTO_DELTA:
+        if (m->parts)
+            gossip_sync_part(g, now_ms);
         break;
     case PROTO_PING:
         if (from_addr && from_addr[0])
@@ -33,27 +44,17 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
     }
 }
 
-/* Recovery is done when a peer has had its chance to tell us the highest
- * count it remembers for our name: any push-pull answer does (our greeting's
- * digest lists our own name, so the answer covers it), as does any datagram
- * that names us. A plain heartbeat may not: past ~40 members it carries only
- * some entries. Digest items naming us carry the peer's memory of our count
- * too, so they are offered like entries (gossip_msg_handle merges entries);
- * either way the count is adopted before readiness can follow. */
-static bool gossip_msg_answers_recovery(struct gossip *g, uint64_t now_ms)
+/* A datagram under our own name is ours coming back (a loop, a replay)
+ * unless it speaks from another volume: then it is another process with our
+ * name, and merge.c must see it. */
+static bool gossip_msg_is_ours(struct gossip *g)
 {
     const struct proto_msg *m = &g->rx;
-    const char *self = gossip_self_row(g)->m.name;
-    bool names_us = false;
-    for (uint32_t i = 0; i < m->n_entries; i++)
-        names_us |= strcmp(m->entries[i].name, self) == 0;
-    for (uint32_t i = 0; i < m->n_digest; i++) {
-        if (strcmp(m->digest[i].name, self) == 0) {
-            gossip_self_count_offer(g, now_ms, m->digest[i].count);
-            names_us = true;
-        }
-    }
-    return names_us || m->type == PROTO_DELTA || (m->type == PROTO_DIGEST && m->reply);
+    const struct gmember *self = gossip_self_row(g);
+    if (strcmp(m->from, self->m.name) != 0)
+        return false;
+    return m->n_entries == 0 || strcmp(m->entries[0].name, self->m.name) != 0 ||
+           m->entries[0].vol == 0 || m->entries[0].vol == self->m.vol;
 }
 
 void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const uint8_t *buf,
@@ -67,11 +68,9 @@ void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const u
         g->stats.dropped[rc == PROTO_ERR_VERSION ? GOSSIP_DROP_VERSION : GOSSIP_DROP_DECODE]++;
         return;
     }
-    if (strcmp(g->rx.from, gossip_self_row(g)->m.name) == 0) {
+    if (gossip_msg_is_ours(g)) {
         g->stats.dropped[GOSSIP_DROP_SELF]++;
         return;
     }
-    bool answers = gossip_msg_answers_recovery(g, now_ms);
     gossip_msg_handle(g, now_ms, from);
-    g->heard_peer |= answers;
 }

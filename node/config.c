@@ -40,6 +40,7 @@ static const struct opt OPTS[] = {
     {"--recovery-wait", "TALLY_RECOVERY_WAIT", OPT_MS, "5000"},
     {"--dns-interval", "TALLY_DNS_INTERVAL", OPT_MS, "5000"},
     {"--max-conns", "TALLY_MAX_CONNS", OPT_U32, "4096"},
+    {"--max-members", "TALLY_MAX_MEMBERS", OPT_U32, "10000"},
     {"--idle-timeout", "TALLY_IDLE_TIMEOUT", OPT_MS, "30000"},
     {"--key-file", "TALLY_KEY_FILE", OPT_STR, ""},
     {"--log-level", "TALLY_LOG_LEVEL", OPT_STR, "info"},
@@ -76,11 +77,14 @@ static const char USAGE[] =
     "  --sync-interval MS       write period for interval and none [TALLY_SYNC_INTERVAL];\n"
     "                           default: 1000\n"
     "  --gossip-interval MS     gossip round length [TALLY_GOSSIP_INTERVAL]; default: 1000\n"
-    "  --recovery-wait MS       longest wait at start for a peer to tell our count before\n"
-    "                           /readyz says ready [TALLY_RECOVERY_WAIT]; default: 5000\n"
+    "  --recovery-wait MS       longest wait at start for a peer's whole table before\n"
+    "                           /readyz says ready when no peer answers (a first pod)\n"
+    "                           [TALLY_RECOVERY_WAIT]; default: 5000\n"
     "  --dns-interval MS        how often to resolve --service [TALLY_DNS_INTERVAL];\n"
     "                           default: 5000\n"
     "  --max-conns N            open HTTP connections at most [TALLY_MAX_CONNS]; default: 4096\n"
+    "  --max-members N          gossip members kept at most (~0.5 KB each)\n"
+    "                           [TALLY_MAX_MEMBERS]; default: 10000\n"
     "  --idle-timeout MS        close HTTP connections idle or slow this long\n"
     "                           [TALLY_IDLE_TIMEOUT]; default: 30000\n"
     "  --key-file PATH          cluster key(s) for authenticated gossip [TALLY_KEY_FILE];\n"
@@ -236,7 +240,10 @@ static int config_opt_apply(struct config *cfg, const struct opt *o, const char 
     if (o->kind == OPT_U32) {
         if (parse_u32(v, 1, 1000000, &u) != 0)
             return fail(err, err_len, f, v, "expected a number 1-1000000");
-        cfg->max_conns = u;
+        if (!strcmp(f, "--max-members"))
+            cfg->max_members = u;
+        else
+            cfg->max_conns = u;
         return 0;
     }
     if (!strcmp(f, "--name")) {

@@ -32,6 +32,7 @@ struct config {
     uint32_t recovery_ms;
     uint32_t dns_interval_ms;
     uint32_t max_conns;
+    uint32_t max_members;
     uint32_t idle_ms;
     char key_file[CONFIG_STR_MAX];
     enum config_log_level log_level;

@@ -22,6 +22,7 @@
 #include "node/log.h"
 #include "node/store.h"
 #include "node/tallyd.h"
+#include "node/volume_files.h"
 
 /* The drain waits for in-flight requests at most this long, well inside the
  * 30 s default terminationGracePeriodSeconds, then flushes anyway. */
@@ -35,6 +36,11 @@
 #define FD_RESERVE 64
 /* Ask for no more than this even when the hard limit is unlimited. */
 #define FD_WANT_MAX 1048576
+/* The saved copy of the cluster table is rewritten at most this often. */
+#define TABLE_SAVE_MIN_MS 2000
+/* A duplicate name is warned about at most once a minute, and shown as
+ * active for that long after the last sign of it. */
+#define DUP_WARN_MS 60000
 
 uint64_t tallyd_now_ms(const struct tallyd *d)
 {
@@ -47,18 +53,84 @@ const char *tallyd_not_ready(const struct tallyd *d)
         return "draining (shutting down)";
     if (!d->gossip || !d->commit)
         return "starting";
-    if (!gossip_recovered(d->gossip, tallyd_now_ms(d)))
-        return "recovering: waiting for a peer to confirm this pod's count";
+    if (!gossip_synced(d->gossip, tallyd_now_ms(d)))
+        return "syncing: waiting for a peer's whole table";
     if (d->cfg.sync == COMMIT_SYNC_ALWAYS && commit_last_error(d->commit) != 0)
         return "the count file cannot be written";
     return NULL;
 }
 
-static void on_self_count_raised(void *ctx, uint64_t count)
+/* Our slot's value in gossip: what visits.txt holds durably, less the base
+ * of the slot (DATA_DIR/volume). */
+static uint64_t tallyd_slot_durable(const struct tallyd *d)
+{
+    uint64_t durable = commit_durable_count(d->commit);
+    return durable > d->vol.base ? durable - d->vol.base : 0;
+}
+
+void tallyd_slot_publish(struct tallyd *d)
+{
+    if (d->gossip && d->commit)
+        gossip_count_set(d->gossip, tallyd_slot_durable(d));
+}
+
+uint64_t tallyd_visits(const struct tallyd *d, uint64_t file_count)
+{
+    uint64_t mine = file_count > d->vol.base ? file_count - d->vol.base : 0;
+    const struct gossip_member *self = gossip_member_at(d->gossip, 0);
+    uint64_t others = 0;
+    for (unsigned k = 0; k < self->n_slots; k++)
+        if (self->slots[k].vol != d->vol.id)
+            others += self->slots[k].count;
+    return mine + others;
+}
+
+bool tallyd_duplicate_active(const struct tallyd *d)
+{
+    return d->dup_logged_ms && tallyd_now_ms(d) - d->dup_logged_ms < DUP_WARN_MS;
+}
+
+/* A peer holds more for our slot than we ever counted: this volume went back
+ * in time (restored from a snapshot, or copied). Counting on would repeat
+ * numbers the peers already hold, and max-merge would swallow them: move to
+ * a new slot whose count starts at what the file holds now. */
+static void on_slot_behind(void *ctx, uint64_t vol, uint64_t ours, uint64_t theirs)
 {
     struct tallyd *d = ctx;
-    log_info("count_recovered count=%llu source=peers", (unsigned long long)count);
-    commit_raise(d->commit, count);
+    char old_id[VOLUME_ID_HEXLEN + 1], new_id[VOLUME_ID_HEXLEN + 1];
+    if (vol != d->vol.id)
+        return;
+    volume_id_hex(d->vol.id, old_id);
+    int rc = volume_move(d->cfg.data_dir, &d->vol, commit_durable_count(d->commit));
+    if (rc < 0) {
+        log_error("slot_move_failed volume=%s error=\"%s\" (a peer holds %llu for this "
+                  "volume's slot, we hold %llu; retrying when it says so again)",
+                  old_id, strerror(-rc), (unsigned long long)theirs, (unsigned long long)ours);
+        return;
+    }
+    rc = gossip_slot_move(d->gossip, d->vol.id);
+    volume_id_hex(d->vol.id, new_id);
+    log_warn("slot_moved from=%s to=%s ours=%llu peers=%llu base=%llu (a peer holds more for "
+             "this volume's slot than it ever counted: the volume went back in time, e.g. a "
+             "restored snapshot; counting goes on in a new slot, nothing is lost)%s",
+             old_id, new_id, (unsigned long long)ours, (unsigned long long)theirs,
+             (unsigned long long)d->vol.base, rc < 0 ? " (slot table full!)" : "");
+}
+
+static void on_duplicate(void *ctx, uint64_t vol, const char *addr)
+{
+    struct tallyd *d = ctx;
+    char id[VOLUME_ID_HEXLEN + 1];
+    uint64_t now = tallyd_now_ms(d);
+    bool quiet = d->dup_logged_ms && now - d->dup_logged_ms < DUP_WARN_MS;
+    d->dup_logged_ms = now ? now : 1;
+    if (quiet)
+        return;
+    volume_id_hex(vol, id);
+    log_warn("duplicate_name name=%s other_volume=%s other_addr=%s (another live tallyd "
+             "speaks for this pod name from another volume: both are counted, each on its "
+             "own slot; check for a stuck predecessor or two pods given one --name)",
+             d->cfg.name, id, addr && addr[0] ? addr : "-");
 }
 
 /* Log each change between failing and working writes once, with the
@@ -162,8 +234,9 @@ static void store_watch_file(struct tallyd *d)
 static void on_gossip_tick(uv_timer_t *t)
 {
     struct tallyd *d = t->data;
-    gossip_count_set(d->gossip, commit_count(d->commit));
+    tallyd_slot_publish(d);
     gossip_tick(d->gossip, tallyd_now_ms(d));
+    table_saver_poll(d->table, tallyd_now_ms(d));
     store_watch_state(d);
     store_watch_file(d);
 }
@@ -212,8 +285,10 @@ static void on_flushed(void *arg, int status)
                   (unsigned long long)commit_durable_count(d->commit));
         d->exit_code = 1;
     }
-    gossip_count_set(d->gossip, commit_count(d->commit));
+    tallyd_slot_publish(d);
     gossip_leave(d->gossip, tallyd_now_ms(d));
+    if (d->table && table_saver_save_now(d->table) < 0)
+        log_warn("table_save_failed dir=%s (peers still hold the table)", d->cfg.data_dir);
     log_info("stopped count=%llu durable=%llu", (unsigned long long)commit_count(d->commit),
              (unsigned long long)commit_durable_count(d->commit));
     tallyd_close(d);
@@ -251,13 +326,6 @@ static void on_signal(uv_signal_t *s, int signum)
     tallyd_drain(d);
 }
 
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int tallyd_handles_init(struct tallyd *d)
 {
     uv_timer_init(d->loop, &d->gossip_timer);
@@ -272,31 +340,71 @@ static int tallyd_handles_init(struct tallyd *d)
 
 static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
 {
+    char msg[512];
     const struct config *c = &d->cfg;
+    uint64_t seed = 0;
     if (strcmp(c->bind, "0.0.0.0") && strcmp(c->bind, "::"))
         addr_join(c->bind, c->gossip_port, d->self_addr, sizeof(d->self_addr));
+    uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL);
     struct gossip_config gc = {
         .name = c->name,
         .addr = d->self_addr,
-        .generation = d->generation,
-        .count = count,
+        .incarnation = d->vol.incarnation,
+        .vol = d->vol.id,
+        .count = count > d->vol.base ? count - d->vol.base : 0,
         .interval_ms = c->gossip_interval_ms,
         .fanout = 3,
         .pushpull_every = 5,
-        /* Alone by configuration: nobody can remember a count for us. */
+        /* Alone by configuration: there is no peer whose table to wait for. */
         .recovery_ms = (c->service[0] || c->n_peers) ? c->recovery_ms : 0,
-        .seed = d->generation ^ ((uint64_t)uv_os_getpid() << 32),
+        .max_members = c->max_members,
+        .seed = seed ^ ((uint64_t)uv_os_getpid() << 32),
     };
     struct gossip_io io = {
-        .ctx = d, .send = peer_udp_send, .self_count_raised = on_self_count_raised};
+        .ctx = d, .send = peer_udp_send, .slot_behind = on_slot_behind, .duplicate = on_duplicate};
     d->gossip = gossip_new(&gc, &io, tallyd_now_ms(d));
     if (!d->gossip)
         return -ENOMEM;
-    int rc = peer_udp_start(d);
+    int rc = table_file_load(c->data_dir, d->gossip, tallyd_now_ms(d), msg, sizeof(msg));
+    if (rc < 0) {
+        log_error("table_load_failed %s", msg);
+        return rc;
+    }
+    rc = table_saver_new(d->loop, c->data_dir, d->gossip, TABLE_SAVE_MIN_MS, &d->table);
+    if (rc < 0)
+        return rc;
+    rc = peer_udp_start(d);
     if (rc < 0)
         return rc;
     uv_timer_start(&d->gossip_timer, on_gossip_tick, c->gossip_interval_ms, c->gossip_interval_ms);
     return discovery_start(d);
+}
+
+/* The volume file says which slot this volume counts on. A count file below
+ * the slot's base went back past the move that set it: a new slot again. */
+static int tallyd_volume_start(struct tallyd *d, uint64_t count)
+{
+    char msg[512], id[VOLUME_ID_HEXLEN + 1];
+    int rc = volume_start(d->cfg.data_dir, &d->vol, msg, sizeof(msg));
+    if (rc < 0) {
+        log_error("volume_load_failed %s", msg);
+        return rc;
+    }
+    if (count < d->vol.base) {
+        volume_id_hex(d->vol.id, id);
+        log_warn("slot_below_base volume=%s count=%llu base=%llu (visits.txt went back; "
+                 "moving to a new slot)",
+                 id, (unsigned long long)count, (unsigned long long)d->vol.base);
+        rc = volume_move(d->cfg.data_dir, &d->vol, count);
+        if (rc < 0) {
+            log_error("volume_write_failed dir=%s error=\"%s\"", d->cfg.data_dir, strerror(-rc));
+            return rc;
+        }
+    }
+    volume_id_hex(d->vol.id, id);
+    log_info("volume volume=%s base=%llu incarnation=%llu", id, (unsigned long long)d->vol.base,
+             (unsigned long long)d->vol.incarnation);
+    return 0;
 }
 
 int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
@@ -306,7 +414,6 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
     memset(d, 0, sizeof(*d));
     d->loop = loop;
     d->cfg = *cfg;
-    d->generation = wall_ms();
     d->start_ms = uv_now(loop);
     int rc = tallyd_handles_init(d);
     if (rc < 0)
@@ -319,6 +426,9 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
     }
     log_info("store_loaded dir=%s count=%llu sync=%s", cfg->data_dir, (unsigned long long)count,
              config_sync_str(cfg->sync));
+    rc = tallyd_volume_start(d, count);
+    if (rc < 0)
+        return rc;
     rc = commit_new(loop, cfg->data_dir, cfg->sync, cfg->sync_interval_ms, count, &d->commit);
     if (rc < 0) {
         log_error("store_start_failed error=\"%s\"", strerror(-rc));
@@ -344,9 +454,9 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
                   uv_strerror(rc));
         return rc;
     }
-    log_info("started name=%s version=%s http=%s:%d gossip=%s generation=%llu", cfg->name,
+    log_info("started name=%s version=%s http=%s:%d gossip=%s incarnation=%llu", cfg->name,
              TALLY_VERSION, cfg->bind, cfg->http_port, d->self_addr[0] ? d->self_addr : "-",
-             (unsigned long long)d->generation);
+             (unsigned long long)gossip_incarnation(d->gossip));
     return 0;
 }
 
@@ -363,6 +473,8 @@ void tallyd_close(struct tallyd *d)
     d->commit = NULL;
     discovery_close(d->dns);
     d->dns = NULL;
+    table_saver_close(d->table);
+    d->table = NULL;
     peer_udp_close(d);
     if (d->handles_init) {
         uv_close((uv_handle_t *)&d->gossip_timer, NULL);

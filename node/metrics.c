@@ -8,6 +8,7 @@
 
 #include "node/buf.h"
 #include "node/tallyd.h"
+#include "node/volume_files.h"
 
 static const char *const ROUTE_NAMES[ROUTE__COUNT] = {
     "/", "/count", "/cluster", "/healthz", "/readyz", "/metrics", "/status", "other",
@@ -144,6 +145,25 @@ static void metrics_gossip(const struct tallyd *d, struct buf *b)
                    gossip_drop_str((enum gossip_drop)r), (unsigned long long)gs->dropped[r]);
     metric_u64(b, "tally_gossip_suspicions_total", "counter",
                "Times a member went alive to suspect.", gs->suspicions);
+    metric_u64(b, "tally_gossip_refutations_total", "counter",
+               "Times this pod raised its incarnation to refute a claim about itself.",
+               gs->refutations);
+    metric_u64(b, "tally_gossip_syncs_total", "counter",
+               "SYNC answers that left this pod holding a peer's whole table.", gs->syncs);
+    metric_u64(b, "tally_slot_moves_total", "counter",
+               "Times a peer held more for this volume's slot than it counted (a volume that "
+               "went back in time).",
+               gs->slot_moves);
+    metric_u64(b, "tally_duplicate_name_total", "counter",
+               "Times another live process was seen speaking for this pod's name.", gs->duplicates);
+    metric_u64(b, "tally_duplicate_name", "gauge",
+               "1 while another live process speaks for this pod's name (see the log).",
+               tallyd_duplicate_active(d) ? 1 : 0);
+    metric_u64(b, "tally_table_saves_total", "counter",
+               "Times the cluster table was saved to the volume.", table_saver_saves(d->table));
+    metric_u64(b, "tally_table_save_errors_total", "counter",
+               "Times saving the cluster table to the volume failed.",
+               table_saver_errors(d->table));
     metric_u64(b, "tally_gossip_send_errors_total", "counter",
                "Datagrams the kernel refused to send.", d->udp_send_errors);
     if (d->seal)

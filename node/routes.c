@@ -97,7 +97,8 @@ static void visit_done(void *arg, int status, uint64_t value)
     struct tallyd *d = v->d;
     if (status == 0) {
         char page[512];
-        int n = page_format(d, value, page, sizeof(page));
+        tallyd_slot_publish(d);
+        int n = page_format(d, tallyd_visits(d, value), page, sizeof(page));
         route_respond(d, v->ex, ROUTE_ROOT, 200, HTML, page, (size_t)n);
     } else {
         char msg[160];
@@ -111,18 +112,11 @@ static void visit_done(void *arg, int status, uint64_t value)
 
 static void route_root(struct tallyd *d, struct http_exchange *ex)
 {
-    const char *why = tallyd_not_ready(d);
-    if (why && !d->draining) {
-        /* Before recovery the count may still jump to what peers remember;
-         * a visit counted now would be swallowed by that max. */
-        char msg[200];
-        not_ready_format(d, why, msg, sizeof(msg));
-        route_respond_str(d, ex, ROUTE_ROOT, 503, TEXT, msg);
-        return;
-    }
+    /* A visit is counted on our own slot, which no peer can move: it needs
+     * no readiness, only a count file that can be written. */
     if (http_exchange_is_head(ex)) {
         char page[512];
-        int n = page_format(d, commit_count(d->commit), page, sizeof(page));
+        int n = page_format(d, tallyd_visits(d, commit_count(d->commit)), page, sizeof(page));
         route_respond(d, ex, ROUTE_ROOT, 200, HTML, page, (size_t)n);
         return;
     }
@@ -152,15 +146,29 @@ static void route_root(struct tallyd *d, struct http_exchange *ex)
 static void route_count(struct tallyd *d, struct http_exchange *ex)
 {
     char body[160];
+    tallyd_slot_publish(d);
     int n = snprintf(body, sizeof(body), "{\"pod\": \"%s\", \"visits\": %llu}\n", d->cfg.name,
-                     (unsigned long long)commit_count(d->commit));
+                     (unsigned long long)tallyd_visits(d, commit_count(d->commit)));
     route_respond(d, ex, ROUTE_COUNT, 200, JSON, body, (size_t)n);
+}
+
+static void cluster_slots(struct buf *b, const struct gossip_member *m)
+{
+    buf_append(b, ", \"slots\": [", 12);
+    for (unsigned k = 0; k < m->n_slots; k++) {
+        char id[VOLUME_ID_HEXLEN + 1];
+        volume_id_hex(m->slots[k].vol, id);
+        buf_printf(b, "%s{\"volume\": \"%s\", \"visits\": %llu%s}", k ? ", " : "", id,
+                   (unsigned long long)m->slots[k].count,
+                   m->slots[k].vol == m->vol ? ", \"current\": true" : "");
+    }
+    buf_append(b, "]", 1);
 }
 
 static void route_cluster(struct tallyd *d, struct http_exchange *ex)
 {
-    /* Our own row shows the count now, not as of the last gossip round. */
-    gossip_count_set(d->gossip, commit_count(d->commit));
+    /* Our own row shows what our slot holds durably now. */
+    tallyd_slot_publish(d);
     struct buf b;
     uint64_t now = tallyd_now_ms(d);
     buf_init(&b, BODY_MAX);
@@ -175,8 +183,10 @@ static void route_cluster(struct tallyd *d, struct http_exchange *ex)
         buf_printf(&b, ", \"visits\": %llu, \"state\": \"%s\", \"address\": ",
                    (unsigned long long)m->count, gossip_state_str(m->state));
         buf_json_str(&b, m->addr);
-        buf_printf(&b, ", \"last_seen_ms\": %llu, \"generation\": %llu%s}", (unsigned long long)ago,
-                   (unsigned long long)m->generation, m->self ? ", \"self\": true" : "");
+        buf_printf(&b, ", \"last_seen_ms\": %llu, \"incarnation\": %llu", (unsigned long long)ago,
+                   (unsigned long long)m->incarnation);
+        cluster_slots(&b, m);
+        buf_printf(&b, "%s}", m->self ? ", \"self\": true" : "");
     }
     buf_append(&b, "\n]}\n", 4);
     route_respond_buf(d, ex, ROUTE_CLUSTER, JSON, &b);
@@ -185,9 +195,11 @@ static void route_cluster(struct tallyd *d, struct http_exchange *ex)
 /* GET /status: what tallyctl status shows, in one request. */
 static void route_status(struct tallyd *d, struct http_exchange *ex)
 {
-    gossip_count_set(d->gossip, commit_count(d->commit));
+    tallyd_slot_publish(d);
     struct buf b;
     uint64_t by_state[4] = {0};
+    char vol[VOLUME_ID_HEXLEN + 1];
+    volume_id_hex(d->vol.id, vol);
     size_t n = gossip_member_count(d->gossip);
     for (size_t i = 0; i < n; i++) {
         const struct gossip_member *m = gossip_member_at(d->gossip, i);
@@ -196,12 +208,14 @@ static void route_status(struct tallyd *d, struct http_exchange *ex)
     }
     const char *why = tallyd_not_ready(d);
     buf_init(&b, 4096);
-    buf_printf(&b, "{\"pod\": \"%s\", \"version\": \"%s\", \"generation\": %llu, ", d->cfg.name,
-               TALLY_VERSION, (unsigned long long)d->generation);
+    buf_printf(&b, "{\"pod\": \"%s\", \"version\": \"%s\", \"incarnation\": %llu, ", d->cfg.name,
+               TALLY_VERSION, (unsigned long long)gossip_incarnation(d->gossip));
+    buf_printf(&b, "\"volume\": \"%s\", \"base\": %llu, \"duplicate_name\": %s, ", vol,
+               (unsigned long long)d->vol.base, tallyd_duplicate_active(d) ? "true" : "false");
     buf_printf(&b, "\"uptime_ms\": %llu, \"visits\": %llu, \"durable\": %llu, ",
                (unsigned long long)(tallyd_now_ms(d) - d->start_ms),
-               (unsigned long long)commit_count(d->commit),
-               (unsigned long long)commit_durable_count(d->commit));
+               (unsigned long long)tallyd_visits(d, commit_count(d->commit)),
+               (unsigned long long)tallyd_visits(d, commit_durable_count(d->commit)));
     buf_printf(&b, "\"sync\": \"%s\", \"data_dir\": ", config_sync_str(d->cfg.sync));
     buf_json_str(&b, d->cfg.data_dir);
     buf_printf(&b, ", \"ready\": %s, \"reason\": ", why ? "false" : "true");

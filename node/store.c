@@ -174,6 +174,8 @@ static int store_fd_close(int fd)
     return 0;
 }
 
+static int store_file_read(int fd, char *buf, size_t cap, size_t *got);
+
 static int store_dir_fsync(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -192,22 +194,24 @@ static int store_dir_fsync(const char *dir)
 /* Writing                                                                   */
 /* ------------------------------------------------------------------------ */
 
-int store_count_write(const char *dir, uint64_t count, int do_fsync)
+int store_file_replace(const char *dir, const char *name, const char *text, size_t len,
+                       int do_fsync)
 {
-    char tmp[PATH_MAX], dst[PATH_MAX], text[24];
-    int len, fd, rc;
+    char tmp[PATH_MAX], dst[PATH_MAX], tmp_name[NAME_MAX + 1];
+    int fd, rc;
 
-    rc = store_path_join(tmp, sizeof(tmp), dir, STORE_TEMP_NAME);
+    if ((size_t)snprintf(tmp_name, sizeof(tmp_name), "%s.tmp", name) >= sizeof(tmp_name))
+        return -ENAMETOOLONG;
+    rc = store_path_join(tmp, sizeof(tmp), dir, tmp_name);
     if (rc == 0)
-        rc = store_path_join(dst, sizeof(dst), dir, STORE_FILE_NAME);
+        rc = store_path_join(dst, sizeof(dst), dir, name);
     if (rc < 0)
         return rc;
-    len = snprintf(text, sizeof(text), "%" PRIu64 "\n", count);
 
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;
-    rc = store_write_all(fd, text, (size_t)len);
+    rc = store_write_all(fd, text, len);
     if (rc == 0 && do_fsync && fsync(fd) < 0)
         rc = -errno;
     if (rc < 0) {
@@ -221,10 +225,10 @@ int store_count_write(const char *dir, uint64_t count, int do_fsync)
         rc = -errno;
         goto fail;
     }
-    /* From here visits.txt holds the new count. If the directory fsync fails
+    /* From here the file holds the new text. If the directory fsync fails
      * the rename may not survive a power loss, so the write is reported as
      * failed and nothing is acknowledged; the file still holds old or new,
-     * and the count only grows, so either is safe to read back. */
+     * and for visits.txt the count only grows, so either is safe to read. */
     if (do_fsync)
         return store_dir_fsync(dir);
     return 0;
@@ -236,9 +240,36 @@ fail:
     return rc;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Overwriting in place                                                      */
-/* ------------------------------------------------------------------------ */
+int store_count_write(const char *dir, uint64_t count, int do_fsync)
+{
+    char text[24];
+    int len = snprintf(text, sizeof(text), "%" PRIu64 "\n", count);
+    return store_file_replace(dir, STORE_FILE_NAME, text, (size_t)len, do_fsync);
+}
+
+int store_file_slurp(const char *dir, const char *name, char *buf, size_t cap, size_t *got)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int rc = store_path_join(path, sizeof(path), dir, name);
+    if (rc < 0)
+        return rc;
+    /* O_NONBLOCK: a FIFO put in its place must not hang the start */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0) {
+        rc = -errno;
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = -EINVAL;
+    } else {
+        rc = store_file_read(fd, buf, cap, got);
+        if (rc == 0 && *got == cap)
+            rc = -EFBIG;
+    }
+    store_fd_close(fd);
+    return rc;
+}
 
 int store_count_open(const char *dir, int *fd, struct store_file_id *id)
 {

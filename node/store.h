@@ -39,6 +39,17 @@ int store_count_load(const char *dir, uint64_t *count, char *msg, size_t msg_len
  * --sync none). Returns 0 or a negative errno; on error the old file is intact. */
 int store_count_write(const char *dir, uint64_t count, int do_fsync);
 
+/* Any small file of the volume (node/volume_files.c): DIR/NAME replaced
+ * atomically by text (temp file DIR/NAME.tmp, fsync, rename, fsync of DIR;
+ * do_fsync = 0 skips both fsyncs). Returns 0 or a negative errno; on error
+ * the old file is intact. */
+int store_file_replace(const char *dir, const char *name, const char *text, size_t len,
+                       int do_fsync);
+/* Read all of DIR/NAME, a regular file of fewer than cap bytes, into buf.
+ * Returns 0, -ENOENT, -EINVAL (not a regular file: never blocks on a FIFO),
+ * -EFBIG, or another negative errno. */
+int store_file_slurp(const char *dir, const char *name, char *buf, size_t cap, size_t *got);
+
 /* Which file an open descriptor is: compare with a stat() of the path to tell
  * a count file replaced under us (another inode) from ours. */
 struct store_file_id {

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "format/volume.h"
 #include "gossip/gossip.h"
 #include "node/commit.h"
 #include "node/config.h"
@@ -38,19 +39,21 @@ enum { CODE_200, CODE_404, CODE_405, CODE_503, CODE_OTHER, CODE__COUNT };
 
 struct discovery;
 struct seal;
+struct table_saver;
 
 struct tallyd {
     uv_loop_t *loop;
     struct config cfg;
     char self_addr[PROTO_ADDR_MAX + 1]; /* gossip "ip:port" peers reach us at */
-    uint64_t generation;                /* wall-clock ms at start */
+    struct volume_info vol;             /* our slot: DATA_DIR/volume */
     uint64_t start_ms;                  /* loop time at start */
 
     struct commit *commit;
     struct http_server *http;
     struct gossip *gossip;
     struct discovery *dns;
-    struct seal *seal; /* gossip AEAD keys; NULL without --key-file */
+    struct seal *seal;         /* gossip AEAD keys; NULL without --key-file */
+    struct table_saver *table; /* DATA_DIR/cluster.table */
 
     uv_udp_t udp;
     /* One receive buffer, reused: libuv hands datagrams one at a time. Larger
@@ -75,6 +78,7 @@ struct tallyd {
     uint64_t requests[ROUTE__COUNT][CODE__COUNT];
     uint64_t visit_errors; /* visits refused because the store could not write */
     uint64_t udp_send_errors;
+    uint64_t dup_logged_ms; /* last duplicate-name warning */
 };
 
 /* Start everything: load the store, bind HTTP and UDP, begin gossip. On
@@ -88,6 +92,13 @@ void tallyd_drain(struct tallyd *d);
 /* Readiness: NULL if ready, else the reason. */
 const char *tallyd_not_ready(const struct tallyd *d);
 uint64_t tallyd_now_ms(const struct tallyd *d);
+/* This pod name's visits when visits.txt holds file_count: our slot's part
+ * of it plus every other slot of our name (earlier volumes). */
+uint64_t tallyd_visits(const struct tallyd *d, uint64_t file_count);
+/* Tell gossip what our slot holds durably (the only way it learns it). */
+void tallyd_slot_publish(struct tallyd *d);
+/* True while another live process speaks for our name (warning shown). */
+bool tallyd_duplicate_active(const struct tallyd *d);
 
 /* routes.c */
 void routes_handle(void *ctx, struct http_exchange *ex, const struct http_request_view *req);

@@ -40,3 +40,11 @@ uint32_t proto_slot_share(const char *name, uint64_t vol, uint64_t count)
     z = bucket_mix64(z ^ count);
     return (uint32_t)(z ^ (z >> 32));
 }
+
+uint64_t proto_entry_visits(const struct proto_entry *e)
+{
+    uint64_t sum = 0;
+    for (unsigned k = 0; k < e->n_slots && k < PROTO_MAX_SLOTS; k++)
+        sum = sum > UINT64_MAX - e->slots[k].count ? UINT64_MAX : sum + e->slots[k].count;
+    return sum;
+}

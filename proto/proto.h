@@ -158,6 +158,9 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err);
 uint32_t proto_bucket_of(const char *name);
 uint32_t proto_slot_share(const char *name, uint64_t vol, uint64_t count);
 
+/* The visits an entry carries: the sum of its slots (saturating). */
+uint64_t proto_entry_visits(const struct proto_entry *e);
+
 const char *proto_err_str(int code);
 const char *proto_type_str(int type);
 const char *proto_state_str(int state);

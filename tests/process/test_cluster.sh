@@ -1,7 +1,8 @@
 # test_cluster.sh: three real tallyd pods on 127.0.4.10-12 finding each other
 # through dnsmasq (the headless service's records), as the local cluster runs
 # them. Totals converge; kill -9 and restart keeps a count; a pod whose volume
-# was lost recovers its count from its peers; SIGTERM makes the others show it
+# was lost starts a new slot at 0 while its old slot keeps its visits in every
+# view (its /count still shows its history); SIGTERM makes the others show it
 # left with its visits still in the total; a DNS record moved to a new address
 # is followed.
 . "$TALLY_SRC/tests/process/lib.sh"
@@ -54,9 +55,15 @@ rm -rf "$T_WORK/data-$(cl_pod 2)"
 cl_pod_start 2
 check "pod 2 back on an empty volume" cl_wait_http 2 /healthz 100
 check "pod 2 ready after recovery" cl_wait_http 2 /readyz 100
-check_eq "pod 2 recovered its count (4) from its peers" "$(curl -fsS "$(cl_pod_url 2 /count)" | json_get visits)" 4
-check "pod 2's recovered count is on its new volume" wait_for 25 test "$(cat "$T_WORK/data-$(cl_pod 2)/visits.txt" 2>/dev/null)" = 4
+check_eq "pod 2's /count still shows its history (4, on its old slot)" "$(curl -fsS "$(cl_pod_url 2 /count)" | json_get visits)" 4
+check_eq "pod 2 lists two slots for itself, the old one with 4" \
+    "$(cluster_json 2 | python3 -c '
+import json,sys
+me=[p for p in json.load(sys.stdin)["pods"] if p.get("self")][0]
+print(len(me["slots"]), sorted(s["visits"] for s in me["slots"]))')" "2 [0, 4]"
 visit 2 1
+check_eq "the new volume counts only what it served (1)" "$(cat "$T_WORK/data-$(cl_pod 2)/visits.txt")" 1
+check_eq "pod 2's /count grows from its history (5)" "$(curl -fsS "$(cl_pod_url 2 /count)" | json_get visits)" 5
 check "totals converge to 10" wait_for 50 all_totals_are 10
 
 cl_pod_stop 0 TERM

@@ -162,7 +162,8 @@ static void dns_text_print(const struct ctl_opts *o, const struct dns_run *r, FI
         const char *pod = NULL, *state = NULL;
         if (p->answered) {
             fmt_rtt(p->rtt_us, rtt, sizeof(rtt));
-            snprintf(visits, sizeof(visits), "%llu", (unsigned long long)p->entry.count);
+            snprintf(visits, sizeof(visits), "%llu",
+                     (unsigned long long)proto_entry_visits(&p->entry));
             pod = p->entry.name;
             state = proto_state_str(p->entry.state);
         }
@@ -232,9 +233,10 @@ static void dns_json_print(const struct ctl_opts *o, const struct dns_run *r, FI
         if (p->answered) {
             fprintf(out, ", \"rtt_us\": %llu, \"pod\": ", (unsigned long long)p->rtt_us);
             json_write_str(out, p->entry.name);
-            fprintf(out, ", \"state\": \"%s\", \"visits\": %llu, \"generation\": %llu",
-                    proto_state_str(p->entry.state), (unsigned long long)p->entry.count,
-                    (unsigned long long)p->entry.generation);
+            fprintf(out, ", \"state\": \"%s\", \"visits\": %llu, \"incarnation\": %llu",
+                    proto_state_str(p->entry.state),
+                    (unsigned long long)proto_entry_visits(&p->entry),
+                    (unsigned long long)p->entry.incarnation);
         }
         fputc('}', out);
     }

@@ -135,9 +135,10 @@ static void ping_json_print(const struct ctl_opts *o, const char *via, const str
         if (rep[i].answered) {
             fprintf(out, ", \"rtt_us\": %llu, \"pod\": ", (unsigned long long)rep[i].rtt_us);
             json_write_str(out, rep[i].entry.name);
-            fprintf(out, ", \"state\": \"%s\", \"visits\": %llu, \"generation\": %llu",
-                    proto_state_str(rep[i].entry.state), (unsigned long long)rep[i].entry.count,
-                    (unsigned long long)rep[i].entry.generation);
+            fprintf(out, ", \"state\": \"%s\", \"visits\": %llu, \"incarnation\": %llu",
+                    proto_state_str(rep[i].entry.state),
+                    (unsigned long long)proto_entry_visits(&rep[i].entry),
+                    (unsigned long long)rep[i].entry.incarnation);
         }
         fputc('}', out);
     }
@@ -197,9 +198,10 @@ int cmd_ping(const struct ctl_opts *o, FILE *out, FILE *errout)
         if (!o->json) {
             char rtt[32];
             fmt_rtt(t.rtt_us, rtt, sizeof(rtt));
-            fprintf(out, "seq=%d ACK from %s: time=%s state=%s visits=%llu generation=%llu\n",
+            fprintf(out, "seq=%d ACK from %s: time=%s state=%s visits=%llu incarnation=%llu\n",
                     i + 1, t.entry.name, rtt, proto_state_str(t.entry.state),
-                    (unsigned long long)t.entry.count, (unsigned long long)t.entry.generation);
+                    (unsigned long long)proto_entry_visits(&t.entry),
+                    (unsigned long long)t.entry.incarnation);
         }
     }
     if (o->json) {
