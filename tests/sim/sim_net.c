@@ -29,9 +29,11 @@ struct sim_node {
     char name[24], addr[24];
     uint32_t epoch;
     bool up;
-    uint64_t truth;
+    uint64_t truth;    /* visits served under this name, every volume */
+    uint64_t file;     /* visits on the current volume (its visits.txt) */
+    uint64_t vol;      /* the current volume's slot id */
+    uint64_t inc_disk; /* the incarnation kept on the current volume */
     uint32_t group;
-    uint64_t gen_base;
     uint64_t last_bytes, last_susp;
     uint32_t rounds;
     uint64_t tick_seq; /* ticks of a stopped incarnation are ignored */
@@ -158,19 +160,28 @@ static void sim_send(void *ctx, const char *addr, const uint8_t *buf, size_t len
 
 /* ---- nodes ---- */
 
-static int sim_node_start(struct sim *s, struct sim_node *n, uint64_t count)
+static uint64_t sim_vol_new(struct sim *s)
+{
+    uint64_t v;
+    do
+        v = sim_rand(s);
+    while (v == 0);
+    return v;
+}
+
+static int sim_node_start(struct sim *s, struct sim_node *n)
 {
     snprintf(n->addr, sizeof(n->addr), "10.%u.%u.%u:7946", n->epoch, n->idx / 256, n->idx % 256);
+    n->inc_disk++; /* as tallyd raises it in DATA_DIR/volume at each start */
     struct gossip_config cfg = {
         .name = n->name,
         .addr = n->addr,
-        /* Wall-clock ms at start: later starts have higher generations. */
-        .generation = n->gen_base + s->now + 1,
-        .count = count,
+        .incarnation = n->inc_disk,
+        .vol = n->vol,
+        .count = n->file,
         .interval_ms = s->cfg.interval_ms,
         .fanout = s->cfg.fanout,
-        /* tallyd's default: a restarted node adopts what peers remember of
-         * its count only until one has answered or this much time passed. */
+        /* tallyd's default: ready after a peer's whole table, or this long */
         .recovery_ms = 5 * s->cfg.interval_ms,
         .seed = sim_rand(s),
     };
@@ -216,8 +227,8 @@ struct sim *sim_new(const struct sim_config *cfg)
         n->s = s;
         n->idx = i;
         snprintf(n->name, sizeof(n->name), "pod-%u", i);
-        n->gen_base = 1700000000000ull;
-        if (sim_node_start(s, n, 0) != 0) {
+        n->vol = sim_vol_new(s);
+        if (sim_node_start(s, n) != 0) {
             sim_free(s);
             return NULL;
         }
@@ -318,8 +329,9 @@ void sim_visits_add(struct sim *s, uint32_t i, uint64_t n)
 {
     struct sim_node *nd = &s->nodes[i];
     nd->truth += n;
+    nd->file += n;
     if (nd->up)
-        gossip_count_set(nd->g, nd->truth);
+        gossip_count_set(nd->g, nd->file);
 }
 
 void sim_stop(struct sim *s, uint32_t i)
@@ -347,7 +359,14 @@ void sim_restart(struct sim *s, uint32_t i, bool lose_count, bool new_addr)
     sim_stop(s, i);
     if (new_addr)
         n->epoch = (n->epoch + 1) % 256;
-    sim_node_start(s, n, lose_count ? 0 : n->truth);
+    if (lose_count) {
+        /* A new, empty volume: a new slot at 0 and no incarnation kept. The
+         * old slot's visits stay in the truth: peers hold them. */
+        n->vol = sim_vol_new(s);
+        n->file = 0;
+        n->inc_disk = 0;
+    }
+    sim_node_start(s, n);
 }
 
 void sim_partition(struct sim *s, uint32_t split)

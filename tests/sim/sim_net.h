@@ -4,8 +4,8 @@
  * ticks at random phases, datagram deliveries); a fake network drops each
  * datagram with the configured loss probability, delays it uniformly in
  * [delay_min_ms, delay_max_ms] and can split the nodes into two partitions.
- * Nodes can be stopped, restarted (new generation, optionally losing their
- * count and/or getting a new address) and leave. All randomness comes from
+ * Nodes can be stopped, restarted (keeping their volume, or on a new empty
+ * one: a new counter slot; optionally on a new address) and leave. All randomness comes from
  * the seed, so a run replays exactly.
  */
 #ifndef TALLY_SIM_NET_H
