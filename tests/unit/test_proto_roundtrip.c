@@ -133,6 +133,13 @@ static void test_roundtrip_every_type(void **state)
     m.parts = UINT16_MAX;
     m.whole = 0;
     roundtrip(&m);
+    /* The answer to a SYNC where no bucket differs: nothing but "p". */
+    memset(&m.entries[0], 0, sizeof(m.entries[0]));
+    m.n_entries = 0;
+    m.part = 1;
+    m.parts = 1;
+    m.whole = 1;
+    roundtrip(&m);
 
     msg_init(&m, PROTO_LEAVE, "myapp-stateful-3");
     entry_set(&m.entries[0], "myapp-stateful-3", "10.0.0.3:7946", 3, 4, PROTO_STATE_LEFT, 1);
