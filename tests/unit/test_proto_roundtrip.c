@@ -1233,6 +1233,32 @@ static void test_fuzz_seeds_decode(void **state)
     assert_true(seeds >= 10);
 }
 
+/* ---- an entry's visits ---- */
+
+/* A member's count is the sum of its slots; a struct holding more than the
+ * wire allows (the caller's own, never a decoded one) saturates, never wraps. */
+static void test_entry_visits(void **state)
+{
+    struct proto_entry e;
+    (void)state;
+    entry_set(&e, "a", "", 1, 1, 0, 0);
+    assert_int_equal(proto_entry_visits(&e), 0);
+    entry_slot(&e, VOL_NOW, 100000);
+    entry_slot(&e, VOL_LOST, 42);
+    assert_int_equal(proto_entry_visits(&e), 100042);
+    entry_set(&e, "a", "", 1, 1, 0, 0);
+    for (unsigned k = 0; k < PROTO_MAX_SLOTS; k++)
+        entry_slot(&e, k + 1, PROTO_VALUE_MAX);
+    assert_int_equal(proto_entry_visits(&e), PROTO_VALUE_MAX * PROTO_MAX_SLOTS);
+    e.slots[3].count = UINT64_MAX - 5;
+    assert_int_equal(proto_entry_visits(&e), UINT64_MAX);
+    /* Only the first n_slots count, and never more than PROTO_MAX_SLOTS. */
+    e.n_slots = 2;
+    assert_int_equal(proto_entry_visits(&e), 2 * PROTO_VALUE_MAX);
+    e.n_slots = 200;
+    assert_int_equal(proto_entry_visits(&e), UINT64_MAX);
+}
+
 /* ---- names ---- */
 
 static void test_names(void **state)
@@ -1286,6 +1312,7 @@ int main(void)
         cmocka_unit_test(test_msgpack_c_reads_ours),
         cmocka_unit_test(test_decode_msgpack_c_odd_forms),
         cmocka_unit_test(test_fuzz_seeds_decode),
+        cmocka_unit_test(test_entry_visits),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
