@@ -70,17 +70,27 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
         const struct proto_digest_item *d = &msg->digest[i];
         if (!check_name(d->name))
             return check_fail(err, PROTO_ERR_RANGE, "d", (int)i, "name");
-        if (d->incarnation > PROTO_VALUE_MAX || d->heartbeat > PROTO_VALUE_MAX ||
-            d->count > PROTO_VALUE_MAX * PROTO_MAX_SLOTS)
+        if (d->incarnation > PROTO_VALUE_MAX)
+            return check_fail(err, PROTO_ERR_RANGE, "d", (int)i, "incarnation");
+        if (d->heartbeat > PROTO_VALUE_MAX)
+            return check_fail(err, PROTO_ERR_RANGE, "d", (int)i, "heartbeat");
+        /* The sum of a member's slots: at most PROTO_MAX_SLOTS of them. */
+        if (d->count > PROTO_VALUE_MAX * PROTO_MAX_SLOTS)
             return check_fail(err, PROTO_ERR_RANGE, "d", (int)i, "count");
     }
-    if (msg->n_buckets != 0 && msg->n_buckets != PROTO_BUCKETS)
+    /* Buckets belong to a SYNC and a SYNC is nothing but its buckets: one
+     * hash per bucket, none missing. */
+    if (msg->n_buckets != 0 && (msg->type != PROTO_SYNC || msg->n_buckets != PROTO_BUCKETS))
         return check_fail(err, PROTO_ERR_RANGE, "b", -1, NULL);
-    /* A SYNC is nothing but its buckets. */
     if (msg->type == PROTO_SYNC && msg->n_buckets != PROTO_BUCKETS)
         return check_fail(err, PROTO_ERR_MISSING, "b", -1, NULL);
+    /* Parts belong to a DELTA answering a SYNC. Without parts the encoder
+     * writes no "p", so a stray part or whole flag would be lost on the way:
+     * refuse it rather than send something else than was asked. */
     if (msg->parts != 0 &&
         (msg->type != PROTO_DELTA || msg->part == 0 || msg->part > msg->parts || msg->whole > 1))
+        return check_fail(err, PROTO_ERR_RANGE, "p", -1, NULL);
+    if (msg->parts == 0 && (msg->part != 0 || msg->whole != 0))
         return check_fail(err, PROTO_ERR_RANGE, "p", -1, NULL);
     /* A heartbeat or an ack speaks for its sender: its first entry is the
      * sender's own, so a receiver can refresh the sender without a lookup. */

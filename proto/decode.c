@@ -420,7 +420,8 @@ static int decode_digest_item(struct reader *r, uint32_t i, struct proto_digest_
     return PROTO_OK;
 }
 
-/* "w": [lowest, highest] version the sender speaks. */
+/* "w": [lowest, highest] version the sender speaks. That it covers the "v"
+ * the datagram is written in is checked once both are read (any key order). */
 static int decode_range(struct reader *r, struct proto_msg *msg, struct proto_error *err)
 {
     uint32_t n;
@@ -432,7 +433,7 @@ static int decode_range(struct reader *r, struct proto_msg *msg, struct proto_er
         return decode_fail(err, PROTO_ERR_RANGE, "w");
     if ((rc = reader_uint(r, &lo)) != PROTO_OK || (rc = reader_uint(r, &hi)) != PROTO_OK)
         return decode_fail(err, rc, "w");
-    if (lo > hi || lo > PROTO_VERSION || hi < PROTO_VERSION || hi > UINT8_MAX)
+    if (lo > hi || hi > UINT8_MAX)
         return decode_fail(err, PROTO_ERR_RANGE, "w");
     msg->vmin = (uint8_t)lo;
     msg->vmax = (uint8_t)hi;
@@ -552,8 +553,10 @@ static int decode_key_bit(const uint8_t *k, size_t kn)
     }
 }
 
-/* Decodes the value of known key `key` (one character) into msg. */
-static int decode_field(struct reader *r, char key, struct proto_msg *msg, struct proto_error *err)
+/* Decodes the value of known key `key` (one character) into msg; "v" goes to
+ * *version, which the message itself does not keep. */
+static int decode_field(struct reader *r, char key, struct proto_msg *msg, uint64_t *version,
+                        struct proto_error *err)
 {
     uint64_t v;
     uint32_t n;
@@ -564,6 +567,7 @@ static int decode_field(struct reader *r, char key, struct proto_msg *msg, struc
             return decode_fail(err, rc, "v");
         if (v < PROTO_VERSION_MIN || v > PROTO_VERSION_MAX)
             return decode_fail(err, PROTO_ERR_VERSION, "v");
+        *version = v;
         return PROTO_OK;
     case 'w':
         return decode_range(r, msg, err);
@@ -613,6 +617,7 @@ int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg, stru
 {
     struct reader r = {.p = buf, .len = len, .off = 0};
     uint32_t keys;
+    uint64_t version = 0;
     unsigned seen = 0;
     int rc;
 
@@ -639,7 +644,7 @@ int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg, stru
         if (seen & (unsigned)bit)
             return decode_fail(err, PROTO_ERR_RANGE, "%c", (char)k[0]);
         seen |= (unsigned)bit;
-        if ((rc = decode_field(&r, (char)k[0], msg, err)) != PROTO_OK)
+        if ((rc = decode_field(&r, (char)k[0], msg, &version, err)) != PROTO_OK)
             return rc;
     }
     if (reader_left(&r) != 0)
@@ -648,6 +653,12 @@ int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg, stru
         return decode_fail(err, PROTO_ERR_MISSING, "v");
     if (!(seen & KEY_W))
         return decode_fail(err, PROTO_ERR_MISSING, "w");
+    /* A sender writes a version it speaks: a range that leaves out its own
+     * "v" is a broken datagram. (Measured against our PROTO_VERSION instead,
+     * the check would refuse every peer of an older range the day we add a
+     * version while still reading theirs.) */
+    if (version < msg->vmin || version > msg->vmax)
+        return decode_fail(err, PROTO_ERR_RANGE, "w");
     if (!(seen & KEY_T))
         return decode_fail(err, PROTO_ERR_MISSING, "t");
     if (!(seen & KEY_F))

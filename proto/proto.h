@@ -94,7 +94,7 @@ struct proto_msg {
     uint8_t reply;                 /* DIGEST: 1 if this digest answers one (do not answer again) */
     /* "p": a DELTA answering a SYNC is datagram part of parts (1-based);
      * whole: those parts hold every entry of every bucket that differed.
-     * parts 0: not a SYNC answer. */
+     * parts 0: not a SYNC answer (and part, whole 0 too). */
     uint16_t part, parts;
     uint8_t whole;
     uint32_t n_buckets; /* SYNC: PROTO_BUCKETS, else 0 */

@@ -3,6 +3,9 @@
 tally_add_test(test_proto_roundtrip unit
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_roundtrip.c
     LIBS tally_proto)
+# It checks that the fuzz seeds below are valid datagrams of the current version.
+target_compile_definitions(test_proto_roundtrip PRIVATE
+    TALLY_PROTO_SEEDS="${CMAKE_CURRENT_LIST_DIR}/fuzz/corpus/proto")
 tally_add_test(test_proto_malformed unit
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_proto_malformed.c
     LIBS tally_proto)

@@ -1,10 +1,12 @@
 /*
- * test_proto_roundtrip.c: what the gossip core relies on from proto/: every
- * message type survives encode+decode unchanged, the bytes are pinned (golden
- * tests, so a wire change is a deliberate decision), the size helpers are exact
- * so a sender can fill a datagram greedily, the encoder refuses what the
- * decoder would refuse, and msgpack-c agrees with our bytes both ways.
+ * test_proto_roundtrip.c: what the gossip core relies on from proto/ (wire
+ * version 2): every message type survives encode+decode unchanged, the bytes
+ * are pinned (golden tests, so a wire change is a deliberate decision), the
+ * size helpers are exact so a sender can fill a datagram greedily, the encoder
+ * refuses what the decoder would refuse, the SYNC bucket hashing is pinned,
+ * msgpack-c agrees with our bytes both ways, and the fuzz seeds are valid.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,33 +21,44 @@
 
 /* ---- helpers ---- */
 
-static void entry_set(struct proto_entry *e, const char *name, const char *addr, uint64_t gen,
-                      uint64_t hb, uint64_t count, uint8_t state)
+static void entry_set(struct proto_entry *e, const char *name, const char *addr, uint64_t inc,
+                      uint64_t hb, uint8_t state, uint64_t vol)
 {
     memset(e, 0, sizeof(*e));
     snprintf(e->name, sizeof(e->name), "%s", name);
     snprintf(e->addr, sizeof(e->addr), "%s", addr);
-    e->generation = gen;
+    e->incarnation = inc;
     e->heartbeat = hb;
-    e->count = count;
     e->state = state;
+    e->vol = vol;
 }
 
-static void digest_set(struct proto_digest_item *d, const char *name, uint64_t gen, uint64_t hb,
+static void entry_slot(struct proto_entry *e, uint64_t vol, uint64_t count)
+{
+    assert_true(e->n_slots < PROTO_MAX_SLOTS);
+    e->slots[e->n_slots].vol = vol;
+    e->slots[e->n_slots].count = count;
+    e->n_slots++;
+}
+
+static void digest_set(struct proto_digest_item *d, const char *name, uint64_t inc, uint64_t hb,
                        uint64_t count)
 {
     memset(d, 0, sizeof(*d));
     snprintf(d->name, sizeof(d->name), "%s", name);
-    d->generation = gen;
+    d->incarnation = inc;
     d->heartbeat = hb;
     d->count = count;
 }
 
-/* msg is big (~19 KB): tests keep theirs static rather than on the stack. */
+/* msg is big (~40 KB): tests keep theirs static rather than on the stack. The
+ * range is what the decoder will report for our own datagrams. */
 static void msg_init(struct proto_msg *m, uint8_t type, const char *from)
 {
     memset(m, 0, sizeof(*m));
     m->type = type;
+    m->vmin = PROTO_VERSION_MIN;
+    m->vmax = PROTO_VERSION_MAX;
     snprintf(m->from, sizeof(m->from), "%s", from);
 }
 
@@ -65,7 +78,8 @@ static int roundtrip(const struct proto_msg *m)
     uint8_t buf[PROTO_MAX_DATAGRAM];
     struct proto_error err;
     int n = proto_msg_encode(m, buf, sizeof(buf));
-    assert_true(n > 0);
+    if (n <= 0)
+        fail_msg("encode: %s", proto_err_str(n));
     int rc = proto_msg_decode(buf, (size_t)n, &back, &err);
     if (rc != PROTO_OK)
         fail_msg("decode: %s at %s", proto_err_str(rc), err.field);
@@ -81,29 +95,55 @@ static void test_roundtrip_every_type(void **state)
     static struct proto_msg m;
     (void)state;
 
+    /* A heartbeat: the sender with two slots, a peer with none yet, a peer
+     * with every slot it may have, all at the largest values allowed. */
     msg_init(&m, PROTO_HEARTBEAT, "myapp-stateful-0");
-    entry_set(&m.entries[0], "myapp-stateful-0", "10.244.0.10:7946", 1760000000000ULL, 12, 5, 0);
-    entry_set(&m.entries[1], "myapp-stateful-1", "10.244.0.11:7946", 1760000000001ULL, 9, 7, 1);
-    entry_set(&m.entries[2], "myapp-stateful-2", "", 1, 2, 3, PROTO_STATE_DEAD);
+    entry_set(&m.entries[0], "myapp-stateful-0", "10.244.0.10:7946", 7, 12, 0, 0xa1);
+    entry_slot(&m.entries[0], 0xa1, 5);
+    entry_slot(&m.entries[0], 0xa0, 3);
+    entry_set(&m.entries[1], "myapp-stateful-1", "10.244.0.11:7946", 1, 9, PROTO_STATE_SUSPECT, 0);
+    entry_set(&m.entries[2], "myapp-stateful-2", "", PROTO_VALUE_MAX, PROTO_VALUE_MAX,
+              PROTO_STATE_DEAD, UINT64_MAX);
+    for (unsigned k = 0; k < PROTO_MAX_SLOTS; k++)
+        entry_slot(&m.entries[2], UINT64_MAX - k, PROTO_VALUE_MAX - k);
     m.n_entries = 3;
     roundtrip(&m);
 
     msg_init(&m, PROTO_DIGEST, "myapp-stateful-1");
     m.nonce = 77;
     m.reply = 1;
-    digest_set(&m.digest[0], "myapp-stateful-0", 1760000000000ULL, 12, 5);
-    digest_set(&m.digest[1], "myapp-stateful-1", 1760000000001ULL, 9, UINT64_MAX);
+    digest_set(&m.digest[0], "myapp-stateful-0", 7, 12, 8);
+    digest_set(&m.digest[1], "myapp-stateful-1", PROTO_VALUE_MAX, PROTO_VALUE_MAX,
+               PROTO_VALUE_MAX * PROTO_MAX_SLOTS);
     m.n_digest = 2;
     roundtrip(&m);
 
+    /* A DELTA answering a digest, then one answering a SYNC. */
     msg_init(&m, PROTO_DELTA, "myapp-stateful-2");
     m.nonce = 77;
-    entry_set(&m.entries[0], "myapp-stateful-9", "[fd00::1]:7946", 3, 4, 5, PROTO_STATE_LEFT);
+    entry_set(&m.entries[0], "myapp-stateful-9", "[fd00::1]:7946", 3, 4, PROTO_STATE_LEFT, 9);
+    entry_slot(&m.entries[0], 9, 5);
     m.n_entries = 1;
+    roundtrip(&m);
+    m.part = 3;
+    m.parts = 3;
+    m.whole = 1;
+    roundtrip(&m);
+    m.part = 1;
+    m.parts = UINT16_MAX;
+    m.whole = 0;
+    roundtrip(&m);
+    /* The answer to a SYNC where no bucket differs: nothing but "p". */
+    memset(&m.entries[0], 0, sizeof(m.entries[0]));
+    m.n_entries = 0;
+    m.part = 1;
+    m.parts = 1;
+    m.whole = 1;
     roundtrip(&m);
 
     msg_init(&m, PROTO_LEAVE, "myapp-stateful-3");
-    entry_set(&m.entries[0], "myapp-stateful-3", "10.0.0.3:7946", 3, 4, 5, PROTO_STATE_LEFT);
+    entry_set(&m.entries[0], "myapp-stateful-3", "10.0.0.3:7946", 3, 4, PROTO_STATE_LEFT, 1);
+    entry_slot(&m.entries[0], 1, 5);
     m.n_entries = 1;
     roundtrip(&m);
 
@@ -113,16 +153,25 @@ static void test_roundtrip_every_type(void **state)
 
     msg_init(&m, PROTO_ACK, "myapp-stateful-0");
     m.nonce = UINT64_MAX;
-    entry_set(&m.entries[0], "myapp-stateful-0", "10.244.0.10:7946", 1, 2, 3, 0);
+    entry_set(&m.entries[0], "myapp-stateful-0", "10.244.0.10:7946", 1, 2, 0, 3);
+    entry_slot(&m.entries[0], 3, 3);
     m.n_entries = 1;
     roundtrip(&m);
 
-    /* Entries and digest together, at their maximum counts of small items. */
+    /* A SYNC with every bucket width, 0 through 2^32-1. */
+    msg_init(&m, PROTO_SYNC, "myapp-stateful-4");
+    m.nonce = 1;
+    m.n_buckets = PROTO_BUCKETS;
+    for (uint32_t i = 0; i < PROTO_BUCKETS; i++)
+        m.buckets[i] = i % 2 ? UINT32_MAX >> (i % 32) : i;
+    roundtrip(&m);
+
+    /* Entries and digest together, many small ones. */
     msg_init(&m, PROTO_DELTA, "a");
     for (int i = 0; i < 20; i++) {
         char name[8];
         snprintf(name, sizeof(name), "n%d", i);
-        entry_set(&m.entries[i], name, "", (uint64_t)i, 1, 1, 0);
+        entry_set(&m.entries[i], name, "", (uint64_t)i, 1, 0, 0);
         digest_set(&m.digest[i], name, (uint64_t)i, 1, 1);
     }
     m.n_entries = 20;
@@ -132,72 +181,161 @@ static void test_roundtrip_every_type(void **state)
 
 /* ---- golden bytes ---- */
 
-/* A heartbeat as tallyd sends it each round. Changing these bytes changes the
- * wire format: bump PROTO_VERSION or make the change additive (proto/WIRE.md). */
+/* Changing any of these bytes changes the wire format: bump PROTO_VERSION or
+ * make the change additive (proto/WIRE.md, "Version rule"). Each is annotated
+ * field by field (clang-format is off around them to keep one field a line);
+ * WIRE.md's pictures describe the same bytes. */
+
+/* The two volumes of myapp-stateful-0 in the goldens: the one it counts on
+ * now, and one it lost (its visits stay counted in their own slot). */
+#define VOL_NOW  0x8c3f2a9d41e07b65ull
+#define VOL_LOST 0x1b2c3d4e5f607182ull
+
+/* A heartbeat as tallyd sends it each round: its own entry first. */
+/* clang-format off */
 static const char golden_heartbeat[] =
-    "84" /* map, 4 keys */
-    "a176"
-    "01" /* "v": 1 */
-    "a174"
-    "01" /* "t": 1 (heartbeat) */
-    "a166"
-    "b06d796170702d73746174656675"
-    "6c2d30" /* "f": "myapp-stateful-0" */
-    "a165"
-    "91" /* "e": array of 1 */
-    "96" /* entry: array of 6 */
-    "b06d796170702d73746174656675"
-    "6c2d30"                              /* name */
-    "cf00000199c82cc000"                  /* generation 1760000000000 */
-    "cd03e8"                              /* heartbeat 1000 */
-    "ce000186a0"                          /* count 100000 */
-    "00"                                  /* state alive */
-    "b031302e3234342e302e31303a37393436"; /* addr "10.244.0.10:7946" */
+    "85"                                   /* map, 5 keys */
+    "a176" "02"                            /* "v": 2 */
+    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a174" "01"                            /* "t": 1 (heartbeat) */
+    "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
+    "a165" "91"                            /* "e": array of 1 */
+    "97"                                   /* entry: array of 7 */
+    "b0" "6d796170702d737461746566756c2d30" /*   name */
+    "07"                                   /*   incarnation 7 */
+    "cd" "03e8"                            /*   heartbeat 1000 */
+    "00"                                   /*   state alive */
+    "b0" "31302e3234342e302e31303a37393436" /*   addr "10.244.0.10:7946" */
+    "cf" "8c3f2a9d41e07b65"                /*   vol VOL_NOW */
+    "94"                                   /*   slots: array of 4 = 2 slots */
+    "cf" "8c3f2a9d41e07b65" "ce" "000186a0" /*     VOL_NOW: 100000 */
+    "cf" "1b2c3d4e5f607182" "2a";          /*     VOL_LOST: 42 */
+/* clang-format on */
 
 static void golden_heartbeat_msg(struct proto_msg *m)
 {
     msg_init(m, PROTO_HEARTBEAT, "myapp-stateful-0");
-    entry_set(&m->entries[0], "myapp-stateful-0", "10.244.0.10:7946", 1760000000000ULL, 1000,
-              100000, PROTO_STATE_ALIVE);
+    entry_set(&m->entries[0], "myapp-stateful-0", "10.244.0.10:7946", 7, 1000, PROTO_STATE_ALIVE,
+              VOL_NOW);
+    entry_slot(&m->entries[0], VOL_NOW, 100000);
+    entry_slot(&m->entries[0], VOL_LOST, 42);
     m->n_entries = 1;
 }
 
 /* A digest answering another, with a request id. */
-static const char golden_digest[] = "86" /* map, 6 keys */
-                                    "a176"
-                                    "01" /* "v": 1 */
-                                    "a174"
-                                    "02" /* "t": 2 (digest) */
-                                    "a166"
-                                    "b06d796170702d73746174656675"
-                                    "6c2d31" /* "f": "myapp-stateful-1" */
-                                    "a16e"
-                                    "2a" /* "n": 42 */
-                                    "a172"
-                                    "c3" /* "r": true */
-                                    "a164"
-                                    "92" /* "d": array of 2 */
-                                    "94"
-                                    "b06d796170702d73746174656675"
-                                    "6c2d30" /* [name, */
-                                    "cf00000199c82cc000"
-                                    "cd03e8"
-                                    "ce000186a0" /*  gen, hb 1000, count 100000] */
-                                    "94"
-                                    "b06d796170702d73746174656675"
-                                    "6c2d31" /* [name, */
-                                    "cf00000199c82cc07b"
-                                    "07"
-                                    "00"; /*  gen+123, hb 7, count 0] */
+/* clang-format off */
+static const char golden_digest[] =
+    "87"                                   /* map, 7 keys */
+    "a176" "02"                            /* "v": 2 */
+    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a174" "02"                            /* "t": 2 (digest) */
+    "a166" "b0" "6d796170702d737461746566756c2d31" /* "f": "myapp-stateful-1" */
+    "a16e" "2a"                            /* "n": 42 */
+    "a172" "c3"                            /* "r": true */
+    "a164" "92"                            /* "d": array of 2 */
+    "94"                                   /* item: array of 4 */
+    "b0" "6d796170702d737461746566756c2d30" /*   name */
+    "07"                                   /*   incarnation 7 */
+    "cd" "03e8"                            /*   heartbeat 1000 */
+    "ce" "000186ca"                        /*   count 100042 (sum of slots) */
+    "94"                                   /* item: array of 4 */
+    "b0" "6d796170702d737461746566756c2d31" /*   name */
+    "03"                                   /*   incarnation 3 */
+    "07"                                   /*   heartbeat 7 */
+    "00";                                  /*   count 0 */
+/* clang-format on */
 
 static void golden_digest_msg(struct proto_msg *m)
 {
     msg_init(m, PROTO_DIGEST, "myapp-stateful-1");
     m->nonce = 42;
     m->reply = 1;
-    digest_set(&m->digest[0], "myapp-stateful-0", 1760000000000ULL, 1000, 100000);
-    digest_set(&m->digest[1], "myapp-stateful-1", 1760000000123ULL, 7, 0);
+    digest_set(&m->digest[0], "myapp-stateful-0", 7, 1000, 100042);
+    digest_set(&m->digest[1], "myapp-stateful-1", 3, 7, 0);
     m->n_digest = 2;
+}
+
+/* The slot table both golden SYNC messages are about. myapp-stateful-0 falls
+ * in bucket 8, myapp-stateful-1 in 27, myapp-stateful-2 in 46 (FNV-1a 32 of
+ * the name mod 64, checked in test_bucket_golden). */
+static const struct {
+    const char *name;
+    uint64_t vol, count;
+} golden_table[] = {
+    {"myapp-stateful-0", VOL_NOW, 100000},
+    {"myapp-stateful-0", VOL_LOST, 42},
+    {"myapp-stateful-1", 0x00000000000000b1ull, 7},
+    {"myapp-stateful-2", 0x00000000000000c2ull, 0},
+};
+
+static void golden_table_buckets(uint32_t buckets[PROTO_BUCKETS])
+{
+    memset(buckets, 0, PROTO_BUCKETS * sizeof(buckets[0]));
+    for (size_t i = 0; i < sizeof(golden_table) / sizeof(golden_table[0]); i++)
+        buckets[proto_bucket_of(golden_table[i].name)] ^=
+            proto_slot_share(golden_table[i].name, golden_table[i].vol, golden_table[i].count);
+}
+
+/* A SYNC of that table: an empty bucket hashes to 0. */
+/* clang-format off */
+static const char golden_sync[] =
+    "86"                                   /* map, 6 keys */
+    "a176" "02"                            /* "v": 2 */
+    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a174" "07"                            /* "t": 7 (sync) */
+    "a166" "b0" "6d796170702d737461746566756c2d32" /* "f": "myapp-stateful-2" */
+    "a16e" "2b"                            /* "n": 43 (request id) */
+    "a162" "dc" "0040"                     /* "b": array16 of 64 */
+    "0000000000000000"                     /*   buckets 0..7: empty */
+    "ce" "be2fb897"                        /*   8: myapp-stateful-0's two slots */
+    "000000000000000000000000000000000000" /*   9..26 */
+    "ce" "4f1e8bf6"                        /*   27: myapp-stateful-1 */
+    "000000000000000000000000000000000000" /*   28..45 */
+    "ce" "bbda6cb3"                        /*   46: myapp-stateful-2 (count 0) */
+    "0000000000000000000000000000000000";  /*   47..63 */
+/* clang-format on */
+
+static void golden_sync_msg(struct proto_msg *m)
+{
+    msg_init(m, PROTO_SYNC, "myapp-stateful-2");
+    m->nonce = 43;
+    m->n_buckets = PROTO_BUCKETS;
+    golden_table_buckets(m->buckets);
+}
+
+/* Its answer from a peer whose myapp-stateful-1 slot is ahead (bucket 27
+ * differs): every entry of that bucket, in one part of one, whole. */
+/* clang-format off */
+static const char golden_sync_answer[] =
+    "87"                                   /* map, 7 keys */
+    "a176" "02"                            /* "v": 2 */
+    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a174" "03"                            /* "t": 3 (delta) */
+    "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
+    "a16e" "2b"                            /* "n": 43, the SYNC's */
+    "a170" "93" "01" "01" "01"             /* "p": [part 1, of 1, whole] */
+    "a165" "91"                            /* "e": array of 1 */
+    "97"                                   /* entry: array of 7 */
+    "b0" "6d796170702d737461746566756c2d31" /*   name */
+    "03"                                   /*   incarnation 3 */
+    "07"                                   /*   heartbeat 7 */
+    "00"                                   /*   state alive */
+    "b0" "31302e3234342e302e31313a37393436" /*   addr "10.244.0.11:7946" */
+    "cc" "b1"                              /*   vol 0xb1 */
+    "92" "ccb1" "09";                      /*   slots: [0xb1, 9] */
+/* clang-format on */
+
+static void golden_sync_answer_msg(struct proto_msg *m)
+{
+    msg_init(m, PROTO_DELTA, "myapp-stateful-0");
+    m->nonce = 43;
+    m->part = 1;
+    m->parts = 1;
+    m->whole = 1;
+    entry_set(&m->entries[0], "myapp-stateful-1", "10.244.0.11:7946", 3, 7, PROTO_STATE_ALIVE,
+              0xb1);
+    entry_slot(&m->entries[0], 0xb1, 9);
+    m->n_entries = 1;
 }
 
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
@@ -236,10 +374,12 @@ static void test_golden_heartbeat(void **state)
     (void)state;
     golden_heartbeat_msg(&m);
     check_golden(&m, golden_heartbeat);
-    /* The design budget: a typical entry is 1 (array) + 17 (16-byte name) +
-     * 9 (ms generation) + 3 (hb) + 5 (count) + 1 (state) = 36 bytes, plus 17
-     * for its address. */
-    assert_int_equal(proto_entry_size(&m.entries[0]), 53);
+    /* WIRE.md's typical entry: 1 (array) + 17 (16-byte name) + 1 (incarnation)
+     * + 3 (heartbeat) + 1 (state) + 17 (address) + 9 (vol) + 1 (slots array)
+     * + 14 (vol, count 100000) + 10 (vol, count 42). */
+    assert_int_equal(proto_entry_size(&m.entries[0]), 74);
+    m.entries[0].n_slots = 1;
+    assert_int_equal(proto_entry_size(&m.entries[0]), 64);
 }
 
 static void test_golden_digest(void **state)
@@ -248,6 +388,74 @@ static void test_golden_digest(void **state)
     (void)state;
     golden_digest_msg(&m);
     check_golden(&m, golden_digest);
+    assert_int_equal(proto_digest_item_size(&m.digest[0]), 27);
+}
+
+static void test_golden_sync(void **state)
+{
+    static struct proto_msg m;
+    (void)state;
+    golden_sync_msg(&m);
+    check_golden(&m, golden_sync);
+}
+
+static void test_golden_sync_answer(void **state)
+{
+    static struct proto_msg m;
+    (void)state;
+    golden_sync_answer_msg(&m);
+    check_golden(&m, golden_sync_answer);
+}
+
+/* The bucket functions are part of the wire: both ends of a SYNC must agree.
+ * These values were computed independently of proto/bucket.c from the
+ * definitions in WIRE.md ("Buckets"). */
+static void test_bucket_golden(void **state)
+{
+    (void)state;
+    assert_int_equal(proto_bucket_of(""), 2166136261u % PROTO_BUCKETS);
+    assert_int_equal(proto_bucket_of("myapp-stateful-0"), 8);
+    assert_int_equal(proto_bucket_of("myapp-stateful-1"), 27);
+    assert_int_equal(proto_bucket_of("myapp-stateful-2"), 46);
+    assert_int_equal(proto_slot_share("myapp-stateful-0", VOL_NOW, 100000), 0xc996730bu);
+    assert_int_equal(proto_slot_share("myapp-stateful-0", VOL_LOST, 42), 0x77b9cb9cu);
+    assert_int_equal(proto_slot_share("a", 1, 0), 0x444efaffu);
+    assert_int_equal(proto_slot_share("a", UINT64_MAX, PROTO_VALUE_MAX), 0x6b0d8781u);
+}
+
+/* What the XOR shape buys: a table keeps its bucket hashes with one XOR per
+ * change, whatever order slots arrive in, and a slot that moves by one visit
+ * shows in its bucket (and only there). */
+static void test_bucket_properties(void **state)
+{
+    uint32_t a[PROTO_BUCKETS], b[PROTO_BUCKETS];
+    (void)state;
+    golden_table_buckets(a);
+    memset(b, 0, sizeof(b));
+    for (size_t i = sizeof(golden_table) / sizeof(golden_table[0]); i-- > 0;)
+        b[proto_bucket_of(golden_table[i].name)] ^=
+            proto_slot_share(golden_table[i].name, golden_table[i].vol, golden_table[i].count);
+    assert_memory_equal(a, b, sizeof(a));
+
+    /* myapp-stateful-0's slot goes from 100000 to 100001: remove the old
+     * share, add the new one. */
+    uint32_t bk = proto_bucket_of("myapp-stateful-0");
+    b[bk] ^= proto_slot_share("myapp-stateful-0", VOL_NOW, 100000);
+    b[bk] ^= proto_slot_share("myapp-stateful-0", VOL_NOW, 100001);
+    for (uint32_t i = 0; i < PROTO_BUCKETS; i++)
+        if (i == bk)
+            assert_int_not_equal(a[i], b[i]);
+        else
+            assert_int_equal(a[i], b[i]);
+
+    /* Shares differ with each of name, vol and count (a fixed sample: a
+     * collision would need a 32-bit coincidence, and these are pinned). */
+    for (uint64_t c = 0; c < 1000; c++) {
+        uint32_t s = proto_slot_share("myapp-stateful-0", VOL_NOW, c);
+        assert_int_not_equal(s, proto_slot_share("myapp-stateful-0", VOL_NOW, c + 1));
+        assert_int_not_equal(s, proto_slot_share("myapp-stateful-0", VOL_NOW + 1, c));
+        assert_int_not_equal(s, proto_slot_share("myapp-stateful-1", VOL_NOW, c));
+    }
 }
 
 /* Encoding twice gives the same bytes (no hidden state, no uninitialised pad). */
@@ -256,7 +464,7 @@ static void test_encode_deterministic(void **state)
     static struct proto_msg m;
     uint8_t a[PROTO_MAX_DATAGRAM], b[PROTO_MAX_DATAGRAM];
     (void)state;
-    golden_digest_msg(&m);
+    golden_heartbeat_msg(&m);
     int na = proto_msg_encode(&m, a, sizeof(a));
     int nb = proto_msg_encode(&m, b, sizeof(b));
     assert_true(na > 0);
@@ -264,23 +472,53 @@ static void test_encode_deterministic(void **state)
     assert_memory_equal(a, b, (size_t)na);
 }
 
+/* The encoder writes this build's version range whatever the message holds:
+ * "w" says what the sender speaks, not what it was told. */
+static void test_encode_writes_own_range(void **state)
+{
+    static struct proto_msg m, back;
+    uint8_t a[PROTO_MAX_DATAGRAM], b[PROTO_MAX_DATAGRAM];
+    (void)state;
+    golden_heartbeat_msg(&m);
+    int na = proto_msg_encode(&m, a, sizeof(a));
+    m.vmin = 0;
+    m.vmax = 200;
+    int nb = proto_msg_encode(&m, b, sizeof(b));
+    assert_true(na > 0);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, (size_t)na);
+    assert_int_equal(proto_msg_decode(b, (size_t)nb, &back, NULL), PROTO_OK);
+    assert_int_equal(back.vmin, PROTO_VERSION_MIN);
+    assert_int_equal(back.vmax, PROTO_VERSION_MAX);
+}
+
 /* ---- sizes ---- */
 
+/* Every msgpack integer width, up to the largest count a datagram may carry. */
 static const uint64_t size_values[] = {
-    0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295ULL, 4294967296ULL, UINT64_MAX,
+    0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295ULL, 4294967296ULL, PROTO_VALUE_MAX,
 };
+#define N_VALUES (sizeof(size_values) / sizeof(size_values[0]))
+/* Volume ids are any 64-bit value but 0. */
+static const uint64_t size_vols[] = {
+    1, 127, 128, 255, 256, 65535, 65536, 4294967295ULL, 4294967296ULL, PROTO_VALUE_MAX, UINT64_MAX,
+};
+#define N_VOLS (sizeof(size_vols) / sizeof(size_vols[0]))
 static const size_t size_lens[] = {1, 2, 31, 32, 63};
+/* Slot counts around the fixarray/array16 boundary of the flat slot array. */
+static const unsigned size_slots[] = {0, 1, 7, 8, 15, 16};
 
 static int encoded_size(const struct proto_msg *m)
 {
     uint8_t buf[PROTO_MAX_DATAGRAM];
     int n = proto_msg_encode(m, buf, sizeof(buf));
-    assert_true(n > 0);
+    if (n <= 0)
+        fail_msg("encode: %s", proto_err_str(n));
     return n;
 }
 
 /* proto_entry_size() is exactly what one more entry adds to a datagram, at
- * every integer and string encoding boundary. */
+ * every integer, string and slot-array encoding boundary. */
 static void test_entry_size_exact(void **state)
 {
     static struct proto_msg m;
@@ -291,15 +529,24 @@ static void test_entry_size_exact(void **state)
     m.n_entries = 1;
     int base = encoded_size(&m);
     m.n_entries = 2;
-    for (size_t v = 0; v < sizeof(size_values) / sizeof(size_values[0]); v++) {
+    for (size_t v = 0; v < N_VALUES; v++) {
         for (size_t l = 0; l < sizeof(size_lens) / sizeof(size_lens[0]); l++) {
-            memset(name, 'n', size_lens[l]);
-            name[size_lens[l]] = '\0';
-            memset(addr, 'a', size_lens[l] - 1);
-            addr[size_lens[l] - 1] = '\0'; /* addr lengths 0..62 */
-            entry_set(&m.entries[1], name, addr, size_values[v], size_values[v],
-                      size_values[(v + 3) % 11], (uint8_t)(v % 4));
-            assert_int_equal(encoded_size(&m) - base, (int)proto_entry_size(&m.entries[1]));
+            for (size_t s = 0; s < sizeof(size_slots) / sizeof(size_slots[0]); s++) {
+                struct proto_entry *e = &m.entries[1];
+                memset(name, 'n', size_lens[l]);
+                name[size_lens[l]] = '\0';
+                memset(addr, 'a', size_lens[l] - 1);
+                addr[size_lens[l] - 1] = '\0'; /* addr lengths 0..62 */
+                entry_set(e, name, addr, size_values[v], size_values[(v + 3) % N_VALUES],
+                          (uint8_t)(v % 4), v == 0 ? 0 : size_vols[v]);
+                /* Distinct vols: the boundary values, then others past them. */
+                for (unsigned k = 0; k < size_slots[s]; k++)
+                    entry_slot(e, k < N_VOLS ? size_vols[(v + k) % N_VOLS] : UINT64_MAX - k,
+                               size_values[(v + 5 + k) % N_VALUES]);
+                /* A 63-byte name with 16 maximal slots is about 330 bytes, so
+                 * 1400 is never what limits this. */
+                assert_int_equal(encoded_size(&m) - base, (int)proto_entry_size(e));
+            }
         }
     }
 }
@@ -308,33 +555,58 @@ static void test_digest_item_size_exact(void **state)
 {
     static struct proto_msg m;
     char name[PROTO_NAME_MAX + 1];
+    static const uint64_t sums[] = {0, 127, 128, PROTO_VALUE_MAX + 1,
+                                    PROTO_VALUE_MAX * PROTO_MAX_SLOTS};
     (void)state;
     msg_init(&m, PROTO_DIGEST, "a");
     digest_set(&m.digest[0], "a", 0, 0, 0);
     m.n_digest = 1;
     int base = encoded_size(&m);
     m.n_digest = 2;
-    for (size_t v = 0; v < sizeof(size_values) / sizeof(size_values[0]); v++) {
+    for (size_t v = 0; v < N_VALUES; v++) {
         for (size_t l = 0; l < sizeof(size_lens) / sizeof(size_lens[0]); l++) {
             memset(name, 'n', size_lens[l]);
             name[size_lens[l]] = '\0';
-            digest_set(&m.digest[1], name, size_values[v], size_values[(v + 5) % 11],
-                       size_values[(v + 7) % 11]);
+            digest_set(&m.digest[1], name, size_values[v], size_values[(v + 5) % N_VALUES],
+                       v < 5 ? sums[v] : size_values[(v + 7) % N_VALUES]);
             assert_int_equal(encoded_size(&m) - base, (int)proto_digest_item_size(&m.digest[1]));
         }
     }
 }
 
+/* Bytes the "e" and "d" keys take in a message that carries n items; the
+ * overhead counts each as 2 (key) + 3 (array16 header) whatever n is. */
+static size_t array_key_size(uint32_t n)
+{
+    return n == 0 ? 0 : 2 + (n < 16 ? 1 : 3);
+}
+
 /* The overhead is the empty message plus room for both array keys with
- * 3-byte headers, whatever nonce, reply flag and sender name it carries. */
+ * 3-byte headers, whatever nonce, reply flag, parts, buckets and sender name
+ * it carries. */
 static void test_overhead(void **state)
 {
     static struct proto_msg m;
+    static const uint16_t parts[] = {1, 127, 128, 255, 256, 65535};
     (void)state;
-    for (size_t v = 0; v < sizeof(size_values) / sizeof(size_values[0]); v++) {
+    for (size_t v = 0; v < N_VALUES; v++) {
         msg_init(&m, PROTO_DIGEST, "myapp-stateful-12");
-        m.nonce = size_values[v];
+        m.nonce = v == N_VALUES - 1 ? UINT64_MAX : size_values[v];
         m.reply = (uint8_t)(v % 2);
+        assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 2 * (2 + 3));
+
+        msg_init(&m, PROTO_DELTA, "myapp-stateful-12");
+        m.nonce = size_values[v];
+        m.parts = parts[v % 6];
+        m.part = parts[(v / 2) % 6] <= m.parts ? parts[(v / 2) % 6] : m.parts;
+        m.whole = (uint8_t)(v % 2);
+        assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 2 * (2 + 3));
+
+        msg_init(&m, PROTO_SYNC, "myapp-stateful-12");
+        m.nonce = size_values[v];
+        m.n_buckets = PROTO_BUCKETS;
+        for (uint32_t i = 0; i < PROTO_BUCKETS; i++)
+            m.buckets[i] = (uint32_t)(size_values[(v + i) % N_VALUES] & UINT32_MAX);
         assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 2 * (2 + 3));
     }
 }
@@ -346,11 +618,18 @@ static uint64_t rng_next(uint64_t *s)
     return *s >> 17;
 }
 
-static uint64_t rng_uint(uint64_t *s)
+/* Any width up to `bits` bits, not only huge values. */
+static uint64_t rng_bits(uint64_t *s, unsigned bits)
 {
-    /* Spread over every integer width, not only huge values. */
-    unsigned bits = (unsigned)(rng_next(s) % 65);
-    return bits == 0 ? 0 : (rng_next(s) << 17 ^ rng_next(s)) >> (64 - bits);
+    unsigned b = (unsigned)(rng_next(s) % (bits + 1));
+    return b == 0 ? 0 : (rng_next(s) << 17 ^ rng_next(s)) >> (64 - b);
+}
+
+/* A count, incarnation or heartbeat: 0..PROTO_VALUE_MAX, the limit itself
+ * now and then. */
+static uint64_t rng_value(uint64_t *s)
+{
+    return rng_next(s) % 16 == 0 ? PROTO_VALUE_MAX : rng_bits(s, 53);
 }
 
 static void rng_str(uint64_t *s, char *out, size_t min, size_t max)
@@ -361,57 +640,94 @@ static void rng_str(uint64_t *s, char *out, size_t min, size_t max)
     out[n] = '\0';
 }
 
-/* Filling a datagram greedily with overhead + sizes <= 1400 always encodes
- * within 1400 bytes and decodes back unchanged. */
+static void rng_entry(uint64_t *s, struct proto_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    rng_str(s, e->name, 1, PROTO_NAME_MAX);
+    rng_str(s, e->addr, 0, PROTO_ADDR_MAX);
+    e->incarnation = rng_value(s);
+    e->heartbeat = rng_value(s);
+    e->state = (uint8_t)(rng_next(s) % 4);
+    unsigned n = (unsigned)(rng_next(s) % (PROTO_MAX_SLOTS + 1));
+    for (unsigned k = 0; k < n; k++) {
+        /* Distinct by construction: the low bits hold the index. */
+        uint64_t vol = (rng_bits(s, 64) & ~(uint64_t)0x1f) | (k + 1);
+        entry_slot(e, vol, rng_value(s));
+    }
+    e->vol = n > 0 && rng_next(s) % 4 ? e->slots[n - 1].vol : rng_bits(s, 64);
+}
+
+/* Random fills: a message is exactly overhead + the sizes of what it holds
+ * (less the array headers it does not need), and filling a datagram greedily
+ * with overhead + sizes <= 1400 always encodes and decodes back unchanged. */
 static void test_greedy_packing(void **state)
 {
     static struct proto_msg m;
+    static const uint8_t types[] = {PROTO_DELTA, PROTO_DIGEST, PROTO_HEARTBEAT, PROTO_SYNC};
     (void)state;
-    for (uint64_t seed = 1; seed <= 300; seed++) {
+    for (uint64_t seed = 1; seed <= 400; seed++) {
         uint64_t s = seed;
-        msg_init(&m, (uint8_t)(seed % 2 ? PROTO_DELTA : PROTO_DIGEST), "x");
+        msg_init(&m, types[seed % 4], "x");
         rng_str(&s, m.from, 1, PROTO_NAME_MAX);
-        m.nonce = rng_uint(&s);
+        m.nonce = rng_bits(&s, 64);
         m.reply = (uint8_t)(rng_next(&s) % 2);
+        if (m.type == PROTO_DELTA && rng_next(&s) % 2) {
+            m.parts = (uint16_t)(1 + rng_bits(&s, 16) % UINT16_MAX);
+            m.part = (uint16_t)(1 + rng_next(&s) % m.parts);
+            m.whole = (uint8_t)(rng_next(&s) % 2);
+        }
+        if (m.type == PROTO_SYNC) {
+            m.n_buckets = PROTO_BUCKETS;
+            for (uint32_t i = 0; i < PROTO_BUCKETS; i++)
+                m.buckets[i] = (uint32_t)rng_bits(&s, 32);
+        }
         size_t used = proto_msg_overhead(&m);
+        size_t sum = 0;
         for (;;) {
             struct proto_entry e;
             struct proto_digest_item d;
-            memset(&e, 0, sizeof(e));
+            rng_entry(&s, &e);
             memset(&d, 0, sizeof(d));
-            rng_str(&s, e.name, 1, PROTO_NAME_MAX);
-            rng_str(&s, e.addr, 0, PROTO_ADDR_MAX);
-            e.generation = rng_uint(&s);
-            e.heartbeat = rng_uint(&s);
-            e.count = rng_uint(&s);
-            e.state = (uint8_t)(rng_next(&s) % 4);
             memcpy(d.name, e.name, sizeof(d.name));
-            d.generation = e.generation;
+            d.incarnation = e.incarnation;
             d.heartbeat = e.heartbeat;
-            d.count = e.count;
-            /* DELTA carries entries, DIGEST both, so both arrays get exercised. */
-            if (m.type == PROTO_DELTA || rng_next(&s) % 2) {
-                if (m.n_entries == PROTO_MAX_ENTRIES ||
-                    used + proto_entry_size(&e) > PROTO_MAX_DATAGRAM)
+            for (unsigned k = 0; k < e.n_slots; k++)
+                d.count += e.slots[k].count;
+            /* The first entry of a heartbeat is its sender's. */
+            if (m.type == PROTO_HEARTBEAT && m.n_entries == 0)
+                memcpy(e.name, m.from, sizeof(e.name));
+            /* DELTA and HEARTBEAT carry entries, DIGEST (and, as the format
+             * allows, SYNC) either, so both arrays get exercised. */
+            if (m.type == PROTO_DELTA || m.type == PROTO_HEARTBEAT || rng_next(&s) % 2) {
+                size_t es = proto_entry_size(&e);
+                if (m.n_entries == PROTO_MAX_ENTRIES || used + es > PROTO_MAX_DATAGRAM)
                     break;
-                used += proto_entry_size(&e);
+                used += es;
+                sum += es;
                 m.entries[m.n_entries++] = e;
             } else {
-                if (m.n_digest == PROTO_MAX_DIGEST ||
-                    used + proto_digest_item_size(&d) > PROTO_MAX_DATAGRAM)
+                size_t ds = proto_digest_item_size(&d);
+                if (m.n_digest == PROTO_MAX_DIGEST || used + ds > PROTO_MAX_DATAGRAM)
                     break;
-                used += proto_digest_item_size(&d);
+                used += ds;
+                sum += ds;
                 m.digest[m.n_digest++] = d;
             }
         }
+        if (m.type == PROTO_HEARTBEAT && m.n_entries == 0)
+            continue; /* the sender's own entry did not fit: nothing to send */
         int n = roundtrip(&m);
-        if ((size_t)n > used)
-            fail_msg("seed %llu: encoded %d > predicted %zu", (unsigned long long)seed, n, used);
+        size_t exact = proto_msg_overhead(&m) - 2 * (2 + 3) + array_key_size(m.n_entries) +
+                       array_key_size(m.n_digest) + sum;
+        if ((size_t)n != exact || (size_t)n > used)
+            fail_msg("seed %llu: encoded %d, predicted %zu (at most %zu)", (unsigned long long)seed,
+                     n, exact, used);
     }
 }
 
-/* The largest entries there are: 63-byte name and address, maximal integers.
- * The overhead helper says how many fit; that many encode, one more does not. */
+/* The largest entries there are: 63-byte name and address, maximal values,
+ * 16 slots. The overhead helper says how many fit; that many encode, one
+ * more does not. Likewise the largest digest items. */
 static void test_max_size_datagram(void **state)
 {
     static struct proto_msg m;
@@ -426,17 +742,41 @@ static void test_max_size_datagram(void **state)
     m.nonce = UINT64_MAX;
     size_t used = proto_msg_overhead(&m);
     struct proto_entry e;
-    entry_set(&e, name, addr, UINT64_MAX, UINT64_MAX, UINT64_MAX, PROTO_STATE_LEFT);
-    assert_int_equal(proto_entry_size(&e), 159);
+    entry_set(&e, name, addr, PROTO_VALUE_MAX, PROTO_VALUE_MAX, PROTO_STATE_LEFT, UINT64_MAX);
+    for (unsigned k = 0; k < PROTO_MAX_SLOTS; k++)
+        entry_slot(&e, UINT64_MAX - k, PROTO_VALUE_MAX);
+    /* 1 + 65 + 9 + 9 + 1 + 65 + 9 + 3 (array16 of 32) + 16 * (9 + 9). */
+    assert_int_equal(proto_entry_size(&e), 450);
     while (used + proto_entry_size(&e) <= PROTO_MAX_DATAGRAM) {
         m.entries[m.n_entries++] = e;
         used += proto_entry_size(&e);
     }
-    assert_int_equal(m.n_entries, 8);
+    assert_int_equal(m.n_entries, 2);
     int n = roundtrip(&m);
     assert_true((size_t)n <= used);
     /* One more entry exceeds PROTO_MAX_DATAGRAM even in a bigger buffer. */
     m.entries[m.n_entries++] = e;
+    assert_int_equal(proto_msg_encode(&m, buf, sizeof(buf)), PROTO_ERR_NOSPACE);
+
+    msg_init(&m, PROTO_DIGEST, name);
+    m.nonce = UINT64_MAX;
+    m.reply = 1;
+    used = proto_msg_overhead(&m);
+    struct proto_digest_item d;
+    digest_set(&d, name, PROTO_VALUE_MAX, PROTO_VALUE_MAX, PROTO_VALUE_MAX * PROTO_MAX_SLOTS);
+    assert_int_equal(proto_digest_item_size(&d), 1 + 65 + 9 + 9 + 9);
+    while (used + proto_digest_item_size(&d) <= PROTO_MAX_DATAGRAM) {
+        m.digest[m.n_digest++] = d;
+        used += proto_digest_item_size(&d);
+    }
+    assert_int_equal(m.n_digest, 13);
+    n = roundtrip(&m);
+    assert_true((size_t)n <= used);
+    /* The overhead is conservative by the absent "e" key and the 3-byte "d"
+     * header: 14 items are 1398 bytes and still fit, 15 do not. */
+    m.digest[m.n_digest++] = d;
+    assert_int_equal(roundtrip(&m), 1398);
+    m.digest[m.n_digest++] = d;
     assert_int_equal(proto_msg_encode(&m, buf, sizeof(buf)), PROTO_ERR_NOSPACE);
 }
 
@@ -446,7 +786,7 @@ static void test_encode_nospace(void **state)
     static struct proto_msg m;
     uint8_t buf[PROTO_MAX_DATAGRAM + 16];
     (void)state;
-    golden_digest_msg(&m);
+    golden_sync_msg(&m);
     int full = encoded_size(&m);
     for (int cap = 0; cap < full; cap++) {
         memset(buf, 0xAA, sizeof(buf));
@@ -457,127 +797,302 @@ static void test_encode_nospace(void **state)
     assert_int_equal(proto_msg_encode(&m, buf, (size_t)full), full);
 }
 
+/* Asserts that msg is refused by the encoder and by proto_msg_check() with
+ * code at field. */
+static void refused(const struct proto_msg *m, int code, const char *field)
+{
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    struct proto_error err;
+    assert_int_equal(proto_msg_encode(m, buf, sizeof(buf)), code);
+    assert_int_equal(proto_msg_check(m, &err), code);
+    assert_int_equal(err.code, code);
+    assert_string_equal(err.field, field);
+}
+
 /* The encoder refuses exactly what the decoder would refuse, naming the field. */
 static void test_encode_refuses_invalid(void **state)
 {
     static struct proto_msg m;
-    uint8_t buf[PROTO_MAX_DATAGRAM];
     struct proto_error err;
     (void)state;
 
     golden_heartbeat_msg(&m);
     assert_int_equal(proto_msg_check(&m, &err), PROTO_OK);
+    assert_int_equal(err.code, PROTO_OK);
+    assert_string_equal(err.field, "");
 
     m.type = 0;
-    assert_int_equal(proto_msg_encode(&m, buf, sizeof(buf)), PROTO_ERR_RANGE);
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "t");
-    m.type = 7;
-    assert_int_equal(proto_msg_encode(&m, buf, sizeof(buf)), PROTO_ERR_RANGE);
+    refused(&m, PROTO_ERR_RANGE, "t");
+    m.type = PROTO_SYNC + 1;
+    refused(&m, PROTO_ERR_RANGE, "t");
 
     golden_heartbeat_msg(&m);
     m.from[0] = '\0';
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "f");
+    refused(&m, PROTO_ERR_RANGE, "f");
     memset(m.from, 'a', sizeof(m.from)); /* no terminator: 64 bytes */
-    assert_int_equal(proto_msg_encode(&m, buf, sizeof(buf)), PROTO_ERR_RANGE);
+    refused(&m, PROTO_ERR_RANGE, "f");
 
     golden_heartbeat_msg(&m);
     m.reply = 2;
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "r");
+    refused(&m, PROTO_ERR_RANGE, "r");
 
     golden_heartbeat_msg(&m);
     m.n_entries = PROTO_MAX_ENTRIES + 1;
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "e");
+    refused(&m, PROTO_ERR_RANGE, "e");
 
     golden_digest_msg(&m);
     m.n_digest = PROTO_MAX_DIGEST + 1;
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "d");
-    m.n_digest = 2;
+    refused(&m, PROTO_ERR_RANGE, "d");
+    golden_digest_msg(&m);
     m.digest[1].name[0] = '\0';
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "d[1].name");
+    refused(&m, PROTO_ERR_RANGE, "d[1].name");
+    golden_digest_msg(&m);
+    m.digest[1].incarnation = PROTO_VALUE_MAX + 1;
+    refused(&m, PROTO_ERR_RANGE, "d[1].incarnation");
+    golden_digest_msg(&m);
+    m.digest[1].heartbeat = PROTO_VALUE_MAX + 1;
+    refused(&m, PROTO_ERR_RANGE, "d[1].heartbeat");
+    golden_digest_msg(&m);
+    m.digest[1].count = PROTO_VALUE_MAX * PROTO_MAX_SLOTS + 1;
+    refused(&m, PROTO_ERR_RANGE, "d[1].count");
 
     golden_heartbeat_msg(&m);
     m.entries[0].state = 4;
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "e[0].state");
+    refused(&m, PROTO_ERR_RANGE, "e[0].state");
     golden_heartbeat_msg(&m);
     memset(m.entries[0].addr, 'a', sizeof(m.entries[0].addr));
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "e[0].addr");
+    refused(&m, PROTO_ERR_RANGE, "e[0].addr");
+    golden_heartbeat_msg(&m);
+    m.entries[0].incarnation = PROTO_VALUE_MAX + 1;
+    refused(&m, PROTO_ERR_RANGE, "e[0].incarnation");
+    golden_heartbeat_msg(&m);
+    m.entries[0].heartbeat = UINT64_MAX;
+    refused(&m, PROTO_ERR_RANGE, "e[0].heartbeat");
+
+    /* Slots: at most 16, each a distinct non-zero volume, counts bounded. */
+    golden_heartbeat_msg(&m);
+    m.entries[0].n_slots = PROTO_MAX_SLOTS + 1;
+    refused(&m, PROTO_ERR_RANGE, "e[0].slots");
+    golden_heartbeat_msg(&m);
+    m.entries[0].slots[1].vol = 0;
+    refused(&m, PROTO_ERR_RANGE, "e[0].slots");
+    golden_heartbeat_msg(&m);
+    m.entries[0].slots[1].vol = m.entries[0].slots[0].vol;
+    refused(&m, PROTO_ERR_RANGE, "e[0].slots");
+    golden_heartbeat_msg(&m);
+    m.entries[0].slots[1].count = PROTO_VALUE_MAX + 1;
+    refused(&m, PROTO_ERR_RANGE, "e[0].slots");
+    m.entries[0].slots[1].count = PROTO_VALUE_MAX;
+    assert_int_equal(proto_msg_check(&m, &err), PROTO_OK);
 
     /* HEARTBEAT and ACK speak for their sender. */
     golden_heartbeat_msg(&m);
     m.entries[0].name[0] = 'X';
-    assert_int_equal(proto_msg_encode(&m, buf, sizeof(buf)), PROTO_ERR_RANGE);
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
-    assert_string_equal(err.field, "e[0].name");
+    refused(&m, PROTO_ERR_RANGE, "e[0].name");
     m.type = PROTO_ACK;
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_RANGE);
+    refused(&m, PROTO_ERR_RANGE, "e[0].name");
     m.type = PROTO_DELTA; /* a delta may carry anyone's entry first */
     assert_int_equal(proto_msg_check(&m, &err), PROTO_OK);
     golden_heartbeat_msg(&m);
     m.n_entries = 0;
-    assert_int_equal(proto_msg_check(&m, &err), PROTO_ERR_MISSING);
-    assert_string_equal(err.field, "e");
+    refused(&m, PROTO_ERR_MISSING, "e");
+
+    /* A SYNC carries all 64 buckets; nothing else carries any. */
+    golden_sync_msg(&m);
+    m.n_buckets = 0;
+    refused(&m, PROTO_ERR_MISSING, "b");
+    m.n_buckets = PROTO_BUCKETS - 1;
+    refused(&m, PROTO_ERR_RANGE, "b");
+    m.n_buckets = PROTO_BUCKETS + 1;
+    refused(&m, PROTO_ERR_RANGE, "b");
+    golden_sync_msg(&m);
+    m.type = PROTO_DIGEST;
+    refused(&m, PROTO_ERR_RANGE, "b");
+
+    /* Parts: only on a DELTA, 1 <= part <= parts, whole 0 or 1. */
+    golden_sync_answer_msg(&m);
+    m.part = 0;
+    refused(&m, PROTO_ERR_RANGE, "p");
+    golden_sync_answer_msg(&m);
+    m.part = 2;
+    refused(&m, PROTO_ERR_RANGE, "p");
+    golden_sync_answer_msg(&m);
+    m.whole = 2;
+    refused(&m, PROTO_ERR_RANGE, "p");
+    golden_sync_answer_msg(&m);
+    m.type = PROTO_DIGEST;
+    refused(&m, PROTO_ERR_RANGE, "p");
+    /* Without parts, a part or whole flag would be silently dropped. */
+    golden_sync_answer_msg(&m);
+    m.parts = 0;
+    refused(&m, PROTO_ERR_RANGE, "p");
+    m.part = 0;
+    refused(&m, PROTO_ERR_RANGE, "p");
+    m.whole = 0;
+    assert_int_equal(proto_msg_check(&m, &err), PROTO_OK);
 }
 
 /* ---- msgpack-c agrees with us both ways ---- */
 
-/* Our bytes are one msgpack object by msgpack-c's own unpacker. */
+/* Our bytes are one msgpack object by msgpack-c's own unpacker, with the
+ * layout WIRE.md describes. */
+static const msgpack_object *map_get(const msgpack_object *map, const char *key)
+{
+    assert_int_equal(map->type, MSGPACK_OBJECT_MAP);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object_kv *kv = &map->via.map.ptr[i];
+        assert_int_equal(kv->key.type, MSGPACK_OBJECT_STR);
+        if (kv->key.via.str.size == strlen(key) &&
+            memcmp(kv->key.via.str.ptr, key, kv->key.via.str.size) == 0)
+            return &kv->val;
+    }
+    fail_msg("key \"%s\" missing", key);
+    return NULL;
+}
+
+static uint64_t obj_uint(const msgpack_object *o)
+{
+    assert_int_equal(o->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+    return o->via.u64;
+}
+
+static void obj_str_equal(const msgpack_object *o, const char *s)
+{
+    assert_int_equal(o->type, MSGPACK_OBJECT_STR);
+    assert_int_equal(o->via.str.size, strlen(s));
+    assert_memory_equal(o->via.str.ptr, s, o->via.str.size);
+}
+
+/* Unpacks our encoding of m; checks the header keys every datagram has. */
+static void unpack_ours(const struct proto_msg *m, msgpack_unpacked *u, uint32_t keys)
+{
+    static uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t off = 0;
+    int n = proto_msg_encode(m, buf, sizeof(buf));
+    assert_true(n > 0);
+    msgpack_unpacked_init(u);
+    assert_int_equal(msgpack_unpack_next(u, (const char *)buf, (size_t)n, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(off, (size_t)n);
+    assert_int_equal(u->data.type, MSGPACK_OBJECT_MAP);
+    assert_int_equal(u->data.via.map.size, keys);
+    /* Fixed key order: v w t f first. */
+    obj_str_equal(&u->data.via.map.ptr[0].key, "v");
+    obj_str_equal(&u->data.via.map.ptr[1].key, "w");
+    obj_str_equal(&u->data.via.map.ptr[2].key, "t");
+    obj_str_equal(&u->data.via.map.ptr[3].key, "f");
+    assert_int_equal(obj_uint(map_get(&u->data, "v")), PROTO_VERSION);
+    const msgpack_object *w = map_get(&u->data, "w");
+    assert_int_equal(w->type, MSGPACK_OBJECT_ARRAY);
+    assert_int_equal(w->via.array.size, 2);
+    assert_int_equal(obj_uint(&w->via.array.ptr[0]), PROTO_VERSION_MIN);
+    assert_int_equal(obj_uint(&w->via.array.ptr[1]), PROTO_VERSION_MAX);
+    assert_int_equal(obj_uint(map_get(&u->data, "t")), m->type);
+    obj_str_equal(map_get(&u->data, "f"), m->from);
+}
+
 static void test_msgpack_c_reads_ours(void **state)
 {
     static struct proto_msg m;
-    uint8_t buf[PROTO_MAX_DATAGRAM];
     msgpack_unpacked u;
-    size_t off = 0;
     (void)state;
+
     golden_heartbeat_msg(&m);
-    int n = proto_msg_encode(&m, buf, sizeof(buf));
-    assert_true(n > 0);
-    msgpack_unpacked_init(&u);
-    assert_int_equal(msgpack_unpack_next(&u, (const char *)buf, (size_t)n, &off),
-                     MSGPACK_UNPACK_SUCCESS);
-    assert_int_equal(off, (size_t)n);
-    assert_int_equal(u.data.type, MSGPACK_OBJECT_MAP);
-    assert_int_equal(u.data.via.map.size, 4);
-    const msgpack_object_kv *kv = u.data.via.map.ptr;
-    assert_int_equal(kv[0].key.type, MSGPACK_OBJECT_STR);
-    assert_memory_equal(kv[0].key.via.str.ptr, "v", 1);
-    assert_int_equal(kv[0].val.via.u64, PROTO_VERSION);
-    const msgpack_object *entry = &kv[3].val.via.array.ptr[0];
-    assert_int_equal(entry->via.array.size, 6);
-    assert_int_equal(entry->via.array.ptr[1].via.u64, 1760000000000ULL);
+    unpack_ours(&m, &u, 5);
+    const msgpack_object *e = map_get(&u.data, "e");
+    assert_int_equal(e->via.array.size, 1);
+    const msgpack_object *entry = &e->via.array.ptr[0];
+    assert_int_equal(entry->type, MSGPACK_OBJECT_ARRAY);
+    assert_int_equal(entry->via.array.size, 7);
+    const msgpack_object *f = entry->via.array.ptr;
+    obj_str_equal(&f[0], "myapp-stateful-0");
+    assert_int_equal(obj_uint(&f[1]), 7);
+    assert_int_equal(obj_uint(&f[2]), 1000);
+    assert_int_equal(obj_uint(&f[3]), PROTO_STATE_ALIVE);
+    obj_str_equal(&f[4], "10.244.0.10:7946");
+    assert_int_equal(obj_uint(&f[5]), VOL_NOW);
+    assert_int_equal(f[6].type, MSGPACK_OBJECT_ARRAY);
+    assert_int_equal(f[6].via.array.size, 4); /* flat vol, count pairs */
+    assert_int_equal(obj_uint(&f[6].via.array.ptr[0]), VOL_NOW);
+    assert_int_equal(obj_uint(&f[6].via.array.ptr[1]), 100000);
+    assert_int_equal(obj_uint(&f[6].via.array.ptr[2]), VOL_LOST);
+    assert_int_equal(obj_uint(&f[6].via.array.ptr[3]), 42);
     msgpack_unpacked_destroy(&u);
+
+    golden_digest_msg(&m);
+    unpack_ours(&m, &u, 7);
+    assert_int_equal(obj_uint(map_get(&u.data, "n")), 42);
+    assert_int_equal(map_get(&u.data, "r")->type, MSGPACK_OBJECT_BOOLEAN);
+    const msgpack_object *d = map_get(&u.data, "d");
+    assert_int_equal(d->via.array.size, 2);
+    assert_int_equal(d->via.array.ptr[0].via.array.size, 4);
+    assert_int_equal(obj_uint(&d->via.array.ptr[0].via.array.ptr[3]), 100042);
+    msgpack_unpacked_destroy(&u);
+
+    golden_sync_msg(&m);
+    unpack_ours(&m, &u, 6);
+    const msgpack_object *b = map_get(&u.data, "b");
+    assert_int_equal(b->type, MSGPACK_OBJECT_ARRAY);
+    assert_int_equal(b->via.array.size, PROTO_BUCKETS);
+    for (uint32_t i = 0; i < PROTO_BUCKETS; i++)
+        assert_int_equal(obj_uint(&b->via.array.ptr[i]), m.buckets[i]);
+    msgpack_unpacked_destroy(&u);
+
+    golden_sync_answer_msg(&m);
+    unpack_ours(&m, &u, 7);
+    const msgpack_object *p = map_get(&u.data, "p");
+    assert_int_equal(p->type, MSGPACK_OBJECT_ARRAY);
+    assert_int_equal(p->via.array.size, 3);
+    assert_int_equal(obj_uint(&p->via.array.ptr[0]), 1);
+    assert_int_equal(obj_uint(&p->via.array.ptr[1]), 1);
+    assert_int_equal(obj_uint(&p->via.array.ptr[2]), 1);
+    msgpack_unpacked_destroy(&u);
+}
+
+/* Decodes what msgpack-c wrote and asserts it equals want. */
+static void decode_sbuffer_equal(const msgpack_sbuffer *sb, const struct proto_msg *want)
+{
+    static struct proto_msg back;
+    struct proto_error err;
+    int rc = proto_msg_decode((const uint8_t *)sb->data, sb->size, &back, &err);
+    if (rc != PROTO_OK)
+        fail_msg("decode: %s at %s", proto_err_str(rc), err.field);
+    assert_memory_equal(want, &back, sizeof(back));
 }
 
 /* msgpack-c written in forms our encoder never uses (fixed-width integers,
  * keys in another order, unknown keys between known ones, extra entry
- * elements) is valid msgpack and decodes to the same message. */
+ * elements, a wider version range, bools for flags) is valid msgpack and
+ * decodes to the same message. */
 static void test_decode_msgpack_c_odd_forms(void **state)
 {
-    static struct proto_msg m, back;
+    static struct proto_msg m;
     msgpack_sbuffer sb;
     msgpack_packer pk;
     (void)state;
+
+    /* The golden heartbeat, with a nonce, written wide and backwards. */
     golden_heartbeat_msg(&m);
     m.nonce = 5;
+    m.vmin = 1; /* a sender that also speaks 1 and 9 */
+    m.vmax = 9;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 7);
+    msgpack_pack_map(&pk, 8);
     msgpack_pack_str_with_body(&pk, "e", 1);
     msgpack_pack_array(&pk, 1);
-    msgpack_pack_array(&pk, 8);
+    msgpack_pack_array(&pk, 9);
     msgpack_pack_str_with_body(&pk, "myapp-stateful-0", 16);
-    msgpack_pack_fix_uint64(&pk, 1760000000000ULL);
+    msgpack_pack_fix_uint64(&pk, 7);
     msgpack_pack_fix_uint32(&pk, 1000);
-    msgpack_pack_fix_uint64(&pk, 100000);
     msgpack_pack_fix_uint8(&pk, 0);
     msgpack_pack_str_with_body(&pk, "10.244.0.10:7946", 16);
+    msgpack_pack_fix_uint64(&pk, VOL_NOW);
+    msgpack_pack_array(&pk, 4);
+    msgpack_pack_fix_uint64(&pk, VOL_NOW);
+    msgpack_pack_fix_uint64(&pk, 100000);
+    msgpack_pack_fix_uint64(&pk, VOL_LOST);
+    msgpack_pack_fix_uint16(&pk, 42);
     msgpack_pack_double(&pk, 1.5); /* a future element: ignored */
     msgpack_pack_map(&pk, 1);
     msgpack_pack_nil(&pk);
@@ -594,14 +1109,154 @@ static void test_decode_msgpack_c_odd_forms(void **state)
     msgpack_pack_false(&pk);
     msgpack_pack_str_with_body(&pk, "t", 1);
     msgpack_pack_fix_uint64(&pk, PROTO_HEARTBEAT);
+    msgpack_pack_str_with_body(&pk, "w", 1);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_fix_uint16(&pk, 1);
+    msgpack_pack_fix_uint64(&pk, 9);
     msgpack_pack_str_with_body(&pk, "v", 1);
     msgpack_pack_fix_uint32(&pk, PROTO_VERSION);
-    struct proto_error err;
-    int rc = proto_msg_decode((const uint8_t *)sb.data, sb.size, &back, &err);
-    if (rc != PROTO_OK)
-        fail_msg("decode: %s at %s", proto_err_str(rc), err.field);
-    assert_memory_equal(&m, &back, sizeof(back));
+    decode_sbuffer_equal(&sb, &m);
     msgpack_sbuffer_destroy(&sb);
+
+    /* The golden SYNC answer: "p" with a bool, the version last. */
+    golden_sync_answer_msg(&m);
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 7);
+    msgpack_pack_str_with_body(&pk, "p", 1);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_fix_uint16(&pk, 1);
+    msgpack_pack_fix_uint32(&pk, 1);
+    msgpack_pack_true(&pk);
+    msgpack_pack_str_with_body(&pk, "e", 1);
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 7);
+    msgpack_pack_str_with_body(&pk, "myapp-stateful-1", 16);
+    msgpack_pack_fix_uint8(&pk, 3);
+    msgpack_pack_fix_uint8(&pk, 7);
+    msgpack_pack_fix_uint64(&pk, 0);
+    msgpack_pack_str_with_body(&pk, "10.244.0.11:7946", 16);
+    msgpack_pack_fix_uint32(&pk, 0xb1);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_fix_uint8(&pk, 0xb1);
+    msgpack_pack_fix_uint64(&pk, 9);
+    msgpack_pack_str_with_body(&pk, "n", 1);
+    msgpack_pack_fix_uint64(&pk, 43);
+    msgpack_pack_str_with_body(&pk, "t", 1);
+    msgpack_pack_fix_uint8(&pk, PROTO_DELTA);
+    msgpack_pack_str_with_body(&pk, "f", 1);
+    msgpack_pack_str_with_body(&pk, "myapp-stateful-0", 16);
+    msgpack_pack_str_with_body(&pk, "w", 1);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_uint8(&pk, PROTO_VERSION_MIN);
+    msgpack_pack_uint8(&pk, PROTO_VERSION_MAX);
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_fix_uint8(&pk, PROTO_VERSION);
+    decode_sbuffer_equal(&sb, &m);
+    msgpack_sbuffer_destroy(&sb);
+
+    /* The golden SYNC: buckets all uint32, an unknown key first. */
+    golden_sync_msg(&m);
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 7);
+    msgpack_pack_str_with_body(&pk, "later", 5);
+    msgpack_pack_map(&pk, 0);
+    msgpack_pack_str_with_body(&pk, "b", 1);
+    msgpack_pack_array(&pk, PROTO_BUCKETS);
+    for (uint32_t i = 0; i < PROTO_BUCKETS; i++)
+        msgpack_pack_fix_uint32(&pk, m.buckets[i]);
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_uint64(&pk, PROTO_VERSION);
+    msgpack_pack_str_with_body(&pk, "n", 1);
+    msgpack_pack_uint64(&pk, 43);
+    msgpack_pack_str_with_body(&pk, "f", 1);
+    msgpack_pack_str_with_body(&pk, "myapp-stateful-2", 16);
+    msgpack_pack_str_with_body(&pk, "w", 1);
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_uint8(&pk, PROTO_VERSION_MIN);
+    msgpack_pack_uint8(&pk, PROTO_VERSION_MAX);
+    msgpack_pack_str_with_body(&pk, "t", 1);
+    msgpack_pack_uint8(&pk, PROTO_SYNC);
+    decode_sbuffer_equal(&sb, &m);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* ---- the fuzz seeds ---- */
+
+/* Every seed of tests/fuzz/corpus/proto is a valid version-2 datagram, so the
+ * fuzzer starts from the real format; four of them are the goldens above. */
+static const struct {
+    const char *file, *hex;
+} golden_seeds[] = {
+    {"heartbeat.bin", golden_heartbeat},
+    {"digest.bin", golden_digest},
+    {"sync.bin", golden_sync},
+    {"sync-answer.bin", golden_sync_answer},
+};
+
+static void test_fuzz_seeds_decode(void **state)
+{
+    static struct proto_msg m;
+    static uint8_t buf[PROTO_MAX_DATAGRAM + 1];
+    char path[4096];
+    int seeds = 0, goldens = 0;
+    (void)state;
+    DIR *dir = opendir(TALLY_PROTO_SEEDS);
+    assert_non_null(dir);
+    for (struct dirent *de; (de = readdir(dir)) != NULL;) {
+        size_t len = strlen(de->d_name);
+        if (len < 4 || strcmp(de->d_name + len - 4, ".bin") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", TALLY_PROTO_SEEDS, de->d_name);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        struct proto_error err;
+        int rc = proto_msg_decode(buf, n, &m, &err);
+        if (rc != PROTO_OK)
+            fail_msg("seed %s: %s at %s", de->d_name, proto_err_str(rc), err.field);
+        for (size_t g = 0; g < sizeof(golden_seeds) / sizeof(golden_seeds[0]); g++) {
+            if (strcmp(de->d_name, golden_seeds[g].file) != 0)
+                continue;
+            uint8_t want[PROTO_MAX_DATAGRAM];
+            size_t want_n = unhex(golden_seeds[g].hex, want, sizeof(want));
+            assert_int_equal(n, want_n);
+            assert_memory_equal(buf, want, n);
+            goldens++;
+        }
+        seeds++;
+    }
+    closedir(dir);
+    assert_int_equal(goldens, 4);
+    assert_true(seeds >= 10);
+}
+
+/* ---- an entry's visits ---- */
+
+/* A member's count is the sum of its slots; a struct holding more than the
+ * wire allows (the caller's own, never a decoded one) saturates, never wraps. */
+static void test_entry_visits(void **state)
+{
+    struct proto_entry e;
+    (void)state;
+    entry_set(&e, "a", "", 1, 1, 0, 0);
+    assert_int_equal(proto_entry_visits(&e), 0);
+    entry_slot(&e, VOL_NOW, 100000);
+    entry_slot(&e, VOL_LOST, 42);
+    assert_int_equal(proto_entry_visits(&e), 100042);
+    entry_set(&e, "a", "", 1, 1, 0, 0);
+    for (unsigned k = 0; k < PROTO_MAX_SLOTS; k++)
+        entry_slot(&e, k + 1, PROTO_VALUE_MAX);
+    assert_int_equal(proto_entry_visits(&e), PROTO_VALUE_MAX * PROTO_MAX_SLOTS);
+    e.slots[3].count = UINT64_MAX - 5;
+    assert_int_equal(proto_entry_visits(&e), UINT64_MAX);
+    /* Only the first n_slots count, and never more than PROTO_MAX_SLOTS. */
+    e.n_slots = 2;
+    assert_int_equal(proto_entry_visits(&e), 2 * PROTO_VALUE_MAX);
+    e.n_slots = 200;
+    assert_int_equal(proto_entry_visits(&e), UINT64_MAX);
 }
 
 /* ---- names ---- */
@@ -625,7 +1280,9 @@ static void test_names(void **state)
     assert_string_equal(proto_type_str(PROTO_LEAVE), "leave");
     assert_string_equal(proto_type_str(PROTO_PING), "ping");
     assert_string_equal(proto_type_str(PROTO_ACK), "ack");
+    assert_string_equal(proto_type_str(PROTO_SYNC), "sync");
     assert_string_equal(proto_type_str(0), "unknown");
+    assert_string_equal(proto_type_str(PROTO_SYNC + 1), "unknown");
     assert_string_equal(proto_state_str(PROTO_STATE_ALIVE), "alive");
     assert_string_equal(proto_state_str(PROTO_STATE_SUSPECT), "suspect");
     assert_string_equal(proto_state_str(PROTO_STATE_DEAD), "dead");
@@ -639,7 +1296,12 @@ int main(void)
         cmocka_unit_test(test_roundtrip_every_type),
         cmocka_unit_test(test_golden_heartbeat),
         cmocka_unit_test(test_golden_digest),
+        cmocka_unit_test(test_golden_sync),
+        cmocka_unit_test(test_golden_sync_answer),
+        cmocka_unit_test(test_bucket_golden),
+        cmocka_unit_test(test_bucket_properties),
         cmocka_unit_test(test_encode_deterministic),
+        cmocka_unit_test(test_encode_writes_own_range),
         cmocka_unit_test(test_entry_size_exact),
         cmocka_unit_test(test_digest_item_size_exact),
         cmocka_unit_test(test_overhead),
@@ -649,6 +1311,8 @@ int main(void)
         cmocka_unit_test(test_encode_refuses_invalid),
         cmocka_unit_test(test_msgpack_c_reads_ours),
         cmocka_unit_test(test_decode_msgpack_c_odd_forms),
+        cmocka_unit_test(test_fuzz_seeds_decode),
+        cmocka_unit_test(test_entry_visits),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
