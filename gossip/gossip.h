@@ -57,7 +57,7 @@ enum gossip_drop {
     GOSSIP_DROP_DECODE = 0, /* malformed: see proto_error */
     GOSSIP_DROP_VERSION,    /* protocol version we do not speak */
     GOSSIP_DROP_SELF,       /* claims to be from our own name */
-    GOSSIP_DROP_FORGED,     /* a LEAVE whose sender is not the member it names */
+    GOSSIP_DROP_FORGED,     /* a LEAVE not from its owner, an incarnation jump by a relay */
     GOSSIP_DROP_AUTH,       /* failed authentication (counted by the caller that unseals) */
     GOSSIP_DROP_SOURCE,     /* from an address discovery does not list (caller) */
     GOSSIP_DROP_REPLAY,     /* a sealed datagram seen before or too old (caller) */
@@ -120,6 +120,10 @@ void gossip_tick(struct gossip *g, uint64_t now_ms);
 /* A datagram arrived from "ip:port". Malformed input is dropped and counted. */
 void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const uint8_t *buf,
                     size_t len);
+/* A datagram from an address discovery does not list (no cluster key): a
+ * PING is answered, anything else is dropped as GOSSIP_DROP_SOURCE unread. */
+void gossip_receive_unlisted(struct gossip *g, uint64_t now_ms, const char *from,
+                             const uint8_t *buf, size_t len);
 /* Discovery found "ip:port": if no known member has that address, say hello
  * (heartbeat + digest) so it learns of us and we of it. */
 void gossip_greet(struct gossip *g, uint64_t now_ms, const char *addr);

@@ -44,6 +44,10 @@
  * answered per round (the rest are ignored: the asker retries). */
 #define GOSSIP_SYNC_MAX_PARTS   24
 #define GOSSIP_SYNC_ANSWERS_MAX 4
+/* A relayed entry may raise a member's incarnation by at most this much: a
+ * real pod raises its own by one per start or refutation, so a bigger jump is
+ * a forgery meant to pin the member past anything it could refute with. */
+#define GOSSIP_INC_JUMP_MAX 1024
 /* How long a claim by another live process with our name keeps the duplicate
  * warning up, in rounds. */
 #define GOSSIP_DUP_ROUNDS 30
@@ -135,6 +139,9 @@ int gossip_scratch_reserve(struct gossip *g, size_t n);
 void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,
                         const char *from, const char *from_addr);
 void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct proto_entry *e);
+/* e comes from its owner: the datagram's sender is e's name and its source
+ * is the address e gives (when it gives one). */
+bool gossip_from_owner(const struct proto_entry *e, const char *from, const char *from_addr);
 /* A new member row for name (checked absent), or MEMBER_NONE past the cap
  * (counted) or out of memory. */
 uint32_t gossip_member_add(struct gossip *g, const char *name);

@@ -12,12 +12,17 @@
  *   - unknown name: added (up to max_members) as received, ALIVE unless the
  *     owner itself says it left;
  *   - newer (incarnation, heartbeat): address, incarnation and heartbeat are
- *     taken and the member is ALIVE again. Third parties' SUSPECT, DEAD and
+ *     taken and the member is ALIVE again. "The owner" means a datagram whose
+ *     sender is the member and whose source is the address its entry gives
+ *     (gossip_from_owner), so a datagram that merely names a pod as its
+ *     sender cannot speak for it. Third parties' SUSPECT, DEAD and
  *     LEFT opinions never override our own view: only the owner's own
  *     datagram may say it left (a relayed LEFT is not believed: the owner
  *     tells every member itself, and the rest see it die);
  *     a LEFT member comes back with a newer incarnation or a newer heartbeat
  *     from the owner itself.
+ * A relay may not raise a member's incarnation by more than
+ * GOSSIP_INC_JUMP_MAX: only the owner itself can (counted as forged).
  * About ourselves: any claim at our incarnation or above that is not our
  * current entry (suspect, dead, left, another address, another volume, a
  * heartbeat we never sent) is refuted by raising our incarnation past it
@@ -40,6 +45,15 @@ void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct p
     e->state = (uint8_t)r->m.state;
     e->n_slots = r->m.n_slots;
     memcpy(e->slots, r->m.slots, r->m.n_slots * sizeof(e->slots[0]));
+}
+
+bool gossip_from_owner(const struct proto_entry *e, const char *from, const char *from_addr)
+{
+    if (strcmp(e->name, from) != 0)
+        return false;
+    /* The owner sends from the address it advertises: a datagram naming a pod
+     * as its sender from anywhere else speaks for that pod only as a relay. */
+    return !e->addr[0] || !from_addr || !from_addr[0] || strcmp(e->addr, from_addr) == 0;
 }
 
 uint32_t gossip_member_add(struct gossip *g, const char *name)
@@ -105,6 +119,10 @@ static void gossip_self_merge(struct gossip *g, const struct proto_entry *e, con
     }
     if (e->incarnation < self->m.incarnation)
         return; /* an older life of ours */
+    if (e->incarnation - self->m.incarnation > GOSSIP_INC_JUMP_MAX) {
+        g->stats.dropped[GOSSIP_DROP_FORGED]++; /* no life of ours went that far */
+        return;
+    }
     bool current = e->incarnation == self->m.incarnation && e->heartbeat <= self->m.heartbeat &&
                    e->state == GOSSIP_ALIVE && !other_vol &&
                    (!self->m.addr[0] || strcmp(e->addr, self->m.addr) == 0);
@@ -122,7 +140,7 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
         gossip_self_merge(g, e, from_addr);
         return;
     }
-    bool from_owner = strcmp(e->name, from) == 0;
+    bool from_owner = gossip_from_owner(e, from, from_addr);
     /* The owner's own entry always carries a reachable address: if it left it
      * empty, the datagram's source is where it lives. */
     const char *addr = (from_owner && !e->addr[0] && from_addr) ? from_addr : e->addr;
@@ -147,6 +165,11 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
     struct gmember *r = &g->t.rows[i];
     int cmp = gossip_version_cmp(e->incarnation, e->heartbeat, r->m.incarnation, r->m.heartbeat);
     enum gossip_state before = r->m.state;
+    if (cmp > 0 && !from_owner && e->incarnation > r->m.incarnation &&
+        e->incarnation - r->m.incarnation > GOSSIP_INC_JUMP_MAX) {
+        g->stats.dropped[GOSSIP_DROP_FORGED]++; /* its slots still merge below */
+        cmp = 0;
+    }
     if (cmp > 0) {
         bool new_inc = e->incarnation > r->m.incarnation;
         member_table_addr_set(&g->t, i, addr);

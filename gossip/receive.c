@@ -20,7 +20,8 @@
 void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
 {
     const struct proto_msg *m = &g->rx;
-    if (m->type == PROTO_LEAVE && m->n_entries > 0 && strcmp(m->entries[0].name, m->from) != 0)
+    if (m->type == PROTO_LEAVE && m->n_entries > 0 &&
+        !gossip_from_owner(&m->entries[0], m->from, from_addr))
         g->stats.dropped[GOSSIP_DROP_FORGED]++; /* merged all the same: LEFT is not believed */
     for (uint32_t k = 0; k < m->n_entries && k < PROTO_MAX_ENTRIES; k++)
         gossip_entry_merge(g, now_ms, &m->entries[k], m->from, from_addr);
@@ -73,4 +74,23 @@ void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const u
         return;
     }
     gossip_msg_handle(g, now_ms, from);
+}
+
+void gossip_receive_unlisted(struct gossip *g, uint64_t now_ms, const char *from,
+                             const uint8_t *buf, size_t len)
+{
+    (void)now_ms;
+    g->stats.datagrams_in++;
+    g->stats.bytes_in += len;
+    int rc = proto_msg_decode(buf, len, &g->rx, NULL);
+    if (rc != PROTO_OK) {
+        g->stats.dropped[rc == PROTO_ERR_VERSION ? GOSSIP_DROP_VERSION : GOSSIP_DROP_DECODE]++;
+        return;
+    }
+    /* tallyctl ping from a shell: answer, but believe nothing it carries */
+    if (g->rx.type == PROTO_PING && from && from[0]) {
+        gossip_entries_send(g, PROTO_ACK, g->rx.nonce, from, NULL, 0);
+        return;
+    }
+    g->stats.dropped[GOSSIP_DROP_SOURCE]++;
 }

@@ -20,6 +20,7 @@
 
 #include "node/addr.h"
 #include "node/log.h"
+#include "node/peer_allow.h"
 #include "node/store.h"
 #include "node/tallyd.h"
 #include "node/volume_files.h"
@@ -83,6 +84,14 @@ uint64_t tallyd_visits(const struct tallyd *d, uint64_t file_count)
         if (self->slots[k].vol != d->vol.id)
             others += self->slots[k].count;
     return mine + others;
+}
+
+void tallyd_peer_found(struct tallyd *d, const char *addr)
+{
+    uint64_t now = tallyd_now_ms(d);
+    if (d->allow)
+        peer_allow_note(d->allow, addr, now);
+    gossip_greet(d->gossip, now, addr);
 }
 
 bool tallyd_duplicate_active(const struct tallyd *d)
@@ -373,6 +382,15 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
     rc = table_saver_new(d->loop, c->data_dir, d->gossip, TABLE_SAVE_MIN_MS, &d->table);
     if (rc < 0)
         return rc;
+    /* Without a key, hear only what discovery lists; an address stays listed
+     * for ten DNS rounds (at least a minute) after its last answer. */
+    if (!c->key_file[0] && (c->service[0] || c->n_peers)) {
+        uint64_t keep = 10ull * (c->dns_interval_ms ? c->dns_interval_ms : 5000);
+        rc = peer_allow_new(gc.max_members ? gc.max_members : GOSSIP_MAX_MEMBERS,
+                            keep < 60000 ? 60000 : keep, &d->allow);
+        if (rc < 0)
+            return rc;
+    }
     rc = peer_udp_start(d);
     if (rc < 0)
         return rc;
@@ -475,6 +493,8 @@ void tallyd_close(struct tallyd *d)
     d->dns = NULL;
     table_saver_close(d->table);
     d->table = NULL;
+    peer_allow_free(d->allow);
+    d->allow = NULL;
     peer_udp_close(d);
     if (d->handles_init) {
         uv_close((uv_handle_t *)&d->gossip_timer, NULL);

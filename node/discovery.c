@@ -3,8 +3,9 @@
  *
  * Every --dns-interval the headless service is resolved (A and AAAA through
  * ares_getaddrinfo, and SRV _gossip._udp.<service> for a named port), as are
- * --peers given by host name; each address found is handed to gossip_greet(),
- * which says hello only to addresses no member has. DNS only bootstraps and
+ * --peers given by host name; each address found is handed to
+ * tallyd_peer_found(): listed as a gossip source (node/peer_allow.h) and
+ * greeted (gossip_greet says hello only to addresses no member has). DNS only bootstraps and
  * heals: a failed lookup is logged (once per change) and retried next time.
  *
  * c-ares tells us which sockets to watch through its socket-state callback;
@@ -164,7 +165,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
         if (addr_with_port(n->ai_addr, lk->port, addr, sizeof(addr)) != 0)
             continue;
         log_debug("dns_found name=%s addr=%s", lk->name, addr);
-        gossip_greet(dns->d->gossip, tallyd_now_ms(dns->d), addr);
+        tallyd_peer_found(dns->d, addr);
     }
     ares_freeaddrinfo(res);
     free(lk);
@@ -213,14 +214,13 @@ static void on_refresh(uv_timer_t *t)
 {
     struct discovery *dns = t->data;
     struct tallyd *d = dns->d;
-    uint64_t now = tallyd_now_ms(d);
     for (size_t i = 0; i < d->cfg.n_peers; i++) {
         char host[CONFIG_STR_MAX];
         int port;
         if (addr_split(d->cfg.peers[i], host, sizeof(host), &port) != 0)
             continue;
         if (is_ip_literal(host))
-            gossip_greet(d->gossip, now, d->cfg.peers[i]);
+            tallyd_peer_found(d, d->cfg.peers[i]);
         else if (dns->channel_ok)
             dns_resolve(dns, host, port);
     }

@@ -7,7 +7,10 @@
  *
  * With --key-file (node/seal.h) every datagram is sealed on the way out and
  * must open on the way in; one that does not is dropped before the gossip
- * core sees a byte of it and counted as GOSSIP_DROP_AUTH. The key file is
+ * core sees a byte of it and counted as GOSSIP_DROP_AUTH, and one seen before
+ * is dropped as GOSSIP_DROP_REPLAY (the nonce carries the sender's boot and
+ * sequence: node/replay.h). Without a key, only the sources discovery lists
+ * are heard (node/peer_allow.h). The key file is
  * checked for a change every --dns-interval and on SIGHUP, so a rotated
  * Kubernetes Secret takes effect without a restart.
  *
@@ -26,6 +29,8 @@
 
 #include "node/addr.h"
 #include "node/log.h"
+#include "node/peer_allow.h"
+#include "node/replay.h"
 #include "node/seal.h"
 #include "node/tallyd.h"
 
@@ -48,6 +53,8 @@ struct peer_udp {
     uint64_t auth_logged_ms; /* last auth failure logged */
     uint64_t auth_suppressed;
     uint64_t key_reloads;
+    struct replay_sender tx; /* our boot and sequence, for sealed nonces */
+    struct replay *rx;       /* every sender's window */
 };
 
 static struct peer_udp *peer_udp_of(const struct tallyd *d)
@@ -101,8 +108,17 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct soc
             udp_auth_failed(p, addr, (size_t)n, len);
             return;
         }
+        uint64_t boot, seq;
+        replay_nonce_read(data + SEAL_HEADER_BYTES, &boot, &seq);
+        if (p->rx && !replay_check(p->rx, boot, seq, tallyd_now_ms(d))) {
+            gossip_drop_count(d->gossip, GOSSIP_DROP_REPLAY);
+            return;
+        }
         data = plain;
         n = len;
+    } else if (d->allow && !peer_allow_check(d->allow, from, tallyd_now_ms(d))) {
+        gossip_receive_unlisted(d->gossip, tallyd_now_ms(d), addr, data, (size_t)n);
+        return;
     }
     gossip_receive(d->gossip, tallyd_now_ms(d), addr, data, (size_t)n);
 }
@@ -117,7 +133,14 @@ void peer_udp_send(void *ctx, const char *addr, const uint8_t *data, size_t len)
         return;
     }
     if (d->seal) {
-        int n = seal_seal(d->seal, data, len, sealed, sizeof(sealed));
+        struct peer_udp *p = peer_udp_of(d);
+        uint8_t nonce[SEAL_NONCE_BYTES];
+        if (!p) {
+            d->udp_send_errors++;
+            return;
+        }
+        replay_nonce_next(&p->tx, nonce);
+        int n = seal_seal_nonce(d->seal, nonce, data, len, sealed, sizeof(sealed));
         if (n < 0) {
             d->udp_send_errors++;
             return;
@@ -238,6 +261,10 @@ int peer_udp_start(struct tallyd *d)
     d->udp.data = p;
     if (d->seal && (rc = peer_udp_keys_watch(p)) < 0)
         return rc;
+    if (d->seal &&
+        (rc = replay_new(2 * (size_t)(d->cfg.max_members ? d->cfg.max_members : GOSSIP_MAX_MEMBERS),
+                         &p->rx)) < 0)
+        return rc;
     rc = uv_udp_bind(&d->udp, (const struct sockaddr *)&ss, 0);
     if (rc < 0) {
         log_error("gossip_bind_failed addr=%s error=\"%s\"", addr, uv_strerror(rc));
@@ -264,6 +291,8 @@ void peer_udp_close(struct tallyd *d)
     if (p && !p->closing) {
         p->closing = true;
         d->udp.data = NULL;
+        replay_free(p->rx);
+        p->rx = NULL;
         if (p->open_handles == 0) {
             free(p);
         } else {

@@ -63,8 +63,9 @@ int seal_reload_if_changed(struct seal *s, char *msg, size_t msg_len);
 /* Seal in[0..len) into out. Returns the sealed length (len + SEAL_OVERHEAD)
  * or -ENOSPC when cap is too small. */
 int seal_seal(const struct seal *s, const uint8_t *in, size_t len, uint8_t *out, size_t cap);
-/* The same with a given nonce: for golden-vector tests only (a nonce must
- * never repeat under one key; seal_seal draws a random one). */
+/* The same with a given nonce. A nonce must never repeat under one key:
+ * seal_seal draws a random one; tallyd's sender lays out boot, sequence and
+ * random bytes (node/replay.h) so receivers can also refuse replays. */
 int seal_seal_nonce(const struct seal *s, const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t *in,
                     size_t len, uint8_t *out, size_t cap);
 /* Open a sealed datagram into out. Returns the plaintext length, -EBADMSG when

@@ -40,6 +40,7 @@ enum { CODE_200, CODE_404, CODE_405, CODE_503, CODE_OTHER, CODE__COUNT };
 struct discovery;
 struct seal;
 struct table_saver;
+struct peer_allow;
 
 struct tallyd {
     uv_loop_t *loop;
@@ -54,6 +55,9 @@ struct tallyd {
     struct discovery *dns;
     struct seal *seal;         /* gossip AEAD keys; NULL without --key-file */
     struct table_saver *table; /* DATA_DIR/cluster.table */
+    /* Sources heard without a key (node/peer_allow.h); NULL: no filter
+     * (sealed gossip, or nothing to discover). */
+    struct peer_allow *allow;
 
     uv_udp_t udp;
     /* One receive buffer, reused: libuv hands datagrams one at a time. Larger
@@ -112,6 +116,8 @@ void peer_udp_send(void *ctx, const char *addr, const uint8_t *buf, size_t len);
 void peer_udp_close(struct tallyd *d);
 /* Times a changed key file was loaded (rotation progress, for metrics). */
 uint64_t peer_udp_key_reloads(const struct tallyd *d);
+/* Discovery found "ip:port": list it as a source and greet it. */
+void tallyd_peer_found(struct tallyd *d, const char *addr);
 /* discovery.c */
 int discovery_start(struct tallyd *d);
 void discovery_close(struct discovery *dns);

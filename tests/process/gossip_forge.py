@@ -7,8 +7,9 @@ uint, bool) builds forged and replayed messages; the rest are raw bytes.
   gossip_forge.py --to IP:PORT --from-ip IP CASE [key=value ...]
 
 CASE is one of random, truncated, oversize, nested, huge_lengths, version,
-forged_old_generation, replay, self. Prints {"case", "sent"} as JSON.
-Every case sends a bounded number of datagrams to one loopback address.
+wrap_count, left_forever, inflate, members, self. Prints {"case", "sent"} as
+JSON. Every case sends a bounded number of datagrams to one loopback address
+(--from-port picks the source port; 0: any).
 """
 import json
 import random
@@ -50,9 +51,14 @@ def pack(v):
     raise TypeError(type(v))
 
 
-def msg(mtype, sender, entries, version=1):
-    """A datagram; entries are [name, generation, heartbeat, count, state, addr]."""
-    return pack({"v": version, "t": mtype, "f": sender, "e": entries})
+def msg(mtype, sender, entries, version=2):
+    """A datagram; entries are [name, incarnation, heartbeat, state, addr, vol, slots]
+    with slots a flat [vol, count, vol, count, ...] list (proto/WIRE.md)."""
+    return pack({"v": version, "w": [version, version], "t": mtype, "f": sender, "e": entries})
+
+
+def entry(name, inc=1, hb=1, state=0, addr="", vol=0x6d616c6c6f7279, count=5):
+    return [name, inc, hb, state, addr, vol, [vol, count]]
 
 
 def case_random(p):
@@ -63,7 +69,7 @@ def case_random(p):
 
 def case_truncated(p):
     # A well-formed heartbeat from a stranger, cut at every length.
-    whole = msg(HEARTBEAT, "mallory", [["mallory", 1, 1, 5, 0, "127.0.11.9:7946"]])
+    whole = msg(HEARTBEAT, "mallory", [entry("mallory", addr="127.0.11.9:7946")])
     return [whole[:k] for k in range(1, len(whole))]
 
 
@@ -73,8 +79,8 @@ def case_oversize(p):
     pad = "x" * 200
     out = []
     for size in (1401, 2000, 4000, 65000):
-        m = {"v": 1, "t": HEARTBEAT, "f": "mallory",
-             "e": [["mallory", 1, 1, 5, 0, ""]]}
+        m = {"v": 2, "w": [2, 2], "t": HEARTBEAT, "f": "mallory",
+             "e": [entry("mallory")]}
         k = 0
         while len(pack(m)) < size:
             m["z%d" % k] = pad
@@ -88,50 +94,70 @@ def case_nested(p):
     # skips unknown values only 8 deep), and maps nested the same way.
     out = []
     for depth in (9, 100, 600):
-        head = pack({"v": 1, "t": HEARTBEAT, "f": "mallory"})
-        body = bytes([0x84]) + head[1:]  # four keys: v, t, f, x
+        head = pack({"v": 2, "w": [2, 2], "t": HEARTBEAT, "f": "mallory"})
+        body = bytes([0x85]) + head[1:]  # five keys: v, w, t, f, x
         out.append(body + pack("x") + b"\x91" * depth + b"\x00")
         out.append(body + pack("x") + b"\x81\xa1k" * depth + b"\x00")
     return out
 
 
 def case_huge_lengths(p):
-    top = pack({"v": 1, "t": HEARTBEAT})[1:]  # v, t pairs without a map header
+    top = pack({"v": 2, "w": [2, 2], "t": HEARTBEAT})[1:]  # v, w, t without a map header
     return [
         b"\xdc\xff\xff",                       # array16 of 65535, nothing follows
         b"\xdd\xff\xff\xff\xff",               # array32 of 4 G
         b"\xdf\xff\xff\xff\xff" + top,         # map32 of 4 G
-        b"\x83" + top + pack("f") + b"\xdb\xff\xff\xff\xff" + b"a" * 16,  # str32 of 4 G as f
-        b"\x84" + top + pack("f") + pack("m") + pack("e") + b"\xdd\xff\xff\xff\xff",
-        b"\x84" + top + pack("f") + pack("m") + pack("e") + b"\x91\xdd\x7f\xff\xff\xff",
-        b"\x84" + top + pack("f") + pack("m") + pack("x") + b"\xc6\xff\xff\xff\xff",  # bin32
+        b"\x84" + top + pack("f") + b"\xdb\xff\xff\xff\xff" + b"a" * 16,  # str32 of 4 G as f
+        b"\x85" + top + pack("f") + pack("m") + pack("e") + b"\xdd\xff\xff\xff\xff",
+        b"\x85" + top + pack("f") + pack("m") + pack("e") + b"\x91\xdd\x7f\xff\xff\xff",
+        b"\x85" + top + pack("f") + pack("m") + pack("x") + b"\xc6\xff\xff\xff\xff",  # bin32
     ]
 
 
 def case_version(p):
-    return [msg(HEARTBEAT, "mallory", [["mallory", 1, 1, 5, 0, ""]], version=2)]
+    # 0.1.0's version 1 and a future version 3: both are VERSION drops.
+    return [pack({"v": 1, "t": HEARTBEAT, "f": "mallory", "e": [["mallory", 1, 1, 5, 0, ""]]}),
+            msg(HEARTBEAT, "mallory", [entry("mallory")], version=3)]
 
 
-def case_forged_old_generation(p):
-    # Claims to BE the victim, from an older incarnation, with a huge count:
-    # the owner cannot go back to an older generation, so it is forged.
-    name, gen = p["name"], int(p["generation"])
-    e = [name, gen - 1000, 999999, 1000000, 0, p.get("addr", "")]
-    return [msg(HEARTBEAT, name, [e]), msg(DELTA, name, [e])]
+def case_wrap_count(p):
+    # A slot of 2^64-1 for a real pod: would wrap every total. Refused at
+    # decode (values past 2^53 are invalid), whoever sends it.
+    name = p["name"]
+    e = [name, 1, 1, 0, p.get("addr", ""), 7, [7, 2**64 - 1]]
+    return [msg(DELTA, "mallory", [e]), msg(DELTA, name, [e])]
 
 
-def case_replay(p):
-    # What the victim itself sent long ago: its real generation, an old
-    # heartbeat and a lower count. Nothing may change.
-    name, gen = p["name"], int(p["generation"])
-    return [msg(HEARTBEAT, name, [[name, gen, 1, int(p.get("count", 0)), 0, p.get("addr", "")]])
-            for _ in range(5)]
+def case_left_forever(p):
+    # Names a real pod as its sender, at the highest incarnation there is, in
+    # state LEFT: 0.1.0 locked that pod out for good. Not from its address,
+    # so it is not the owner speaking.
+    name = p["name"]
+    e = [name, 2**53, 2**53, 3, p.get("addr", ""), 9, [9, 0]]
+    return [msg(4, name, [e]), msg(DELTA, name, [e])]
+
+
+def case_inflate(p):
+    # A made-up slot under a real pod's name with a big count.
+    name = p["name"]
+    return [msg(DELTA, "mallory", [[name, 1, 1, 0, "", 11, [11, 1000000]]])]
+
+
+def case_members(p):
+    # A flood of made-up members, 20 to a datagram.
+    n = int(p.get("n", 50000))
+    out = []
+    for k in range(0, n, 20):
+        es = [entry("fake-%d" % j, addr="127.0.11.9:%d" % (1000 + j % 60000), vol=j + 1, count=0)
+              for j in range(k, min(n, k + 20))]
+        out.append(msg(DELTA, "mallory", es))
+    return out
 
 
 def case_self(p):
-    # Claims to come from the receiver's own name, with an inflated count.
-    name, gen = p["name"], int(p["generation"])
-    return [msg(HEARTBEAT, name, [[name, gen + 1, 1, 1000000, 0, ""]])]
+    # Claims to come from the receiver's own name with an inflated count.
+    name = p["name"]
+    return [msg(HEARTBEAT, name, [[name, 5, 1, 0, "", 13, [13, 1000000]]])]
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
@@ -143,11 +169,15 @@ def main():
     args.remove("--to")
     src = args.pop(args.index("--from-ip") + 1)
     args.remove("--from-ip")
+    sport = 0
+    if "--from-port" in args:
+        sport = int(args.pop(args.index("--from-port") + 1))
+        args.remove("--from-port")
     case, params = args[0], dict(a.split("=", 1) for a in args[1:])
     host, port = to.rsplit(":", 1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    s.bind((src, 0))
+    s.bind((src, sport))
     sent = 0
     for i, d in enumerate(CASES[case](params)):
         s.sendto(d, (host, int(port)))
