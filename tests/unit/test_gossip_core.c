@@ -843,6 +843,53 @@ static void test_sync_answer_in_numbered_parts(void **state)
     free(seen);
 }
 
+static void test_sync_answer_cut_is_not_whole(void **state)
+{
+    struct fixture *fx = *state;
+    load_members(fx->g, 600, 7); /* far more than 24 datagrams hold */
+    uint32_t zero[PROTO_BUCKETS] = {0};
+    send_sync(fx, 9, zero);
+    assert_int_equal(fx->io.n_sent, 24);
+    struct proto_msg out;
+    for (size_t p = 0; p < fx->io.n_sent; p++) {
+        decode_sent(fx, p, &out);
+        assert_int_equal(out.part, p + 1);
+        assert_int_equal(out.parts, 24);
+        assert_int_equal(out.whole, 0);
+    }
+    /* An asker that merged this answer asks again and gets less, until an
+     * answer is whole: each SYNC makes more buckets equal. */
+    struct fake_io aio;
+    fake_io_init(&aio);
+    struct gossip_config cfg = base_cfg();
+    cfg.name = "pod-2";
+    cfg.vol = V2;
+    struct gossip *asker = fake_gossip_new(&aio, &cfg);
+    size_t last = SIZE_MAX;
+    int asks = 0;
+    bool whole = false;
+    while (!whole && asks < 20) {
+        asks++;
+        uint32_t b[PROTO_BUCKETS];
+        buckets_of(asker, b);
+        send_sync(fx, 100 + (uint64_t)asks, b);
+        assert_true(fx->io.n_sent <= last);
+        last = fx->io.n_sent;
+        for (size_t p = 0; p < fx->io.n_sent; p++) {
+            gossip_receive(asker, 0, "10.0.0.1:7946", fx->io.sent[p].buf, fx->io.sent[p].len);
+            decode_sent(fx, p, &out);
+            whole = out.whole;
+        }
+    }
+    print_message("whole after %d SYNCs\n", asks);
+    assert_true(whole);
+    assert_true(asks >= 2);
+    /* It holds all of ours, plus its own slot. */
+    assert_int_equal(gossip_total(asker), gossip_total(fx->g) + 5);
+    gossip_free(asker);
+    free(aio.sent);
+}
+
 /* A second core, pod-1 at 10.0.0.2:7946, holding n loaded members. */
 struct peer {
     struct fake_io io;
@@ -1457,6 +1504,7 @@ int main(void)
         T(test_no_false_duplicate_from_older_lives),
         T(test_sync_answers_differing_buckets),
         T(test_sync_answer_in_numbered_parts),
+        T(test_sync_answer_cut_is_not_whole),
         T(test_synced_after_whole_answer_to_our_nonce),
         T(test_synced_needs_whole_flag),
         T(test_synced_after_recovery_ms),
