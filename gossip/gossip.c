@@ -78,6 +78,10 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     g->recovery_ms = cfg->recovery_ms; /* 0: nobody to wait for */
     g->start_ms = now_ms;
     g->rng = cfg->seed ^ member_table_hash(cfg->name) ^ cfg->vol;
+    /* Nonces start at a random point, not at 1: a SYNC answer captured in an
+     * earlier life (and replayed) must not match this life's SYNC, or it
+     * would make a restarted node "whole" with a stale table. */
+    g->nonce = gossip_rand(g) >> 2;
     if (member_table_init(&g->t) != 0 || member_table_add(&g->t, cfg->name) != GOSSIP_SELF ||
         gossip_scratch_reserve(g, 16) != 0) {
         gossip_free(g);

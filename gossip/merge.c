@@ -97,15 +97,24 @@ static void gossip_self_merge(struct gossip *g, const struct proto_entry *e, con
                 if (g->io.slot_behind)
                     g->io.slot_behind(g->io.ctx, s->vol, ours, s->count);
             }
-            continue;
+            /* The node moves to a new slot from inside slot_behind (tallyd
+             * does): the old slot is then an earlier volume of ours, and the
+             * peer's value for it counts now, not at the next SYNC, or a
+             * view could call itself whole while short of it. */
+            if (s->vol == self->m.vol)
+                continue;
         }
         gossip_slot_merge(g, GOSSIP_SELF, s->vol, s->count);
     }
     /* Another process speaking for our name from another volume: it refutes
      * our refutations, so its incarnation keeps reaching ours. */
     bool other_vol = e->vol != 0 && e->vol != self->m.vol;
+    /* A live duplicate answers our refutation (ours + 1 and above) with one
+     * of its own, so its claim comes back above our incarnation; one that
+     * merely reaches it is an older life that never heard us (a peer that
+     * missed a restart of our earlier volume, a replay). */
     if (other_vol && e->vol == g->dup_vol && e->incarnation > g->dup_inc &&
-        e->incarnation >= self->m.incarnation) {
+        e->incarnation > self->m.incarnation) {
         if (g->round >= g->dup_until_round || g->stats.duplicates == 0) {
             g->stats.duplicates++;
             if (g->io.duplicate)

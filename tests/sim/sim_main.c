@@ -8,6 +8,10 @@
  *   tally-sim --nodes 100 --loss 0.2 --seed 7 --rounds 300
  *   tally-sim --table [--seed S]            N in {3,10,100,1000} x loss {0,.1,.2,.3}
  *   tally-sim --scenario partition|restart|leave --nodes 50
+ *   tally-sim --scenario lost-volume|crash|replay|ready|flood|duplicate --nodes 50
+ *
+ * The last six are issue 11's cases: each prints the truth (visits served)
+ * and the lowest and highest total over the up nodes, which must be equal.
  */
 #include "tests/sim/sim_scenario.h"
 
@@ -22,8 +26,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: tally-sim [--nodes N] [--loss P] [--seed S] [--rounds MAX]\n"
                "                 [--delay-min MS] [--delay-max MS] [--fanout K]\n"
-               "                 [--table] [--scenario row|partition|restart|leave]\n"
-               "                 [--no-dead]\n"
+               "                 [--table] [--scenario NAME] [--no-dead]\n"
                "  --nodes N      cluster size (default 100)\n"
                "  --loss P       datagram loss probability 0..1 (default 0)\n"
                "  --seed S       PRNG seed (default: time); printed so a run replays\n"
@@ -31,8 +34,24 @@ static void usage(FILE *f)
                "  --delay-min/--delay-max MS  one-way delay range (default 1..20)\n"
                "  --fanout K     heartbeat targets per round (default 3)\n"
                "  --table        the table N={3,10,100,1000} x loss={0,0.1,0.2,0.3}\n"
-               "  --scenario     row (default), partition, restart or leave\n"
+               "  --scenario     row (default), partition, restart (new volume), leave;\n"
+               "                 lost-volume (restart on an empty volume behind a partition),\n"
+               "                 crash (crash before peers heard, same volume), replay\n"
+               "                 (captured datagrams replayed), ready (total at the first\n"
+               "                 ready moment), flood (made-up members, cap 64), duplicate\n"
+               "                 (two processes, one name)\n"
                "  --no-dead      row: skip the stopped-node phase (faster)\n");
+}
+
+/* One line per issue-11 scenario; returns its rounds, or -1 if any view's
+ * total is not the truth. */
+static int print_truth(const char *what, const struct sim_truth_check *t)
+{
+    bool ok = t->total_min == t->truth && t->total_max == t->truth && t->rounds >= 0;
+    printf("%s: truth %llu, totals %llu..%llu after %d rounds: %s\n", what,
+           (unsigned long long)t->truth, (unsigned long long)t->total_min,
+           (unsigned long long)t->total_max, t->rounds, ok ? "every view right" : "WRONG");
+    return ok ? t->rounds : -1;
 }
 
 static int parse_u64(const char *flag, const char *v, uint64_t max, uint64_t *out)
@@ -179,13 +198,81 @@ int main(int argc, char **argv)
         printf("partition 60 rounds, healed: converged after %d rounds\n", r);
     } else if (strcmp(scenario, "restart") == 0) {
         r = sim_scenario_restart(&cfg, (uint32_t)max_rounds);
-        printf("restart with lost volume and new address: recovered after %d rounds\n", r);
+        printf("restart on a new volume and address (a new slot at 0, the old one kept): "
+               "every view whole after %d rounds\n",
+               r);
     } else if (strcmp(scenario, "leave") == 0) {
         bool kept;
         r = sim_scenario_leave(&cfg, (uint32_t)max_rounds, &kept);
         printf("leave: all see LEFT after %d rounds; count kept in totals: %s\n", r,
                kept ? "yes" : "no");
         if (!kept)
+            r = -1;
+    } else if (strcmp(scenario, "lost-volume") == 0) {
+        struct sim_truth_check t;
+        uint64_t own = 0;
+        if (sim_scenario_lost_volume(&cfg, (uint32_t)max_rounds, &t, &own) != 0)
+            return 1;
+        r = print_truth("lost volume behind a partition, +30 alone, healed, +80", &t);
+        printf("  node 0 counts %llu on its slots (old volume + new)\n", (unsigned long long)own);
+    } else if (strcmp(scenario, "crash") == 0) {
+        struct sim_truth_check t;
+        if (sim_scenario_crash_unheard(&cfg, (uint32_t)max_rounds, &t) != 0)
+            return 1;
+        r = print_truth("crash before peers heard 25 visits, same volume", &t);
+    } else if (strcmp(scenario, "replay") == 0) {
+        struct sim_truth_check t;
+        struct sim_ready rd;
+        uint64_t rt = 0;
+        size_t n = 0;
+        if (sim_scenario_replay(&cfg, (uint32_t)max_rounds, &t, &rd, &rt, &n) != 0)
+            return 1;
+        r = print_truth("captured datagrams replayed to a restarting node and to all", &t);
+        printf("  %zu datagrams replayed; restarted node ready after %llu ms (%s) with total "
+               "%llu of %llu\n",
+               n, (unsigned long long)rd.after_ms, rd.by_sync ? "whole answer" : "bounded wait",
+               (unsigned long long)rd.total, (unsigned long long)rt);
+        if (rd.total != rt)
+            r = -1;
+    } else if (strcmp(scenario, "ready") == 0) {
+        struct sim_ready rd;
+        uint64_t truth = 0;
+        r = sim_scenario_ready(&cfg, false, (uint32_t)max_rounds, &rd, &truth);
+        if (r == 0) {
+            printf("restart on its volume: ready after %llu ms (%s) with total %llu of truth "
+                   "%llu: %s\n",
+                   (unsigned long long)rd.after_ms, rd.by_sync ? "whole answer" : "bounded wait",
+                   (unsigned long long)rd.total, (unsigned long long)truth,
+                   rd.total == truth ? "whole" : "PARTIAL");
+            if (rd.total != truth)
+                r = -1;
+        } else {
+            printf("restart on its volume: never ready within %llu rounds\n",
+                   (unsigned long long)max_rounds);
+        }
+    } else if (strcmp(scenario, "flood") == 0) {
+        struct sim_truth_check t;
+        size_t most = 0;
+        uint64_t dropped = 0;
+        bool real_ok = false;
+        cfg.max_members = cfg.nodes + 64;
+        if (sim_scenario_flood(&cfg, 5000, (uint32_t)max_rounds, &t, &most, &dropped, &real_ok) !=
+            0)
+            return 1;
+        r = print_truth("5000 made-up members", &t);
+        printf("  cap %u: largest table %zu, members_full drops %llu, real members' counts "
+               "%s\n",
+               cfg.max_members, most, (unsigned long long)dropped, real_ok ? "true" : "WRONG");
+        if (!real_ok || most > cfg.max_members)
+            r = -1;
+    } else if (strcmp(scenario, "duplicate") == 0) {
+        struct sim_truth_check t;
+        uint32_t dup[2];
+        if (sim_scenario_duplicate(&cfg, (uint32_t)max_rounds, &t, dup) != 0)
+            return 1;
+        r = print_truth("two processes, one name, each on its own volume", &t);
+        printf("  io.duplicate calls: original %u, second process %u\n", dup[0], dup[1]);
+        if (!dup[0] || !dup[1])
             r = -1;
     } else {
         fprintf(stderr, "tally-sim: unknown scenario %s\n", scenario);

@@ -5,6 +5,12 @@
  * Addresses are "10.E.H.L:7946" where H.L is the node index and E its address
  * epoch (bumped when a restart gives it a new IP): a datagram to a stale
  * address is lost, as on a real network.
+ *
+ * A node does what tallyd does with the core's callbacks: slot_behind moves
+ * it to a new volume slot at once, duplicate is counted. The network can keep
+ * a copy of the datagrams it carries (a ring) to replay them later, as an
+ * attacker or a confused switch would, and the first moment each node calls
+ * itself synced is recorded with the total it held then.
  */
 #include "tests/sim/sim_net.h"
 
@@ -18,6 +24,12 @@ struct sim_event {
     uint64_t t, seq;
     uint32_t kind, node;
     uint8_t *buf; /* owned by the event */
+    uint32_t len;
+    char from[24];
+};
+
+struct sim_captured {
+    uint8_t *buf;
     uint32_t len;
     char from[24];
 };
@@ -37,6 +49,10 @@ struct sim_node {
     uint64_t last_bytes, last_susp;
     uint32_t rounds;
     uint64_t tick_seq; /* ticks of a stopped incarnation are ignored */
+    uint64_t started_ms;
+    uint32_t dup_calls, behind_calls;
+    bool ready_seen; /* gossip_synced() has been true in this life */
+    struct sim_ready ready;
 };
 
 struct sim {
@@ -47,7 +63,9 @@ struct sim {
     uint64_t now, seq, rng;
     uint32_t split;
     struct sim_stats st;
-    uint32_t *dns; /* scratch for DNS answers */
+    uint32_t *dns;            /* scratch for DNS answers */
+    struct sim_captured *cap; /* ring of carried datagrams, cap_max long */
+    size_t cap_max, cap_n, cap_next;
 };
 
 static uint64_t sim_rand(struct sim *s)
@@ -134,6 +152,22 @@ static long sim_addr_node(const struct sim *s, const char *addr)
     return (long)idx;
 }
 
+static void sim_capture_add(struct sim *s, const char *from, const uint8_t *buf, size_t len)
+{
+    struct sim_captured *c = &s->cap[s->cap_next];
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return;
+    free(c->buf);
+    memcpy(copy, buf, len);
+    c->buf = copy;
+    c->len = (uint32_t)len;
+    snprintf(c->from, sizeof(c->from), "%s", from);
+    s->cap_next = (s->cap_next + 1) % s->cap_max;
+    if (s->cap_n < s->cap_max)
+        s->cap_n++;
+}
+
 static void sim_send(void *ctx, const char *addr, const uint8_t *buf, size_t len)
 {
     struct sim_node *src = ctx;
@@ -144,6 +178,8 @@ static void sim_send(void *ctx, const char *addr, const uint8_t *buf, size_t len
     bool lost = sim_rand01(s) < s->cfg.loss;
     uint32_t span = s->cfg.delay_max_ms - s->cfg.delay_min_ms + 1;
     uint64_t delay = s->cfg.delay_min_ms + sim_rand(s) % span;
+    if (s->cap_max && len <= PROTO_MAX_DATAGRAM)
+        sim_capture_add(s, src->addr, buf, len); /* what a sniffer on the wire sees */
     if (dst < 0 || lost || len > PROTO_MAX_DATAGRAM)
         return;
     if (s->split && (src->idx < s->split) != ((uint32_t)dst < s->split))
@@ -159,6 +195,33 @@ static void sim_send(void *ctx, const char *addr, const uint8_t *buf, size_t len
 }
 
 /* ---- nodes ---- */
+
+static uint64_t sim_vol_new(struct sim *s);
+
+/* What tallyd does: a peer holds more for our slot than we counted, so this
+ * volume went back in time; count on a new slot from now on. */
+static void sim_on_slot_behind(void *ctx, uint64_t vol, uint64_t ours, uint64_t theirs)
+{
+    struct sim_node *n = ctx;
+    (void)ours;
+    (void)theirs;
+    n->behind_calls++;
+    if (vol != n->vol)
+        return;
+    uint64_t nv = sim_vol_new(n->s);
+    if (gossip_slot_move(n->g, nv) == 0) {
+        n->vol = nv;
+        n->file = 0;
+    }
+}
+
+static void sim_on_duplicate(void *ctx, uint64_t vol, const char *addr)
+{
+    struct sim_node *n = ctx;
+    (void)vol;
+    (void)addr;
+    n->dup_calls++;
+}
 
 static uint64_t sim_vol_new(struct sim *s)
 {
@@ -183,13 +246,20 @@ static int sim_node_start(struct sim *s, struct sim_node *n)
         .fanout = s->cfg.fanout,
         /* tallyd's default: ready after a peer's whole table, or this long */
         .recovery_ms = 5 * s->cfg.interval_ms,
+        .max_members = s->cfg.max_members,
         .seed = sim_rand(s),
     };
-    struct gossip_io io = {.ctx = n, .send = sim_send};
+    struct gossip_io io = {.ctx = n,
+                           .send = sim_send,
+                           .slot_behind = sim_on_slot_behind,
+                           .duplicate = sim_on_duplicate};
     n->g = gossip_new(&cfg, &io, s->now);
     if (!n->g)
         return -1;
     n->up = true;
+    n->started_ms = s->now;
+    n->ready_seen = false;
+    memset(&n->ready, 0, sizeof(n->ready));
     n->last_bytes = n->last_susp = 0;
     n->rounds = 0;
     n->tick_seq++;
@@ -245,6 +315,9 @@ void sim_free(struct sim *s)
     for (size_t i = 0; i < s->n_heap; i++)
         free(s->heap[i].buf);
     free(s->heap);
+    for (size_t i = 0; i < s->cap_max; i++)
+        free(s->cap[i].buf);
+    free(s->cap);
     free(s->nodes);
     free(s->dns);
     free(s);
@@ -300,6 +373,17 @@ static void sim_tick(struct sim *s, struct sim_node *n)
     n->last_susp = gs->suspicions;
 }
 
+/* The first moment node n calls itself synced in this life. */
+static void sim_ready_watch(struct sim *s, struct sim_node *n)
+{
+    if (n->ready_seen || !gossip_synced(n->g, s->now))
+        return;
+    n->ready_seen = true;
+    n->ready.total = gossip_total(n->g);
+    n->ready.after_ms = s->now - n->started_ms;
+    n->ready.by_sync = gossip_stats_get(n->g)->syncs > 0;
+}
+
 void sim_run_rounds(struct sim *s, uint32_t rounds)
 {
     uint64_t end = s->now + (uint64_t)rounds * s->cfg.interval_ms;
@@ -308,10 +392,13 @@ void sim_run_rounds(struct sim *s, uint32_t rounds)
         s->now = ev.t;
         struct sim_node *n = &s->nodes[ev.node];
         if (ev.kind == EV_DELIVER) {
-            if (n->up)
+            if (n->up) {
                 gossip_receive(n->g, s->now, ev.from, ev.buf, ev.len);
+                sim_ready_watch(s, n);
+            }
             free(ev.buf);
         } else if (n->up && ev.len == (uint32_t)n->tick_seq) {
+            sim_ready_watch(s, n); /* the bounded wait may have run out */
             sim_tick(s, n);
             ev.t = s->now + s->cfg.interval_ms;
             sim_push(s, ev);
@@ -369,9 +456,103 @@ void sim_restart(struct sim *s, uint32_t i, bool lose_count, bool new_addr)
     sim_node_start(s, n);
 }
 
+void sim_restart_as(struct sim *s, uint32_t i, uint32_t j)
+{
+    struct sim_node *n = &s->nodes[i];
+    sim_stop(s, i);
+    snprintf(n->name, sizeof(n->name), "%s", s->nodes[j].name);
+    n->epoch = (n->epoch + 1) % 256;
+    n->vol = sim_vol_new(s);
+    n->file = 0;
+    n->inc_disk = 0;
+    sim_node_start(s, n);
+}
+
 void sim_partition(struct sim *s, uint32_t split)
 {
     s->split = split;
+}
+
+int sim_capture_start(struct sim *s, size_t max)
+{
+    if (s->cap_max || max == 0)
+        return -1;
+    s->cap = calloc(max, sizeof(*s->cap));
+    if (!s->cap)
+        return -1;
+    s->cap_max = max;
+    return 0;
+}
+
+size_t sim_captured(const struct sim *s)
+{
+    return s->cap_n;
+}
+
+void sim_replay(struct sim *s, uint32_t i, uint32_t spread_ms)
+{
+    size_t first = (s->cap_next + s->cap_max - s->cap_n) % (s->cap_max ? s->cap_max : 1);
+    for (size_t k = 0; k < s->cap_n; k++) {
+        const struct sim_captured *c = &s->cap[(first + k) % s->cap_max];
+        struct sim_event ev = {.t = s->now + 1 + (spread_ms ? sim_rand(s) % spread_ms : 0),
+                               .kind = EV_DELIVER,
+                               .node = i};
+        ev.buf = malloc(c->len);
+        if (!ev.buf)
+            return;
+        memcpy(ev.buf, c->buf, c->len);
+        ev.len = c->len;
+        snprintf(ev.from, sizeof(ev.from), "%s", c->from);
+        sim_push(s, ev);
+    }
+}
+
+void sim_inject(struct sim *s, uint32_t i, const char *from, const uint8_t *buf, size_t len)
+{
+    struct sim_event ev = {.t = s->now + 1, .kind = EV_DELIVER, .node = i};
+    ev.buf = malloc(len);
+    if (!ev.buf)
+        return;
+    memcpy(ev.buf, buf, len);
+    ev.len = (uint32_t)len;
+    snprintf(ev.from, sizeof(ev.from), "%s", from);
+    sim_push(s, ev);
+}
+
+bool sim_up(const struct sim *s, uint32_t i)
+{
+    return s->nodes[i].up;
+}
+
+uint64_t sim_truth_total(const struct sim *s)
+{
+    uint64_t t = 0;
+    for (uint32_t i = 0; i < s->cfg.nodes; i++)
+        t += s->nodes[i].truth;
+    return t;
+}
+
+bool sim_totals_converged(const struct sim *s)
+{
+    uint64_t truth = sim_truth_total(s);
+    for (uint32_t i = 0; i < s->cfg.nodes; i++)
+        if (s->nodes[i].up && gossip_total(s->nodes[i].g) != truth)
+            return false;
+    return true;
+}
+
+bool sim_ready_get(const struct sim *s, uint32_t i, struct sim_ready *out)
+{
+    if (!s->nodes[i].ready_seen)
+        return false;
+    *out = s->nodes[i].ready;
+    return true;
+}
+
+void sim_callbacks_get(const struct sim *s, uint32_t i, uint32_t *dup_calls, uint32_t *behind_calls)
+{
+    *dup_calls = s->nodes[i].dup_calls;
+    *behind_calls = s->nodes[i].behind_calls;
 }
 
 static uint32_t sim_name_idx(const char *name)

@@ -23,7 +23,8 @@ struct sim_config {
     uint32_t delay_min_ms, delay_max_ms;
     uint32_t interval_ms; /* gossip round */
     uint32_t fanout;
-    uint32_t dns_every; /* rounds between DNS re-resolutions (greets) */
+    uint32_t dns_every;   /* rounds between DNS re-resolutions (greets) */
+    uint32_t max_members; /* each core's member cap; 0: the core's default */
 };
 
 struct sim;
@@ -46,8 +47,41 @@ void sim_visits_add(struct sim *s, uint32_t i, uint64_t n);
 void sim_stop(struct sim *s, uint32_t i);
 void sim_leave(struct sim *s, uint32_t i);
 void sim_restart(struct sim *s, uint32_t i, bool lose_count, bool new_addr);
+/* Node i comes back as a second process of node j's name (a misconfigured
+ * pod, a stuck predecessor): its own new volume and address. Visits it
+ * serves from now on are counted under j's name, on its own slot. */
+void sim_restart_as(struct sim *s, uint32_t i, uint32_t j);
+bool sim_up(const struct sim *s, uint32_t i);
 /* Nodes [0, split) and [split, N) cannot reach each other; 0 heals. */
 void sim_partition(struct sim *s, uint32_t split);
+
+/* Keep a copy of the last max datagrams the network carries (all kinds,
+ * lost ones too: a sniffer sits before the loss). Returns 0, or -1. */
+int sim_capture_start(struct sim *s, size_t max);
+size_t sim_captured(const struct sim *s);
+/* Delivers every kept datagram to node i again, from its original sender's
+ * address, spread over the next spread_ms (never lost). */
+void sim_replay(struct sim *s, uint32_t i, uint32_t spread_ms);
+
+/* A datagram from anyone (e.g. a made-up sender) reaches node i at once. */
+void sim_inject(struct sim *s, uint32_t i, const char *from, const uint8_t *buf, size_t len);
+
+/* The sum of all visits served, under any name on any volume. */
+uint64_t sim_truth_total(const struct sim *s);
+/* Every up node's gossip_total() equals sim_truth_total(). */
+bool sim_totals_converged(const struct sim *s);
+
+/* The first moment node i's gossip_synced() held in its current life. */
+struct sim_ready {
+    uint64_t total;    /* its gossip_total() then */
+    uint64_t after_ms; /* since it started */
+    bool by_sync;      /* a whole SYNC answer, not the bounded wait */
+};
+/* False while node i has not been synced in this life. */
+bool sim_ready_get(const struct sim *s, uint32_t i, struct sim_ready *out);
+/* Times node i's core called io.duplicate and io.slot_behind (all lives). */
+void sim_callbacks_get(const struct sim *s, uint32_t i, uint32_t *dup_calls,
+                       uint32_t *behind_calls);
 
 /* Every up node knows every node with its true count. */
 bool sim_counts_converged(const struct sim *s);

@@ -6,7 +6,9 @@
  */
 #include "tests/sim/sim_scenario.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int sim_rounds_until(struct sim *s, bool (*pred)(const struct sim *s, uint32_t arg), uint32_t arg,
                      uint32_t max)
@@ -153,4 +155,265 @@ int sim_scenario_leave(const struct sim_config *cfg, uint32_t max_rounds, bool *
             *total_kept = false;
     sim_free(s);
     return r;
+}
+
+/* ---- issue 11: counts that are never lost ---- */
+
+static bool pred_totals(const struct sim *s, uint32_t arg)
+{
+    (void)arg;
+    return sim_totals_converged(s);
+}
+
+static bool pred_totals_counts(const struct sim *s, uint32_t arg)
+{
+    (void)arg;
+    return sim_totals_converged(s) && sim_counts_converged(s);
+}
+
+static void scen_check_fill(struct sim *s, int rounds, struct sim_truth_check *out)
+{
+    out->rounds = rounds;
+    out->truth = sim_truth_total(s);
+    out->total_min = UINT64_MAX;
+    out->total_max = 0;
+    for (uint32_t i = 0; i < sim_nodes(s); i++) {
+        if (!sim_up(s, i))
+            continue;
+        uint64_t t = gossip_total(sim_gossip(s, i));
+        out->total_min = t < out->total_min ? t : out->total_min;
+        out->total_max = t > out->total_max ? t : out->total_max;
+    }
+}
+
+int sim_scenario_lost_volume(const struct sim_config *cfg, uint32_t max_rounds,
+                             struct sim_truth_check *out, uint64_t *victim_count)
+{
+    struct sim *s = scen_start(cfg, max_rounds, NULL);
+    if (!s)
+        return -1;
+    const uint32_t v = 0;
+    sim_visits_add(s, v, 100);
+    sim_rounds_until(s, pred_counts, 0, max_rounds); /* the 100 are known */
+    sim_partition(s, 1);                             /* node 0 alone */
+    sim_run_rounds(s, 2);
+    sim_restart(s, v, true, false);
+    sim_run_rounds(s, 10); /* its bounded wait runs out: ready, alone */
+    sim_visits_add(s, v, 30);
+    sim_run_rounds(s, 3);
+    sim_partition(s, 0);
+    sim_visits_add(s, v, 80);
+    int r = sim_rounds_until(s, pred_totals_counts, 0, max_rounds);
+    scen_check_fill(s, r, out);
+    *victim_count = gossip_self_count(sim_gossip(s, v));
+    sim_free(s);
+    return 0;
+}
+
+int sim_scenario_crash_unheard(const struct sim_config *cfg, uint32_t max_rounds,
+                               struct sim_truth_check *out)
+{
+    struct sim *s = scen_start(cfg, max_rounds, NULL);
+    if (!s)
+        return -1;
+    const uint32_t v = sim_nodes(s) / 2;
+    /* Durable on its volume, not yet gossiped: it crashes before its tick. */
+    sim_visits_add(s, v, 25);
+    sim_stop(s, v);
+    sim_run_rounds(s, 3);
+    sim_restart(s, v, false, true);
+    int r = sim_rounds_until(s, pred_totals_counts, 0, max_rounds);
+    scen_check_fill(s, r, out);
+    sim_free(s);
+    return 0;
+}
+
+static bool pred_ready(const struct sim *s, uint32_t i)
+{
+    struct sim_ready r;
+    return sim_ready_get(s, i, &r);
+}
+
+int sim_scenario_replay(const struct sim_config *cfg, uint32_t max_rounds,
+                        struct sim_truth_check *out, struct sim_ready *ready, uint64_t *ready_truth,
+                        size_t *replayed)
+{
+    struct sim *s = sim_new(cfg);
+    if (!s || sim_capture_start(s, 50000) != 0) {
+        sim_free(s);
+        return -1;
+    }
+    uint32_t n = sim_nodes(s);
+    uint64_t x = cfg->seed * 2654435761u + 3;
+    for (uint32_t i = 0; i < n; i++)
+        sim_visits_add(s, i, scen_rand(&x) % 1000);
+    sim_rounds_until(s, pred_all, 0, max_rounds);
+    /* History worth replaying: bursts of visits, a leave and a return, a
+     * lost volume, the restarts' SYNC answers. */
+    const uint32_t leaver = n - 1, lost = n / 3, victim = n / 2;
+    for (uint32_t i = 0; i < n; i++)
+        sim_visits_add(s, i, 1 + i % 5);
+    sim_run_rounds(s, 3);
+    sim_leave(s, leaver);
+    sim_run_rounds(s, 3);
+    sim_restart(s, leaver, false, true);
+    sim_restart(s, lost, true, false);
+    sim_run_rounds(s, 8);
+    sim_visits_add(s, victim, 40);
+    sim_visits_add(s, lost, 7);
+    sim_run_rounds(s, 5);
+    /* Now the victim restarts on its volume, and the whole history is
+     * replayed to it and to everyone else. */
+    *replayed = sim_captured(s);
+    sim_restart(s, victim, false, true);
+    for (uint32_t i = 0; i < n; i++)
+        sim_replay(s, i, 3 * cfg->interval_ms);
+    /* The restarting node gets it again in every round of its start, so old
+     * answers meet each SYNC it sends. */
+    for (int k = 0; k < 5; k++) {
+        sim_run_rounds(s, 1);
+        sim_replay(s, victim, cfg->interval_ms);
+    }
+    int r = sim_rounds_until(s, pred_ready, victim, max_rounds);
+    if (!sim_ready_get(s, victim, ready))
+        memset(ready, 0, sizeof(*ready));
+    *ready_truth = sim_truth_total(s);
+    sim_visits_add(s, 0, 3);
+    if (r >= 0)
+        r = sim_rounds_until(s, pred_totals_counts, 0, max_rounds);
+    /* And once more after convergence: nothing moves. */
+    for (uint32_t i = 0; i < n; i++)
+        sim_replay(s, i, cfg->interval_ms);
+    sim_run_rounds(s, 5);
+    if (!sim_totals_converged(s) || !sim_counts_converged(s))
+        r = -1;
+    scen_check_fill(s, r, out);
+    sim_free(s);
+    return 0;
+}
+
+int sim_scenario_ready(const struct sim_config *cfg, bool lose_volume, uint32_t max_rounds,
+                       struct sim_ready *ready, uint64_t *truth)
+{
+    struct sim *s = scen_start(cfg, max_rounds, NULL);
+    if (!s)
+        return -1;
+    const uint32_t v = sim_nodes(s) / 4;
+    sim_restart(s, v, lose_volume, true);
+    int r = sim_rounds_until(s, pred_ready, v, max_rounds);
+    *truth = sim_truth_total(s);
+    bool ok = r >= 0 && sim_ready_get(s, v, ready);
+    sim_free(s);
+    return ok ? 0 : -1;
+}
+
+/* Made-up members in DELTA datagrams from a sender no one knows. */
+static void scen_flood(struct sim *s, uint32_t to, uint32_t first, uint32_t fakes)
+{
+    struct proto_msg *m = calloc(1, sizeof(*m));
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    if (!m)
+        return;
+    uint32_t k = 0;
+    while (k < fakes) {
+        memset(m, 0, sizeof(*m));
+        m->type = PROTO_DELTA;
+        snprintf(m->from, sizeof(m->from), "intruder");
+        for (uint32_t j = 0; j < 20 && k < fakes; j++, k++) {
+            struct proto_entry *e = &m->entries[m->n_entries++];
+            snprintf(e->name, sizeof(e->name), "fake-%u", first + k);
+            snprintf(e->addr, sizeof(e->addr), "10.250.%u.%u:7946", (first + k) / 256 % 256,
+                     (first + k) % 256);
+            e->incarnation = 1;
+            e->heartbeat = 1;
+        }
+        int len = proto_msg_encode(m, buf, sizeof(buf));
+        if (len > 0)
+            sim_inject(s, to, "10.250.255.255:7946", buf, (size_t)len);
+    }
+    free(m);
+}
+
+/* Every up node holds every real member with its true count. */
+static bool scen_real_counts(struct sim *s)
+{
+    char name[24];
+    for (uint32_t i = 0; i < sim_nodes(s); i++) {
+        if (!sim_up(s, i))
+            continue;
+        for (uint32_t j = 0; j < sim_nodes(s); j++) {
+            snprintf(name, sizeof(name), "pod-%u", j);
+            const struct gossip_member *m = gossip_member_find(sim_gossip(s, i), name);
+            if (!m || m->count != sim_truth(s, j))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool pred_real(const struct sim *s, uint32_t arg)
+{
+    (void)arg;
+    return sim_totals_converged(s) && scen_real_counts((struct sim *)s);
+}
+
+int sim_scenario_flood(const struct sim_config *cfg, uint32_t fakes, uint32_t max_rounds,
+                       struct sim_truth_check *out, size_t *members_max, uint64_t *dropped,
+                       bool *real_ok)
+{
+    struct sim *s = scen_start(cfg, max_rounds, NULL);
+    if (!s)
+        return -1;
+    /* Half the flood at once, half over the next rounds, while visits go on. */
+    scen_flood(s, 0, 0, fakes / 2);
+    scen_flood(s, 1, fakes / 2, fakes / 4);
+    sim_run_rounds(s, 1);
+    for (uint32_t i = 0; i < sim_nodes(s); i++)
+        sim_visits_add(s, i, 1 + i % 3);
+    scen_flood(s, 1, fakes / 2 + fakes / 4, fakes - fakes / 2 - fakes / 4);
+    sim_run_rounds(s, 5);
+    sim_visits_add(s, 2, 10);
+    int r = sim_rounds_until(s, pred_real, 0, max_rounds);
+    sim_run_rounds(s, 10); /* the fakes spread as far as they can */
+    *real_ok = r >= 0 && scen_real_counts(s);
+    *members_max = 0;
+    *dropped = 0;
+    for (uint32_t i = 0; i < sim_nodes(s); i++) {
+        size_t c = gossip_member_count(sim_gossip(s, i));
+        *members_max = c > *members_max ? c : *members_max;
+        *dropped += gossip_stats_get(sim_gossip(s, i))->dropped[GOSSIP_DROP_MEMBERS];
+    }
+    scen_check_fill(s, sim_totals_converged(s) ? r : -1, out);
+    sim_free(s);
+    return 0;
+}
+
+int sim_scenario_duplicate(const struct sim_config *cfg, uint32_t max_rounds,
+                           struct sim_truth_check *out, uint32_t dup[2])
+{
+    struct sim *s = scen_start(cfg, max_rounds, NULL);
+    if (!s)
+        return -1;
+    const uint32_t orig = 1, imp = sim_nodes(s) - 1;
+    sim_restart_as(s, imp, orig);
+    for (int k = 0; k < 10; k++) {
+        sim_visits_add(s, orig, 3);
+        sim_visits_add(s, imp, 2);
+        sim_run_rounds(s, 1);
+    }
+    int r = sim_rounds_until(s, pred_totals, 0, max_rounds);
+    /* It stays right while both keep counting. */
+    for (int k = 0; k < 10; k++) {
+        sim_visits_add(s, orig, 1);
+        sim_visits_add(s, imp, 1);
+        sim_run_rounds(s, 1);
+    }
+    if (sim_rounds_until(s, pred_totals, 0, max_rounds) < 0)
+        r = -1;
+    scen_check_fill(s, r, out);
+    uint32_t behind;
+    sim_callbacks_get(s, orig, &dup[0], &behind);
+    sim_callbacks_get(s, imp, &dup[1], &behind);
+    sim_free(s);
+    return 0;
 }

@@ -87,16 +87,16 @@ static void test_partition_heals(void **state)
     assert_in_range(r, 0, 60);
 }
 
-static void test_restart_recovers_lost_count(void **state)
+static void test_restart_on_new_volume_converges(void **state)
 {
     (void)state;
     struct sim_config c = cfg_for(50, 0, 7);
     int r = sim_scenario_restart(&c, 300);
-    printf("# restarted node with lost volume recovered after %d rounds\n", r);
+    printf("# restarted node on a new volume: every view whole after %d rounds\n", r);
     assert_in_range(r, 0, 20);
     c = cfg_for(50, 0.2, 8);
     r = sim_scenario_restart(&c, 300);
-    printf("# (20%% loss) recovered after %d rounds\n", r);
+    printf("# (20%% loss) every view whole after %d rounds\n", r);
     assert_in_range(r, 0, 30);
 }
 
@@ -111,14 +111,135 @@ static void test_leave_is_seen_and_counted(void **state)
     assert_true(kept);
 }
 
+/* ---- issue 11: every up view's total equals the visits served ---- */
+
+static void check_truth(const char *what, uint64_t seed, const struct sim_truth_check *t,
+                        int max_rounds)
+{
+    printf("# %s seed=%llu truth=%llu totals=[%llu..%llu] rounds=%d (<=%d)\n", what,
+           (unsigned long long)seed, (unsigned long long)t->truth, (unsigned long long)t->total_min,
+           (unsigned long long)t->total_max, t->rounds, max_rounds);
+    assert_int_equal(t->total_min, t->truth);
+    assert_int_equal(t->total_max, t->truth);
+    assert_in_range(t->rounds, 0, max_rounds);
+}
+
+static void test_case1_lost_volume_behind_partition(void **state)
+{
+    (void)state;
+    const uint64_t seeds[] = {11, 12, 13};
+    for (size_t k = 0; k < 3; k++) {
+        struct sim_config c = cfg_for(k == 0 ? 3 : 20, k == 2 ? 0.1 : 0, seeds[k]);
+        struct sim_truth_check t;
+        uint64_t victim = 0;
+        assert_int_equal(sim_scenario_lost_volume(&c, 300, &t, &victim), 0);
+        printf("# case 1: node 0 counts %llu on its slots\n", (unsigned long long)victim);
+        check_truth("case 1 lost volume behind a partition", seeds[k], &t, 60);
+    }
+}
+
+static void test_case1_crash_before_peers_heard(void **state)
+{
+    (void)state;
+    struct sim_config c = cfg_for(50, 0.1, 14);
+    struct sim_truth_check t;
+    assert_int_equal(sim_scenario_crash_unheard(&c, 300, &t), 0);
+    check_truth("case 1 crash before peers heard, same volume", 14, &t, 40);
+}
+
+static void test_case2_replay(void **state)
+{
+    (void)state;
+    const uint64_t seeds[] = {21, 22};
+    for (size_t k = 0; k < 2; k++) {
+        struct sim_config c = cfg_for(k == 0 ? 5 : 30, k == 0 ? 0 : 0.1, seeds[k]);
+        struct sim_truth_check t;
+        struct sim_ready ready;
+        size_t replayed = 0;
+        uint64_t ready_truth = 0;
+        assert_int_equal(sim_scenario_replay(&c, 300, &t, &ready, &ready_truth, &replayed), 0);
+        printf("# case 2: %zu datagrams replayed to each of %u nodes; restarted node ready "
+               "after %llu ms (%s) with total %llu of truth %llu\n",
+               replayed, c.nodes, (unsigned long long)ready.after_ms,
+               ready.by_sync ? "whole answer" : "bounded wait", (unsigned long long)ready.total,
+               (unsigned long long)ready_truth);
+        assert_true(replayed > 20 * c.nodes);
+        assert_int_equal(ready.total, ready_truth);
+        check_truth("case 2 replay of captured datagrams", seeds[k], &t, 60);
+    }
+}
+
+static void check_ready(uint32_t n, double loss, uint64_t seed, bool lose_volume)
+{
+    struct sim_config c = cfg_for(n, loss, seed);
+    struct sim_ready ready;
+    uint64_t truth = 0;
+    assert_int_equal(sim_scenario_ready(&c, lose_volume, 300, &ready, &truth), 0);
+    printf("# case 4 n=%u loss=%.2f seed=%llu %s: ready after %llu ms (%s), total %llu of "
+           "truth %llu\n",
+           n, loss, (unsigned long long)seed, lose_volume ? "new volume" : "same volume",
+           (unsigned long long)ready.after_ms, ready.by_sync ? "whole answer" : "bounded wait",
+           (unsigned long long)ready.total, (unsigned long long)truth);
+    assert_true(ready.by_sync);
+    assert_int_equal(ready.total, truth);
+}
+
+static void test_case4_ready_means_whole(void **state)
+{
+    (void)state;
+    check_ready(50, 0.1, 41, false);
+    check_ready(50, 0.1, 42, true);
+    check_ready(50, 0, 43, false);
+}
+
+static void test_case7_member_flood(void **state)
+{
+    (void)state;
+    struct sim_config c = cfg_for(20, 0, 71);
+    c.max_members = 64;
+    struct sim_truth_check t;
+    size_t members_max = 0;
+    uint64_t dropped = 0;
+    bool real_ok = false;
+    assert_int_equal(sim_scenario_flood(&c, 5000, 300, &t, &members_max, &dropped, &real_ok), 0);
+    printf("# case 7: 5000 made-up members, cap 64: largest table %zu, members_full drops %llu\n",
+           members_max, (unsigned long long)dropped);
+    assert_true(members_max <= 64);
+    assert_true(dropped >= 5000 - 64);
+    assert_true(real_ok);
+    check_truth("case 7 member flood", 71, &t, 40);
+}
+
+static void test_case8_duplicate_name(void **state)
+{
+    (void)state;
+    const uint64_t seeds[] = {81, 82};
+    for (size_t k = 0; k < 2; k++) {
+        struct sim_config c = cfg_for(k == 0 ? 3 : 20, k == 0 ? 0 : 0.1, seeds[k]);
+        struct sim_truth_check t;
+        uint32_t dup[2] = {0, 0};
+        assert_int_equal(sim_scenario_duplicate(&c, 300, &t, dup), 0);
+        printf("# case 8: io.duplicate calls: original %u, second process %u\n", dup[0], dup[1]);
+        assert_true(dup[0] > 0);
+        assert_true(dup[1] > 0);
+        check_truth("case 8 two processes, one name", seeds[k], &t, 60);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_3_nodes),
         cmocka_unit_test(test_50_nodes),
         cmocka_unit_test(test_partition_heals),
-        cmocka_unit_test(test_restart_recovers_lost_count),
+        cmocka_unit_test(test_restart_on_new_volume_converges),
         cmocka_unit_test(test_leave_is_seen_and_counted),
+        cmocka_unit_test(test_case1_lost_volume_behind_partition),
+        cmocka_unit_test(test_case1_crash_before_peers_heard),
+        cmocka_unit_test(test_case2_replay),
+        cmocka_unit_test(test_case4_ready_means_whole),
+        cmocka_unit_test(test_case7_member_flood),
+        cmocka_unit_test(test_case8_duplicate_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

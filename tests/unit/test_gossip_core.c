@@ -1,9 +1,14 @@
 /*
  * test_gossip_core.c: unit tests of the gossip core (gossip/gossip.h) with a
- * fake io that records every datagram sent and a clock passed by hand: merge
- * rules, self-count recovery, drops, failure detection timeline, leave,
- * totals, datagram size bound, push-pull and ping.
+ * fake io that records every datagram sent and every callback, and a clock
+ * passed by hand. They pin the counter model: slots merge by max from anyone
+ * in any order, our own slot is never taken from a peer, claims about us are
+ * refuted, only the owner says it left, a second process with our name is
+ * seen and counted, SYNC makes a view whole, and every value stays bounded.
+ * Also: failure detection timeline, totals, datagram size bound, ping,
+ * greeting and digests.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +23,14 @@
 
 #define SENT_MAX 4096
 
+#define VOL0    0xA0A0A0A0ull /* the fixture's volume */
+#define VOL_OLD 0x0F0F0F0Full /* an earlier volume of our name */
+#define VOL_NEW 0xB1B1B1B1ull /* where a slot move goes */
+#define VOL_DUP 0xD0D0D0D0ull /* another process with our name */
+#define V1      0x1111ull
+#define V2      0x2222ull
+#define V3      0x3333ull
+
 struct sent {
     char addr[PROTO_ADDR_MAX + 1];
     uint8_t buf[PROTO_MAX_DATAGRAM];
@@ -28,8 +41,17 @@ struct fake_io {
     struct sent *sent;
     size_t n_sent;
     size_t oversize;
-    uint64_t raised_to;
-    int raised_calls;
+    /* slot_behind calls */
+    int behind_calls;
+    uint64_t behind_vol, behind_ours, behind_theirs;
+    /* when set, slot_behind moves to this volume at once, as tallyd does */
+    uint64_t move_to;
+    struct gossip *g;
+    int move_rc;
+    /* duplicate calls */
+    int dup_calls;
+    uint64_t dup_vol;
+    char dup_addr[PROTO_ADDR_MAX + 1];
 };
 
 static void fake_send(void *ctx, const char *addr, const uint8_t *buf, size_t len)
@@ -47,11 +69,57 @@ static void fake_send(void *ctx, const char *addr, const uint8_t *buf, size_t le
     s->len = len;
 }
 
-static void fake_raised(void *ctx, uint64_t count)
+static void fake_behind(void *ctx, uint64_t vol, uint64_t ours, uint64_t theirs)
 {
     struct fake_io *f = ctx;
-    f->raised_to = count;
-    f->raised_calls++;
+    f->behind_calls++;
+    f->behind_vol = vol;
+    f->behind_ours = ours;
+    f->behind_theirs = theirs;
+    if (f->move_to)
+        f->move_rc = gossip_slot_move(f->g, f->move_to);
+}
+
+static void fake_duplicate(void *ctx, uint64_t vol, const char *addr)
+{
+    struct fake_io *f = ctx;
+    f->dup_calls++;
+    f->dup_vol = vol;
+    snprintf(f->dup_addr, sizeof(f->dup_addr), "%s", addr ? addr : "");
+}
+
+static void fake_io_init(struct fake_io *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->sent = calloc(SENT_MAX, sizeof(struct sent));
+    assert_non_null(f->sent);
+}
+
+static struct gossip_config base_cfg(void)
+{
+    struct gossip_config cfg = {
+        .name = "pod-0",
+        .addr = "10.0.0.1:7946",
+        .incarnation = 5,
+        .vol = VOL0,
+        .count = 5,
+        .interval_ms = 1000,
+        .fanout = 3,
+        .pushpull_every = 5,
+        .recovery_ms = 5000,
+        .seed = 42,
+    };
+    return cfg;
+}
+
+static struct gossip *fake_gossip_new(struct fake_io *f, const struct gossip_config *cfg)
+{
+    struct gossip_io io = {
+        .ctx = f, .send = fake_send, .slot_behind = fake_behind, .duplicate = fake_duplicate};
+    struct gossip *g = gossip_new(cfg, &io, 0);
+    assert_non_null(g);
+    f->g = g;
+    return g;
 }
 
 struct fixture {
@@ -64,22 +132,9 @@ static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
-    fx->io.sent = calloc(SENT_MAX, sizeof(struct sent));
-    assert_non_null(fx->io.sent);
-    struct gossip_config cfg = {
-        .name = "pod-0",
-        .addr = "10.0.0.1:7946",
-        .generation = 1000,
-        .count = 5,
-        .interval_ms = 1000,
-        .fanout = 3,
-        .pushpull_every = 5,
-        .recovery_ms = 5000,
-        .seed = 42,
-    };
-    struct gossip_io io = {.ctx = &fx->io, .send = fake_send, .self_count_raised = fake_raised};
-    fx->g = gossip_new(&cfg, &io, 0);
-    assert_non_null(fx->g);
+    fake_io_init(&fx->io);
+    struct gossip_config cfg = base_cfg();
+    fx->g = fake_gossip_new(&fx->io, &cfg);
     *state = fx;
     return 0;
 }
@@ -93,25 +148,56 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct proto_entry mk_entry(const char *name, const char *addr, uint64_t gen, uint64_t hb,
-                                   uint64_t count, uint8_t st)
+/* Replaces the fixture's core by a new one (a restart, or other settings);
+ * the record of sends and callbacks starts again. */
+static void fx_reopen(struct fixture *fx, const struct gossip_config *cfg)
+{
+    gossip_free(fx->g);
+    struct sent *keep = fx->io.sent;
+    memset(&fx->io, 0, sizeof(fx->io));
+    fx->io.sent = keep;
+    fx->g = fake_gossip_new(&fx->io, cfg);
+}
+
+/* An entry counting count on volume vol (no slot if vol is 0). */
+static struct proto_entry mk_entry(const char *name, const char *addr, uint64_t inc, uint64_t hb,
+                                   uint64_t vol, uint64_t count, uint8_t st)
 {
     struct proto_entry e;
     memset(&e, 0, sizeof(e));
     snprintf(e.name, sizeof(e.name), "%s", name);
     snprintf(e.addr, sizeof(e.addr), "%s", addr);
-    e.generation = gen;
+    e.incarnation = inc;
     e.heartbeat = hb;
-    e.count = count;
+    e.vol = vol;
     e.state = st;
+    if (vol) {
+        e.slots[0].vol = vol;
+        e.slots[0].count = count;
+        e.n_slots = 1;
+    }
     return e;
 }
 
-/* Sends g a datagram of type from "from" carrying the given entries. */
-static void deliver(struct fixture *fx, uint64_t now, uint8_t type, const char *from,
-                    const struct proto_entry *es, size_t n)
+static void add_slot(struct proto_entry *e, uint64_t vol, uint64_t count)
 {
-    struct proto_msg *m = &fx->msg;
+    assert_true(e->n_slots < PROTO_MAX_SLOTS);
+    e->slots[e->n_slots].vol = vol;
+    e->slots[e->n_slots].count = count;
+    e->n_slots++;
+}
+
+static size_t encode_msg(const struct proto_msg *m, uint8_t *buf)
+{
+    int len = proto_msg_encode(m, buf, PROTO_MAX_DATAGRAM);
+    assert_true(len > 0);
+    return (size_t)len;
+}
+
+/* Sends g a datagram of type from "from" carrying the given entries. */
+static void deliver_to(struct gossip *g, struct proto_msg *m, uint64_t now, uint8_t type,
+                       const char *from, const struct proto_entry *es, size_t n)
+{
     memset(m, 0, sizeof(*m));
     m->type = type;
     snprintf(m->from, sizeof(m->from), "%s", from);
@@ -119,9 +205,14 @@ static void deliver(struct fixture *fx, uint64_t now, uint8_t type, const char *
         m->entries[i] = es[i];
     m->n_entries = (uint32_t)n;
     uint8_t buf[PROTO_MAX_DATAGRAM];
-    int len = proto_msg_encode(m, buf, sizeof(buf));
-    assert_true(len > 0);
-    gossip_receive(fx->g, now, "10.9.9.9:7946", buf, (size_t)len);
+    size_t len = encode_msg(m, buf);
+    gossip_receive(g, now, "10.9.9.9:7946", buf, len);
+}
+
+static void deliver(struct fixture *fx, uint64_t now, uint8_t type, const char *from,
+                    const struct proto_entry *es, size_t n)
+{
+    deliver_to(fx->g, &fx->msg, now, type, from, es, n);
 }
 
 static void deliver1(struct fixture *fx, uint64_t now, const char *from, struct proto_entry e)
@@ -131,252 +222,257 @@ static void deliver1(struct fixture *fx, uint64_t now, const char *from, struct 
     deliver(fx, now, strcmp(e.name, from) == 0 ? PROTO_HEARTBEAT : PROTO_DELTA, from, &e, 1);
 }
 
-static const struct gossip_member *find(struct fixture *fx, const char *name)
+static const struct gossip_member *find_in(const struct gossip *g, const char *name)
 {
-    const struct gossip_member *m = gossip_member_find(fx->g, name);
+    const struct gossip_member *m = gossip_member_find(g, name);
     assert_non_null(m);
     return m;
 }
 
-static void decode_sent(struct fixture *fx, size_t i, struct proto_msg *m)
+static const struct gossip_member *find(struct fixture *fx, const char *name)
 {
-    assert_true(i < fx->io.n_sent);
-    assert_int_equal(proto_msg_decode(fx->io.sent[i].buf, fx->io.sent[i].len, m, NULL), PROTO_OK);
+    return find_in(fx->g, name);
 }
 
-/* ---- merge rules ---- */
+static const struct gossip_member *self_of(const struct gossip *g)
+{
+    const struct gossip_member *m = gossip_member_at(g, 0);
+    assert_true(m->self);
+    return m;
+}
+
+static uint64_t slot_of(const struct gossip_member *m, uint64_t vol)
+{
+    for (unsigned k = 0; k < m->n_slots; k++)
+        if (m->slots[k].vol == vol)
+            return m->slots[k].count;
+    return UINT64_MAX; /* absent */
+}
+
+static void decode_sent_io(const struct fake_io *io, size_t i, struct proto_msg *m)
+{
+    assert_true(i < io->n_sent);
+    assert_int_equal(proto_msg_decode(io->sent[i].buf, io->sent[i].len, m, NULL), PROTO_OK);
+}
+
+static void decode_sent(struct fixture *fx, size_t i, struct proto_msg *m)
+{
+    decode_sent_io(&fx->io, i, m);
+}
+
+static const struct gossip_stats *stats(struct fixture *fx)
+{
+    return gossip_stats_get(fx->g);
+}
+
+/* ---- merge rules: slots ---- */
 
 static void test_merge_unknown_added(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 3, 11, PROTO_STATE_ALIVE));
+    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 3, V1, 11, PROTO_STATE_ALIVE));
     const struct gossip_member *m = find(fx, "pod-1");
     assert_string_equal(m->addr, "10.0.0.2:7946");
-    assert_int_equal(m->generation, 7);
+    assert_int_equal(m->incarnation, 7);
     assert_int_equal(m->heartbeat, 3);
+    assert_int_equal(m->vol, V1);
+    assert_int_equal(m->n_slots, 1);
+    assert_int_equal(slot_of(m, V1), 11);
     assert_int_equal(m->count, 11);
     assert_int_equal(m->state, GOSSIP_ALIVE);
     assert_int_equal(m->last_seen_ms, 10);
     assert_false(m->self);
     assert_int_equal(gossip_member_count(fx->g), 2);
+    assert_int_equal(gossip_total(fx->g), 5 + 11);
 }
 
-static void test_merge_count_max_whatever_version(void **state)
+static void test_slot_max_from_any_sender(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, 11, 0));
-    /* Older version, higher count (relayed by a third party): count taken,
-     * address and version kept. */
-    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.99:7946", 7, 4, 50, 0));
+    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, V1, 11, 0));
+    /* Older version, higher count, relayed by a third party: the slot is
+     * taken, the address and version are not. */
+    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.99:7946", 7, 4, V1, 50, 0));
     const struct gossip_member *m = find(fx, "pod-1");
     assert_int_equal(m->count, 50);
     assert_int_equal(m->heartbeat, 10);
     assert_string_equal(m->addr, "10.0.0.2:7946");
     assert_int_equal(m->last_seen_ms, 10);
     /* Newer version, lower count: version and address taken, count kept. */
-    deliver1(fx, 30, "pod-1", mk_entry("pod-1", "10.0.0.3:7946", 7, 11, 2, 0));
+    deliver1(fx, 30, "pod-1", mk_entry("pod-1", "10.0.0.3:7946", 7, 11, V1, 2, 0));
     m = find(fx, "pod-1");
     assert_int_equal(m->count, 50);
     assert_int_equal(m->heartbeat, 11);
     assert_string_equal(m->addr, "10.0.0.3:7946");
     assert_int_equal(m->last_seen_ms, 30);
+    /* A slot of another volume of the same name adds to it, even from an
+     * entry whose liveness is stale. */
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.3:7946", 1, 1, V2, 9, PROTO_STATE_DEAD);
+    add_slot(&e, V1, 1);
+    deliver1(fx, 40, "pod-2", e);
+    m = find(fx, "pod-1");
+    assert_int_equal(m->n_slots, 2);
+    assert_int_equal(slot_of(m, V1), 50);
+    assert_int_equal(slot_of(m, V2), 9);
+    assert_int_equal(m->count, 59);
+    assert_int_equal(m->state, GOSSIP_ALIVE);
+    assert_int_equal(gossip_total(fx->g), 5 + 59);
+}
+
+/* The entries of test_slot_merge_order_free, in one order. */
+static size_t order_entries(struct proto_entry *es)
+{
+    size_t n = 0;
+    es[n++] = mk_entry("pod-1", "10.0.0.2:7946", 3, 10, V1, 10, 0);
+    es[n] = mk_entry("pod-1", "10.0.0.2:7946", 2, 99, V1, 30, PROTO_STATE_SUSPECT);
+    add_slot(&es[n++], V2, 4);
+    es[n++] = mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V3, 7, 0);
+    es[n++] = mk_entry("pod-1", "10.0.0.2:7946", 4, 1, V2, 9, 0);
+    es[n++] = mk_entry("pod-2", "10.0.0.3:7946", 1, 5, V3, 6, PROTO_STATE_DEAD);
+    es[n++] = mk_entry("pod-0", "10.0.0.1:7946", 1, 1, VOL_OLD, 40, 0);
+    return n;
+}
+
+static void test_slot_merge_order_free(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_entry es[8], tmp[8];
+    size_t n = order_entries(es);
+    /* Every order, one entry per datagram, each from a different sender:
+     * the same slots and the same total. */
+    const size_t orders[][6] = {
+        {0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {3, 0, 5, 1, 4, 2}, {2, 5, 1, 3, 0, 4}};
+    for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+        struct gossip_config cfg = base_cfg();
+        fx_reopen(fx, &cfg);
+        for (size_t k = 0; k < n; k++) {
+            tmp[0] = es[orders[o][k]];
+            deliver(fx, 1, PROTO_DELTA, k % 2 ? "pod-7" : "pod-8", tmp, 1);
+        }
+        const struct gossip_member *p1 = find(fx, "pod-1"), *p2 = find(fx, "pod-2");
+        assert_int_equal(p1->n_slots, 2);
+        assert_int_equal(slot_of(p1, V1), 30);
+        assert_int_equal(slot_of(p1, V2), 9);
+        assert_int_equal(p2->n_slots, 1);
+        assert_int_equal(slot_of(p2, V3), 7);
+        assert_int_equal(gossip_self_count(fx->g), 5 + 40);
+        assert_int_equal(gossip_total(fx->g), 5 + 40 + 39 + 7);
+        /* Idempotent: all of it again, in one datagram, changes nothing. */
+        uint64_t v = gossip_table_version(fx->g);
+        deliver(fx, 2, PROTO_DELTA, "pod-9", es, n);
+        assert_int_equal(gossip_table_version(fx->g), v);
+        assert_int_equal(gossip_total(fx->g), 5 + 40 + 39 + 7);
+    }
 }
 
 static void test_merge_older_ignored(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, 11, 0));
-    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.8:7946", 7, 9, 11, PROTO_STATE_DEAD));
-    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.8:7946", 6, 99, 11, PROTO_STATE_LEFT));
+    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, V1, 11, 0));
+    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.8:7946", 7, 9, V1, 11, PROTO_STATE_DEAD));
+    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.8:7946", 6, 99, V1, 11, PROTO_STATE_LEFT));
+    deliver1(fx, 20, "pod-1", mk_entry("pod-1", "10.6.6.6:7946", 6, 500, V1, 3, 0));
     const struct gossip_member *m = find(fx, "pod-1");
-    assert_int_equal(m->generation, 7);
+    assert_int_equal(m->incarnation, 7);
     assert_int_equal(m->heartbeat, 10);
     assert_string_equal(m->addr, "10.0.0.2:7946");
     assert_int_equal(m->state, GOSSIP_ALIVE);
     assert_int_equal(m->last_seen_ms, 10);
+    assert_int_equal(m->count, 11);
 }
 
 static void test_merge_third_party_dead_does_not_override(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, 11, 0));
+    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, V1, 11, 0));
     /* pod-2 thinks pod-1 is dead, with a newer heartbeat it relays: the
      * heartbeat advanced, so pod-1 is alive for us. */
-    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 7, 12, 11, PROTO_STATE_DEAD));
+    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 7, 12, V1, 11, PROTO_STATE_DEAD));
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
     assert_int_equal(find(fx, "pod-1")->heartbeat, 12);
+    deliver1(fx, 20, "pod-2",
+             mk_entry("pod-1", "10.0.0.2:7946", 7, 13, V1, 11, PROTO_STATE_SUSPECT));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
 }
 
-static void test_merge_new_generation_revives_dead(void **state)
+static void test_merge_new_incarnation_revives_dead(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, 11, 0));
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, V1, 11, 0));
     uint64_t t = 0;
     for (int i = 0; i < 200 && find(fx, "pod-1")->state != GOSSIP_DEAD; i++) {
         t += 1000;
         gossip_tick(fx->g, t);
     }
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
-    /* Restarted with a new IP: a newer generation, heartbeat back at 1. */
-    deliver1(fx, t, "pod-1", mk_entry("pod-1", "10.0.0.77:7946", 8, 1, 0, 0));
+    /* Restarted on a new, empty volume with a new IP: a new slot at 0, a
+     * new incarnation, heartbeat back at 1. */
+    deliver1(fx, t, "pod-1", mk_entry("pod-1", "10.0.0.77:7946", 1, 1, V2, 0, 0));
     const struct gossip_member *m = find(fx, "pod-1");
+    assert_int_equal(m->state, GOSSIP_DEAD); /* incarnation 1 < 7: an old life, ignored */
+    deliver1(fx, t, "pod-1", mk_entry("pod-1", "10.0.0.77:7946", 8, 1, V2, 0, 0));
+    m = find(fx, "pod-1");
     assert_int_equal(m->state, GOSSIP_ALIVE);
     assert_string_equal(m->addr, "10.0.0.77:7946");
-    assert_int_equal(m->generation, 8);
+    assert_int_equal(m->incarnation, 8);
     assert_int_equal(m->heartbeat, 1);
-    assert_int_equal(m->count, 11); /* its old visits stay */
+    assert_int_equal(m->vol, V2);
+    assert_int_equal(m->count, 11); /* its old volume's visits stay */
+    assert_int_equal(slot_of(m, V1), 11);
+    assert_int_equal(slot_of(m, V2), 0);
     assert_int_equal(gossip_member_count(fx->g), 2);
 }
 
-static void test_forged_old_generation_from_owner(void **state)
+/* ---- leave: only the owner says it ---- */
+
+static void test_relayed_left_not_believed(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 8, 10, 11, 0));
-    deliver1(fx, 5, "pod-1", mk_entry("pod-1", "10.6.6.6:7946", 7, 500, 900, 0));
-    const struct gossip_member *m = find(fx, "pod-1");
-    assert_int_equal(m->generation, 8);
-    assert_int_equal(m->count, 11);
-    assert_string_equal(m->addr, "10.0.0.2:7946");
-    assert_int_equal(gossip_stats_get(fx->g)->dropped[GOSSIP_DROP_FORGED], 1);
-}
-
-/* ---- our own entry ---- */
-
-static void test_self_recovery_adopts_higher(void **state)
-{
-    struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-0", "10.0.0.50:7946", 1, 900, 120, PROTO_STATE_DEAD));
-    assert_int_equal(gossip_self_count(fx->g), 120);
-    assert_int_equal(fx->io.raised_calls, 1);
-    assert_int_equal(fx->io.raised_to, 120);
-    const struct gossip_member *self = gossip_member_at(fx->g, 0);
-    assert_true(self->self);
-    /* Only the count: not the version, address or state. */
-    assert_int_equal(self->generation, 1000);
-    assert_int_equal(self->heartbeat, 0);
-    assert_string_equal(self->addr, "10.0.0.1:7946");
-    assert_int_equal(self->state, GOSSIP_ALIVE);
-}
-
-static void test_self_recovery_ignores_lower(void **state)
-{
-    struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-0", "10.0.0.1:7946", 1, 900, 3, 0));
-    assert_int_equal(gossip_self_count(fx->g), 5);
-    assert_int_equal(fx->io.raised_calls, 0);
-    gossip_count_set(fx->g, 4); /* never lowers */
-    assert_int_equal(gossip_self_count(fx->g), 5);
-    gossip_count_set(fx->g, 9);
-    assert_int_equal(gossip_self_count(fx->g), 9);
-}
-
-static void test_from_self_dropped(void **state)
-{
-    struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-0", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, 77, 0));
-    assert_int_equal(gossip_stats_get(fx->g)->dropped[GOSSIP_DROP_SELF], 1);
-    assert_null(gossip_member_find(fx->g, "pod-1"));
-    assert_false(gossip_recovered(fx->g, 1));
-}
-
-/* ---- recovery gate ---- */
-
-static void test_recovered_after_peer_or_timeout(void **state)
-{
-    struct fixture *fx = *state;
-    assert_false(gossip_recovered(fx->g, 4999));
-    assert_true(gossip_recovered(fx->g, 5000));
-    /* A heartbeat that does not name us says nothing of our count. */
-    deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, 0, 0));
-    assert_false(gossip_recovered(fx->g, 11));
-    /* One that carries its memory of us does, and its count is adopted first. */
-    struct proto_entry es[] = {mk_entry("pod-1", "10.0.0.2:7946", 1, 2, 0, 0),
-                               mk_entry("pod-0", "10.0.0.1:7946", 1, 1, 42, 0)};
-    deliver(fx, 12, PROTO_HEARTBEAT, "pod-1", es, 2);
-    assert_true(gossip_recovered(fx->g, 13));
-    assert_int_equal(gossip_self_count(fx->g), 42);
-}
-
-/* ---- failure detection ---- */
-
-static void test_detection_timeline(void **state)
-{
-    struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, 0, 0));
-    uint64_t suspect = gossip_suspect_ms(fx->g), dead = gossip_dead_ms(fx->g);
-    assert_true(suspect >= 3000);
-    assert_true(dead >= suspect);
-    /* Still alive exactly at the timeout, suspect just after. */
-    gossip_tick(fx->g, suspect);
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 5, V1, 30, 0));
+    /* A LEAVE sent by pod-2 in pod-1's name: counted as forged, not believed. */
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 1, 6, V1, 30, PROTO_STATE_LEFT);
+    deliver(fx, 1, PROTO_LEAVE, "pod-2", &e, 1);
+    assert_int_equal(stats(fx)->dropped[GOSSIP_DROP_FORGED], 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    gossip_tick(fx->g, suspect + 1);
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    assert_int_equal(gossip_stats_get(fx->g)->suspicions, 1);
-    /* A fresh heartbeat revives it. */
-    deliver1(fx, suspect + 2, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 2, 0, 0));
+    /* Relayed LEFT with a newer heartbeat: the heartbeat is news, the LEFT is not. */
+    e.heartbeat = 7;
+    deliver(fx, 2, PROTO_DELTA, "pod-2", &e, 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    uint64_t t0 = suspect + 2;
-    gossip_tick(fx->g, t0 + suspect + 1);
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    gossip_tick(fx->g, t0 + suspect + dead);
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    gossip_tick(fx->g, t0 + suspect + dead + 1);
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
-    assert_int_equal(gossip_stats_get(fx->g)->suspicions, 2);
+    assert_int_equal(find(fx, "pod-1")->heartbeat, 7);
+    /* The owner's own LEAVE is believed, even at the version we hold. */
+    deliver(fx, 3, PROTO_LEAVE, "pod-1", &e, 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_LEFT);
+    /* An unknown member that the owner says left is added as LEFT; a
+     * relayed LEFT adds it alive. */
+    struct proto_entry f = mk_entry("pod-5", "10.0.0.5:7946", 1, 1, V2, 3, PROTO_STATE_LEFT);
+    deliver(fx, 4, PROTO_LEAVE, "pod-5", &f, 1);
+    assert_int_equal(find(fx, "pod-5")->state, GOSSIP_LEFT);
+    f = mk_entry("pod-6", "10.0.0.6:7946", 1, 1, V3, 4, PROTO_STATE_LEFT);
+    deliver(fx, 4, PROTO_DELTA, "pod-2", &f, 1);
+    assert_int_equal(find(fx, "pod-6")->state, GOSSIP_ALIVE);
+    assert_int_equal(gossip_total(fx->g), 5 + 30 + 3 + 4);
 }
-
-static void test_suspect_timeout_grows_with_log_n(void **state)
-{
-    struct fixture *fx = *state;
-    uint64_t small = gossip_suspect_ms(fx->g);
-    char name[32];
-    for (int i = 1; i < 1000; i++) {
-        snprintf(name, sizeof(name), "pod-%d", i);
-        deliver1(fx, 0, name, mk_entry(name, "10.1.0.1:7946", 1, 1, 0, 0));
-    }
-    uint64_t big = gossip_suspect_ms(fx->g);
-    assert_true(big > small);
-    assert_true(big <= 40 * 1000); /* log-scaled, not linear */
-}
-
-static void test_claimed_dead_self_keeps_gossiping(void **state)
-{
-    struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, 0, 0));
-    deliver1(fx, 0, "pod-1", mk_entry("pod-0", "10.0.0.1:7946", 1000, 50, 5, PROTO_STATE_DEAD));
-    size_t before = fx->io.n_sent;
-    gossip_tick(fx->g, 1000);
-    assert_true(fx->io.n_sent > before);
-    struct proto_msg m;
-    decode_sent(fx, before, &m);
-    assert_string_equal(m.entries[0].name, "pod-0");
-    assert_int_equal(m.entries[0].state, PROTO_STATE_ALIVE);
-    assert_int_equal(m.entries[0].heartbeat, 1);
-    assert_int_equal(gossip_member_at(fx->g, 0)->state, GOSSIP_ALIVE);
-}
-
-/* ---- leave and totals ---- */
 
 static void test_leave_marks_left_and_counts_stay(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 5, 30, 0));
-    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 5, 7, 0));
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 5, V1, 30, 0));
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 5, V2, 7, 0));
     assert_int_equal(gossip_total(fx->g), 5 + 30 + 7);
-    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 1, 6, 31, PROTO_STATE_LEFT);
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 1, 6, V1, 31, PROTO_STATE_LEFT);
     deliver(fx, 1, PROTO_LEAVE, "pod-1", &e, 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_LEFT);
     assert_int_equal(gossip_total(fx->g), 5 + 31 + 7);
     /* A third party relaying a newer, alive heartbeat does not undo it... */
-    deliver1(fx, 2, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 1, 7, 31, 0));
+    deliver1(fx, 2, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 1, 7, V1, 31, 0));
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_LEFT);
     /* ...nor does time. */
     for (uint64_t t = 1000; t < 200000; t += 1000)
         gossip_tick(fx->g, t);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_LEFT);
     assert_int_equal(gossip_total(fx->g), 5 + 31 + 7);
-    /* A new generation (it came back) does. */
-    deliver1(fx, 200000, "pod-1", mk_entry("pod-1", "10.0.0.9:7946", 2, 1, 0, 0));
+    /* A new incarnation (it came back) does. */
+    deliver1(fx, 200000, "pod-2", mk_entry("pod-1", "10.0.0.9:7946", 2, 1, V1, 31, 0));
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
     assert_int_equal(gossip_total(fx->g), 5 + 31 + 7);
 }
@@ -384,14 +480,15 @@ static void test_leave_marks_left_and_counts_stay(void **state)
 static void test_total_sums_all_states(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, 100, 0));
-    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, 20, PROTO_STATE_LEFT));
-    deliver1(fx, 0, "pod-9", mk_entry("pod-3", "10.0.0.4:7946", 1, 1, 3, PROTO_STATE_DEAD));
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 100, 0));
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V2, 20, PROTO_STATE_LEFT));
+    deliver1(fx, 0, "pod-9", mk_entry("pod-3", "10.0.0.4:7946", 1, 1, V3, 3, PROTO_STATE_DEAD));
     uint64_t t = 0;
     for (int i = 0; i < 100; i++) {
         t += 1000;
         gossip_tick(fx->g, t);
-        deliver1(fx, t, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 2 + (uint64_t)i, 100, 0));
+        deliver1(fx, t, "pod-1",
+                 mk_entry("pod-1", "10.0.0.2:7946", 1, 2 + (uint64_t)i, V1, 100, 0));
     }
     /* pod-9 sent us a datagram but never its own entry. */
     assert_null(gossip_member_find(fx->g, "pod-9"));
@@ -401,32 +498,799 @@ static void test_total_sums_all_states(void **state)
     assert_int_equal(gossip_total(fx->g), 5 + 100 + 20 + 3);
 }
 
+/* ---- our own slot ---- */
+
+static void test_own_slot_never_adopted(void **state)
+{
+    struct fixture *fx = *state;
+    /* A peer holds 120 for our current slot, and 40 for an earlier volume. */
+    struct proto_entry e = mk_entry("pod-0", "10.0.0.1:7946", 1, 900, VOL0, 120, 0);
+    add_slot(&e, VOL_OLD, 40);
+    deliver1(fx, 0, "pod-1", e);
+    const struct gossip_member *self = self_of(fx->g);
+    assert_int_equal(slot_of(self, VOL0), 5);
+    assert_int_equal(slot_of(self, VOL_OLD), 40);
+    assert_int_equal(gossip_self_count(fx->g), 45);
+    assert_int_equal(fx->io.behind_calls, 1);
+    assert_int_equal(fx->io.behind_vol, VOL0);
+    assert_int_equal(fx->io.behind_ours, 5);
+    assert_int_equal(fx->io.behind_theirs, 120);
+    assert_int_equal(stats(fx)->slot_moves, 1);
+    assert_int_equal(self->vol, VOL0);
+    /* Less than ours, or equal: nothing to say. */
+    e = mk_entry("pod-0", "10.0.0.1:7946", 1, 900, VOL0, 3, 0);
+    deliver1(fx, 0, "pod-1", e);
+    e = mk_entry("pod-0", "10.0.0.1:7946", 1, 900, VOL0, 5, 0);
+    deliver1(fx, 0, "pod-1", e);
+    assert_int_equal(fx->io.behind_calls, 1);
+    assert_int_equal(gossip_self_count(fx->g), 45);
+    /* Only our own count raises our slot, and never lowers it. */
+    gossip_count_set(fx->g, 4);
+    assert_int_equal(slot_of(self_of(fx->g), VOL0), 5);
+    gossip_count_set(fx->g, 9);
+    assert_int_equal(slot_of(self_of(fx->g), VOL0), 9);
+    assert_int_equal(gossip_self_count(fx->g), 49);
+}
+
+static void test_slot_move_keeps_old_slot(void **state)
+{
+    struct fixture *fx = *state;
+    /* As tallyd does: slot_behind moves to a new slot at once. */
+    fx->io.move_to = VOL_NEW;
+    uint64_t inc = gossip_incarnation(fx->g);
+    deliver1(fx, 0, "pod-1", mk_entry("pod-0", "10.0.0.1:7946", 1, 900, VOL0, 120, 0));
+    assert_int_equal(fx->io.behind_calls, 1);
+    assert_int_equal(fx->io.move_rc, 0);
+    const struct gossip_member *self = self_of(fx->g);
+    assert_int_equal(self->vol, VOL_NEW);
+    assert_true(gossip_incarnation(fx->g) > inc);
+    /* The old slot holds what the peer holds, the new one counts from 0. */
+    assert_int_equal(slot_of(self, VOL0), 120);
+    assert_int_equal(slot_of(self, VOL_NEW), 0);
+    assert_int_equal(gossip_self_count(fx->g), 120);
+    gossip_count_set(fx->g, 3);
+    assert_int_equal(slot_of(self_of(fx->g), VOL_NEW), 3);
+    assert_int_equal(gossip_self_count(fx->g), 123);
+    assert_int_equal(gossip_total(fx->g), 123);
+    /* Hearing the old slot again is not news any more. */
+    deliver1(fx, 0, "pod-1", mk_entry("pod-0", "10.0.0.1:7946", 1, 900, VOL0, 120, 0));
+    assert_int_equal(fx->io.behind_calls, 1);
+    assert_int_equal(fx->io.dup_calls, 0);
+    /* Peers hear the move: our next heartbeat counts on the new volume. */
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    fx->io.n_sent = 0;
+    gossip_tick(fx->g, 1000);
+    struct proto_msg m;
+    decode_sent(fx, 0, &m);
+    assert_int_equal(m.type, PROTO_HEARTBEAT);
+    assert_int_equal(m.entries[0].vol, VOL_NEW);
+    assert_int_equal(m.entries[0].incarnation, gossip_incarnation(fx->g));
+    assert_int_equal(m.entries[0].n_slots, 2);
+    assert_int_equal(proto_entry_visits(&m.entries[0]), 123);
+}
+
+static void test_slot_move_errors(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(gossip_slot_move(fx->g, 0), -EINVAL);
+    assert_int_equal(gossip_slot_move(fx->g, VOL0), -EINVAL);
+    for (uint64_t v = 1; v < PROTO_MAX_SLOTS; v++)
+        assert_int_equal(gossip_slot_move(fx->g, 0x100 + v), 0);
+    assert_int_equal(self_of(fx->g)->n_slots, PROTO_MAX_SLOTS);
+    assert_int_equal(gossip_slot_move(fx->g, 0x999), -ENOSPC);
+    assert_int_equal(self_of(fx->g)->vol, 0x100 + PROTO_MAX_SLOTS - 1);
+    assert_int_equal(gossip_self_count(fx->g), 5);
+}
+
+static void test_from_self_dropped(void **state)
+{
+    struct fixture *fx = *state;
+    /* Our own datagram coming back (a loop or a replay). */
+    deliver1(fx, 0, "pod-0", mk_entry("pod-0", "10.0.0.1:7946", 5, 99, VOL0, 77, 0));
+    deliver(fx, 0, PROTO_DELTA, "pod-0", NULL, 0);
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 77, 0);
+    deliver(fx, 0, PROTO_DELTA, "pod-0", &e, 1);
+    assert_int_equal(stats(fx)->dropped[GOSSIP_DROP_SELF], 3);
+    assert_null(gossip_member_find(fx->g, "pod-1"));
+    assert_int_equal(gossip_self_count(fx->g), 5);
+    assert_int_equal(gossip_incarnation(fx->g), 5);
+    assert_int_equal(fx->io.behind_calls, 0);
+    assert_false(gossip_synced(fx->g, 1));
+}
+
+/* ---- refutation ---- */
+
+static void test_refute_claims_about_us(void **state)
+{
+    struct fixture *fx = *state;
+    struct {
+        const char *why;
+        struct proto_entry e;
+        uint64_t want_inc; /* 0: not refuted */
+    } cases[] = {
+        {"suspect", mk_entry("pod-0", "10.0.0.1:7946", 5, 0, VOL0, 5, PROTO_STATE_SUSPECT), 6},
+        {"dead", mk_entry("pod-0", "10.0.0.1:7946", 5, 0, VOL0, 5, PROTO_STATE_DEAD), 6},
+        {"left", mk_entry("pod-0", "10.0.0.1:7946", 5, 0, VOL0, 5, PROTO_STATE_LEFT), 6},
+        {"other address", mk_entry("pod-0", "10.0.0.66:7946", 5, 0, VOL0, 5, 0), 6},
+        {"heartbeat we never sent", mk_entry("pod-0", "10.0.0.1:7946", 5, 50, VOL0, 5, 0), 6},
+        {"higher incarnation", mk_entry("pod-0", "10.0.0.1:7946", 9, 0, VOL0, 5, 0), 10},
+        {"dead, higher incarnation", mk_entry("pod-0", "10.0.0.1:7946", 12, 3, VOL0, 5, 2), 13},
+        {"older incarnation, dead", mk_entry("pod-0", "10.0.0.1:7946", 4, 80, VOL0, 5, 2), 0},
+        {"older incarnation, left", mk_entry("pod-0", "10.0.0.9:7946", 1, 80, VOL0, 5, 3), 0},
+        {"our current entry", mk_entry("pod-0", "10.0.0.1:7946", 5, 0, VOL0, 5, 0), 0},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct gossip_config cfg = base_cfg();
+        fx_reopen(fx, &cfg);
+        deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+        deliver1(fx, 0, "pod-1", cases[c].e);
+        uint64_t want = cases[c].want_inc ? cases[c].want_inc : 5;
+        print_message("case %s: incarnation %llu\n", cases[c].why,
+                      (unsigned long long)gossip_incarnation(fx->g));
+        assert_int_equal(gossip_incarnation(fx->g), want);
+        assert_int_equal(stats(fx)->refutations, cases[c].want_inc ? 1 : 0);
+        assert_int_equal(fx->io.dup_calls, 0);
+        /* Whatever was said, we keep gossiping ourselves alive, at our
+         * address, at the incarnation that wins. */
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, 1000);
+        struct proto_msg m;
+        decode_sent(fx, 0, &m);
+        assert_int_equal(m.type, PROTO_HEARTBEAT);
+        assert_string_equal(m.entries[0].name, "pod-0");
+        assert_string_equal(m.entries[0].addr, "10.0.0.1:7946");
+        assert_int_equal(m.entries[0].state, PROTO_STATE_ALIVE);
+        assert_int_equal(m.entries[0].incarnation, want);
+        assert_int_equal(m.entries[0].vol, VOL0);
+        assert_int_equal(self_of(fx->g)->state, GOSSIP_ALIVE);
+        assert_int_equal(gossip_self_count(fx->g), 5);
+    }
+}
+
+/* ---- another process with our name ---- */
+
+static void test_duplicate_name_seen_and_counted(void **state)
+{
+    struct fixture *fx = *state;
+    /* A second process says it is pod-0, counting 17 on another volume. */
+    struct proto_entry e = mk_entry("pod-0", "10.0.0.66:7946", 5, 1, VOL_DUP, 17, 0);
+    deliver1(fx, 0, "pod-0", e);
+    assert_int_equal(slot_of(self_of(fx->g), VOL_DUP), 17);
+    assert_int_equal(gossip_self_count(fx->g), 5 + 17);
+    assert_int_equal(gossip_total(fx->g), 5 + 17);
+    assert_int_equal(gossip_incarnation(fx->g), 6); /* refuted once */
+    assert_int_equal(fx->io.dup_calls, 0);          /* maybe just a stale entry */
+    /* It refutes our refutation: it is alive. */
+    e.incarnation = 7;
+    e.slots[0].count = 18;
+    deliver1(fx, 1, "pod-0", e);
+    assert_int_equal(fx->io.dup_calls, 1);
+    assert_int_equal(fx->io.dup_vol, VOL_DUP);
+    assert_string_equal(fx->io.dup_addr, "10.0.0.66:7946");
+    assert_int_equal(stats(fx)->duplicates, 1);
+    assert_int_equal(gossip_incarnation(fx->g), 8);
+    /* Both keep counting, each on its own slot. */
+    gossip_count_set(fx->g, 10);
+    assert_int_equal(gossip_total(fx->g), 10 + 18);
+    assert_int_equal(self_of(fx->g)->vol, VOL0);
+    /* It keeps coming back: warned again only after GOSSIP_DUP_ROUNDS of
+     * quiet, the core stays bounded (one refutation per claim). */
+    e.incarnation = 9;
+    deliver1(fx, 2, "pod-0", e);
+    assert_int_equal(fx->io.dup_calls, 1);
+    assert_int_equal(gossip_incarnation(fx->g), 10);
+}
+
+static void test_no_false_duplicate_for_own_old_volume(void **state)
+{
+    struct fixture *fx = *state;
+    /* Restart on a new, empty volume: incarnation starts again at 1. */
+    struct gossip_config cfg = base_cfg();
+    cfg.incarnation = 1;
+    cfg.vol = VOL_NEW;
+    cfg.count = 0;
+    fx_reopen(fx, &cfg);
+    /* Peers still hold our old life (old volume, incarnation 7), and relay it. */
+    struct proto_entry old = mk_entry("pod-0", "10.0.0.1:7946", 7, 100, VOL_OLD, 100, 0);
+    deliver1(fx, 0, "pod-1", old);
+    assert_int_equal(gossip_incarnation(fx->g), 8);
+    assert_int_equal(stats(fx)->refutations, 1);
+    assert_int_equal(gossip_self_count(fx->g), 100); /* the old slot is still ours */
+    /* Heard again from others, or our old process's own datagram replayed:
+     * no more refutations, no duplicate. */
+    deliver1(fx, 1, "pod-2", old);
+    deliver1(fx, 2, "pod-0", old);
+    old.heartbeat = 101;
+    deliver1(fx, 3, "pod-3", old);
+    assert_int_equal(stats(fx)->refutations, 1);
+    assert_int_equal(fx->io.dup_calls, 0);
+    assert_int_equal(stats(fx)->duplicates, 0);
+    assert_int_equal(self_of(fx->g)->vol, VOL_NEW);
+}
+
+static void test_no_false_duplicate_from_older_lives(void **state)
+{
+    struct fixture *fx = *state;
+    struct gossip_config cfg = base_cfg();
+    cfg.incarnation = 1;
+    cfg.vol = VOL_NEW;
+    cfg.count = 0;
+    fx_reopen(fx, &cfg);
+    /* One peer remembers our old volume's life 6, another its life 7 (the
+     * old process restarted once on that volume): we hear 6 first. Neither
+     * answered a refutation of ours, so neither is a live duplicate. */
+    deliver1(fx, 0, "pod-1", mk_entry("pod-0", "10.0.0.1:7946", 6, 40, VOL_OLD, 90, 0));
+    deliver1(fx, 1, "pod-2", mk_entry("pod-0", "10.0.0.1:7946", 7, 12, VOL_OLD, 100, 0));
+    assert_int_equal(fx->io.dup_calls, 0);
+    assert_int_equal(stats(fx)->duplicates, 0);
+    assert_true(gossip_incarnation(fx->g) > 7);
+    assert_int_equal(gossip_self_count(fx->g), 100);
+}
+
+/* ---- SYNC ---- */
+
+/* The bucket hashes of g's table, computed from what it shows. */
+static void buckets_of(const struct gossip *g, uint32_t out[PROTO_BUCKETS])
+{
+    memset(out, 0, PROTO_BUCKETS * sizeof(out[0]));
+    for (size_t i = 0; i < gossip_member_count(g); i++) {
+        const struct gossip_member *m = gossip_member_at(g, i);
+        for (unsigned k = 0; k < m->n_slots; k++)
+            out[proto_bucket_of(m->name)] ^=
+                proto_slot_share(m->name, m->slots[k].vol, m->slots[k].count);
+    }
+}
+
+static void send_sync(struct fixture *fx, uint64_t nonce, const uint32_t *buckets)
+{
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_SYNC;
+    snprintf(m->from, sizeof(m->from), "pod-9");
+    m->nonce = nonce;
+    m->n_buckets = PROTO_BUCKETS;
+    memcpy(m->buckets, buckets, sizeof(m->buckets));
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    fx->io.n_sent = 0;
+    gossip_receive(fx->g, 0, "10.0.0.9:7946", buf, len);
+}
+
+/* Loads n members with long names (several per datagram) into g. */
+static void load_members(struct gossip *g, int n, uint64_t base_count)
+{
+    char name[64];
+    for (int i = 1; i <= n; i++) {
+        snprintf(name, sizeof(name), "myapp-stateful-with-a-long-name-%04d", i);
+        assert_int_equal(gossip_member_load(g, 0, name, "10.1.2.3:7946", 1, 1, GOSSIP_ALIVE), 0);
+        assert_int_equal(
+            gossip_slot_load(g, 0, name, 0x5000 + (uint64_t)i, base_count + (uint64_t)i), 0);
+    }
+}
+
+static void test_sync_answers_differing_buckets(void **state)
+{
+    struct fixture *fx = *state;
+    load_members(fx->g, 40, 0);
+    uint32_t b[PROTO_BUCKETS];
+    buckets_of(fx->g, b);
+    struct proto_msg out;
+
+    /* Equal tables: one empty part says so. */
+    send_sync(fx, 77, b);
+    assert_int_equal(fx->io.n_sent, 1);
+    assert_string_equal(fx->io.sent[0].addr, "10.0.0.9:7946");
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_DELTA);
+    assert_int_equal(out.nonce, 77);
+    assert_int_equal(out.part, 1);
+    assert_int_equal(out.parts, 1);
+    assert_int_equal(out.whole, 1);
+    assert_int_equal(out.n_entries, 0);
+
+    /* One bucket differs: exactly its rows come back. */
+    uint32_t diff = proto_bucket_of("myapp-stateful-with-a-long-name-0003");
+    b[diff] ^= 1;
+    send_sync(fx, 78, b);
+    size_t want = 0;
+    for (size_t i = 0; i < gossip_member_count(fx->g); i++)
+        want += proto_bucket_of(gossip_member_at(fx->g, i)->name) == diff;
+    assert_true(want >= 1);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.nonce, 78);
+    assert_int_equal(out.parts, 1);
+    assert_int_equal(out.whole, 1);
+    assert_int_equal(out.n_entries, want);
+    for (uint32_t k = 0; k < out.n_entries; k++) {
+        assert_int_equal(proto_bucket_of(out.entries[k].name), diff);
+        const struct gossip_member *m = find(fx, out.entries[k].name);
+        assert_int_equal(proto_entry_visits(&out.entries[k]), m->count);
+    }
+}
+
+static void test_sync_answer_in_numbered_parts(void **state)
+{
+    struct fixture *fx = *state;
+    load_members(fx->g, 150, 1000);
+    uint32_t zero[PROTO_BUCKETS] = {0}; /* an asker that holds nothing */
+    send_sync(fx, 5, zero);
+    size_t parts = fx->io.n_sent;
+    assert_true(parts >= 2);
+    char *seen = calloc(151, 1);
+    assert_non_null(seen);
+    struct proto_msg out;
+    size_t rows = 0;
+    for (size_t p = 0; p < parts; p++) {
+        assert_true(fx->io.sent[p].len <= PROTO_MAX_DATAGRAM);
+        decode_sent(fx, p, &out);
+        assert_int_equal(out.type, PROTO_DELTA);
+        assert_int_equal(out.nonce, 5);
+        assert_int_equal(out.part, p + 1);
+        assert_int_equal(out.parts, parts);
+        assert_int_equal(out.whole, 1);
+        for (uint32_t k = 0; k < out.n_entries; k++, rows++) {
+            const char *dash = strrchr(out.entries[k].name, '-');
+            long idx = dash ? strtol(dash + 1, NULL, 10) : 0;
+            if (strcmp(out.entries[k].name, "pod-0") == 0)
+                continue;
+            assert_in_range(idx, 1, 150);
+            assert_false(seen[idx]);
+            seen[idx] = 1;
+        }
+    }
+    assert_int_equal(rows, 151); /* every row once, ours included */
+    free(seen);
+}
+
+static void test_sync_answer_cut_is_not_whole(void **state)
+{
+    struct fixture *fx = *state;
+    load_members(fx->g, 600, 7); /* far more than 24 datagrams hold */
+    uint32_t zero[PROTO_BUCKETS] = {0};
+    send_sync(fx, 9, zero);
+    assert_int_equal(fx->io.n_sent, 24);
+    struct proto_msg out;
+    for (size_t p = 0; p < fx->io.n_sent; p++) {
+        decode_sent(fx, p, &out);
+        assert_int_equal(out.part, p + 1);
+        assert_int_equal(out.parts, 24);
+        assert_int_equal(out.whole, 0);
+    }
+    /* An asker that merged this answer asks again and gets less, until an
+     * answer is whole: each SYNC makes more buckets equal. */
+    struct fake_io aio;
+    fake_io_init(&aio);
+    struct gossip_config cfg = base_cfg();
+    cfg.name = "pod-2";
+    cfg.vol = V2;
+    struct gossip *asker = fake_gossip_new(&aio, &cfg);
+    size_t last = SIZE_MAX;
+    int asks = 0;
+    bool whole = false;
+    while (!whole && asks < 20) {
+        asks++;
+        uint32_t b[PROTO_BUCKETS];
+        buckets_of(asker, b);
+        send_sync(fx, 100 + (uint64_t)asks, b);
+        assert_true(fx->io.n_sent <= last);
+        last = fx->io.n_sent;
+        for (size_t p = 0; p < fx->io.n_sent; p++) {
+            gossip_receive(asker, 0, "10.0.0.1:7946", fx->io.sent[p].buf, fx->io.sent[p].len);
+            decode_sent(fx, p, &out);
+            whole = out.whole;
+        }
+    }
+    print_message("whole after %d SYNCs\n", asks);
+    assert_true(whole);
+    assert_true(asks >= 2);
+    /* It holds all of ours, plus its own slot. */
+    assert_int_equal(gossip_total(asker), gossip_total(fx->g) + 5);
+    gossip_free(asker);
+    free(aio.sent);
+}
+
+/* A second core, pod-1 at 10.0.0.2:7946, holding n loaded members. */
+struct peer {
+    struct fake_io io;
+    struct gossip *g;
+};
+
+static void peer_open(struct peer *p, int n)
+{
+    fake_io_init(&p->io);
+    struct gossip_config cfg = base_cfg();
+    cfg.name = "pod-1";
+    cfg.addr = "10.0.0.2:7946";
+    cfg.vol = V1;
+    cfg.count = 33;
+    cfg.seed = 7;
+    p->g = fake_gossip_new(&p->io, &cfg);
+    load_members(p->g, n, 10);
+}
+
+static void peer_close(struct peer *p)
+{
+    gossip_free(p->g);
+    free(p->io.sent);
+}
+
+/* The SYNC fx sent last, handed to the peer: its answer lands in p->io. */
+static uint64_t sync_to_peer(struct fixture *fx, struct peer *p)
+{
+    struct proto_msg m;
+    uint64_t nonce = 0;
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &m);
+        if (m.type == PROTO_SYNC) {
+            nonce = m.nonce;
+            at = i;
+        }
+    }
+    assert_true(at != SIZE_MAX);
+    assert_string_equal(fx->io.sent[at].addr, "10.0.0.2:7946");
+    p->io.n_sent = 0;
+    gossip_receive(p->g, 0, "10.0.0.1:7946", fx->io.sent[at].buf, fx->io.sent[at].len);
+    return nonce;
+}
+
+static void test_synced_after_whole_answer_to_our_nonce(void **state)
+{
+    struct fixture *fx = *state;
+    struct peer p;
+    peer_open(&p, 150);
+    gossip_greet(fx->g, 0, "10.0.0.2:7946");
+    uint64_t nonce = sync_to_peer(fx, &p);
+    size_t parts = p.io.n_sent;
+    assert_true(parts >= 2);
+    struct sent *answer = calloc(parts, sizeof(*answer));
+    assert_non_null(answer);
+    memcpy(answer, p.io.sent, parts * sizeof(*answer));
+    struct proto_msg m;
+    decode_sent_io(&p.io, 0, &m);
+    assert_int_equal(m.nonce, nonce);
+
+    /* Parts out of order and repeated: not synced until the last one. */
+    for (size_t k = parts; k-- > 1;) {
+        gossip_receive(fx->g, 10, "10.0.0.2:7946", answer[k].buf, answer[k].len);
+        gossip_receive(fx->g, 10, "10.0.0.2:7946", answer[k].buf, answer[k].len);
+        assert_false(gossip_synced(fx->g, 10));
+    }
+    gossip_receive(fx->g, 10, "10.0.0.2:7946", answer[0].buf, answer[0].len);
+    assert_true(gossip_synced(fx->g, 10));
+    assert_int_equal(stats(fx)->syncs, 1);
+    /* Whole: everything the peer held is ours now (it had not heard of us). */
+    assert_int_equal(gossip_total(fx->g), gossip_total(p.g) + 5);
+    assert_int_equal(gossip_member_count(fx->g), gossip_member_count(p.g) + 1);
+
+    /* A restart (a new seed, as tallyd draws one) sends a new SYNC; the old
+     * answer replayed to it does not make it whole. */
+    struct gossip_config cfg = base_cfg();
+    cfg.seed = 4242;
+    cfg.incarnation = 6;
+    fx_reopen(fx, &cfg);
+    gossip_greet(fx->g, 0, "10.0.0.2:7946");
+    for (size_t k = 0; k < parts; k++)
+        gossip_receive(fx->g, 10, "10.0.0.2:7946", answer[k].buf, answer[k].len);
+    assert_false(gossip_synced(fx->g, 10));
+    assert_int_equal(stats(fx)->syncs, 0);
+    /* The answer to the SYNC it did send does. */
+    sync_to_peer(fx, &p);
+    assert_true(p.io.n_sent >= 1);
+    for (size_t k = 0; k < p.io.n_sent; k++)
+        gossip_receive(fx->g, 20, "10.0.0.2:7946", p.io.sent[k].buf, p.io.sent[k].len);
+    assert_true(gossip_synced(fx->g, 20));
+    assert_int_equal(gossip_total(fx->g), gossip_total(p.g) + 5);
+    free(answer);
+    peer_close(&p);
+}
+
+/* A DELTA from pod-1 carrying e as part part of parts of nonce's answer. */
+static void send_part(struct fixture *fx, uint64_t nonce, uint16_t part, uint16_t parts,
+                      uint8_t whole, const struct proto_entry *e)
+{
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_DELTA;
+    snprintf(m->from, sizeof(m->from), "pod-1");
+    m->nonce = nonce;
+    m->part = part;
+    m->parts = parts;
+    m->whole = whole;
+    m->entries[0] = *e;
+    m->n_entries = 1;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    gossip_receive(fx->g, 10, "10.0.0.2:7946", buf, len);
+}
+
+static void test_synced_needs_whole_flag(void **state)
+{
+    struct fixture *fx = *state;
+    gossip_greet(fx->g, 0, "10.0.0.2:7946");
+    struct proto_msg m;
+    decode_sent(fx, 1, &m);
+    assert_int_equal(m.type, PROTO_SYNC);
+    uint64_t nonce = m.nonce;
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 3, 0);
+    /* Every part of an answer that says it is not whole (it was cut). */
+    send_part(fx, nonce, 1, 1, 0, &e);
+    assert_false(gossip_synced(fx->g, 10));
+    assert_int_equal(find(fx, "pod-1")->count, 3); /* merged all the same */
+    /* Another nonce, whole: not ours. */
+    send_part(fx, nonce + 1, 1, 1, 1, &e);
+    assert_false(gossip_synced(fx->g, 10));
+    /* Part 1 of 2 of ours: not all of it. */
+    send_part(fx, nonce, 1, 2, 1, &e);
+    assert_false(gossip_synced(fx->g, 10));
+    /* A DELTA that answers no SYNC (no parts): not an answer. */
+    deliver1(fx, 10, "pod-1", e);
+    assert_false(gossip_synced(fx->g, 10));
+    /* Ours, whole, every part: synced. */
+    send_part(fx, nonce, 1, 1, 1, &e);
+    assert_true(gossip_synced(fx->g, 10));
+    assert_int_equal(stats(fx)->syncs, 1);
+}
+
+static void test_synced_after_recovery_ms(void **state)
+{
+    struct fixture *fx = *state;
+    assert_false(gossip_synced(fx->g, 0));
+    assert_false(gossip_synced(fx->g, 4999));
+    assert_true(gossip_synced(fx->g, 5000));
+    /* Heartbeats naming us, digests and deltas do not end the wait. */
+    struct proto_entry es[] = {mk_entry("pod-1", "10.0.0.2:7946", 1, 2, V1, 0, 0),
+                               mk_entry("pod-0", "10.0.0.1:7946", 1, 1, VOL0, 5, 0)};
+    deliver(fx, 12, PROTO_HEARTBEAT, "pod-1", es, 2);
+    deliver(fx, 12, PROTO_DELTA, "pod-2", es, 2);
+    assert_false(gossip_synced(fx->g, 13));
+    /* No wait configured (a first pod): ready at once. */
+    struct gossip_config cfg = base_cfg();
+    cfg.recovery_ms = 0;
+    fx_reopen(fx, &cfg);
+    assert_true(gossip_synced(fx->g, 0));
+}
+
+/* ---- bounds ---- */
+
+static void test_member_cap(void **state)
+{
+    struct fixture *fx = *state;
+    struct gossip_config cfg = base_cfg();
+    cfg.max_members = 10;
+    fx_reopen(fx, &cfg);
+    char name[32];
+    uint64_t total = 5;
+    for (int i = 1; i <= 20; i++) {
+        snprintf(name, sizeof(name), "fake-%d", i);
+        deliver1(fx, 0, "pod-9",
+                 mk_entry(name, "10.7.0.1:7946", 1, 1, 0x700 + (uint64_t)i, 100, 0));
+        if (i < 10)
+            total += 100;
+    }
+    assert_int_equal(gossip_member_count(fx->g), 10);
+    assert_int_equal(stats(fx)->dropped[GOSSIP_DROP_MEMBERS], 11);
+    assert_string_equal(gossip_drop_str(GOSSIP_DROP_MEMBERS), "members_full");
+    assert_null(gossip_member_find(fx->g, "fake-10"));
+    assert_int_equal(gossip_total(fx->g), total);
+    /* Members already known still merge. */
+    deliver1(fx, 1, "pod-9", mk_entry("fake-1", "10.7.0.1:7946", 1, 2, 0x701, 150, 0));
+    assert_int_equal(gossip_total(fx->g), total + 50);
+    /* Loading past the cap says so. */
+    assert_int_equal(gossip_member_load(fx->g, 0, "x", "10.7.0.2:7946", 1, 1, GOSSIP_ALIVE),
+                     -ENOSPC);
+    assert_int_equal(gossip_slot_load(fx->g, 0, "y", 0x800, 1), -ENOSPC);
+    assert_int_equal(gossip_member_count(fx->g), 10);
+}
+
+static void test_member_and_slot_load(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t v = gossip_table_version(fx->g);
+    assert_int_equal(gossip_member_load(fx->g, 0, "pod-1", "10.0.0.2:7946", 3, 9, GOSSIP_ALIVE), 0);
+    assert_int_equal(gossip_member_load(fx->g, 0, "pod-2", "10.0.0.3:7946", 2, 4, GOSSIP_LEFT), 0);
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-1", V1, 50), 0);
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-1", V1, 20), 0); /* max-merged */
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-2", V2, 7), 0);
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-3", V3, 4), 0); /* slot only */
+    assert_true(gossip_table_version(fx->g) > v);
+    /* Not heard in this life yet: suspect, unless it left. */
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    assert_int_equal(find(fx, "pod-1")->incarnation, 3);
+    assert_int_equal(find(fx, "pod-2")->state, GOSSIP_LEFT);
+    assert_int_equal(find(fx, "pod-3")->state, GOSSIP_SUSPECT);
+    assert_int_equal(find(fx, "pod-1")->count, 50);
+    /* Our own current slot comes from the count file, never from a copy;
+     * an earlier volume of ours does load. */
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-0", VOL0, 999), 0);
+    assert_int_equal(gossip_self_count(fx->g), 5);
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-0", VOL_OLD, 30), 0);
+    assert_int_equal(gossip_self_count(fx->g), 35);
+    assert_int_equal(gossip_total(fx->g), 35 + 50 + 7 + 4);
+    /* Our last life as saved: our incarnation moves past it. */
+    assert_int_equal(gossip_member_load(fx->g, 0, "pod-0", "10.0.0.1:7946", 9, 3, GOSSIP_ALIVE), 0);
+    assert_int_equal(gossip_incarnation(fx->g), 10);
+    assert_int_equal(gossip_member_load(fx->g, 0, "pod-0", "10.0.0.1:7946", 2, 3, GOSSIP_ALIVE), 0);
+    assert_int_equal(gossip_incarnation(fx->g), 10);
+    assert_int_equal(self_of(fx->g)->state, GOSSIP_ALIVE);
+    /* An older copy does not roll a member back. */
+    assert_int_equal(gossip_member_load(fx->g, 0, "pod-1", "10.0.0.8:7946", 2, 99, GOSSIP_ALIVE),
+                     0);
+    assert_int_equal(find(fx, "pod-1")->incarnation, 3);
+    assert_string_equal(find(fx, "pod-1")->addr, "10.0.0.2:7946");
+    /* Heard live: alive again. */
+    deliver1(fx, 1, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 3, 10, V1, 50, 0));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    /* Bad input is refused, nothing changes. */
+    char longname[PROTO_NAME_MAX + 2];
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-1", 0, 1), -EINVAL);
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-1", V2, PROTO_VALUE_MAX + 1), -EINVAL);
+    assert_int_equal(gossip_slot_load(fx->g, 0, longname, V2, 1), -EINVAL);
+    assert_int_equal(gossip_slot_load(fx->g, 0, "", V2, 1), -EINVAL);
+    assert_int_equal(gossip_member_load(fx->g, 0, longname, "a:1", 1, 1, GOSSIP_ALIVE), -EINVAL);
+    assert_int_equal(gossip_member_load(fx->g, 0, "pod-4", "a:1", PROTO_VALUE_MAX + 1, 1, 0),
+                     -EINVAL);
+    assert_int_equal(gossip_member_load(fx->g, 0, "pod-4", "a:1", 1, 1, (enum gossip_state)7),
+                     -EINVAL);
+    assert_null(gossip_member_find(fx->g, "pod-4"));
+    assert_int_equal(gossip_total(fx->g), 35 + 50 + 7 + 4);
+}
+
+static void test_count_set_saturates(void **state)
+{
+    struct fixture *fx = *state;
+    gossip_count_set(fx->g, UINT64_MAX);
+    assert_int_equal(gossip_self_count(fx->g), PROTO_VALUE_MAX);
+    gossip_count_set(fx->g, PROTO_VALUE_MAX + 7);
+    assert_int_equal(gossip_self_count(fx->g), PROTO_VALUE_MAX);
+    /* What we send stays within what a peer accepts. */
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    fx->io.n_sent = 0;
+    gossip_tick(fx->g, 1000);
+    assert_true(fx->io.n_sent >= 1);
+    struct proto_msg m;
+    decode_sent(fx, 0, &m);
+    assert_int_equal(proto_entry_visits(&m.entries[0]), PROTO_VALUE_MAX);
+}
+
+static void test_total_saturates(void **state)
+{
+    struct fixture *fx = *state;
+    char name[32];
+    /* 2^64 / (16 slots * 2^53) = 128 members full to the brim. */
+    for (int i = 1; i <= 130; i++) {
+        snprintf(name, sizeof(name), "pod-%d", i);
+        for (uint64_t k = 1; k <= PROTO_MAX_SLOTS; k++)
+            assert_int_equal(gossip_slot_load(fx->g, 0, name, k, PROTO_VALUE_MAX), 0);
+        assert_int_equal(find(fx, name)->count, PROTO_MAX_SLOTS * PROTO_VALUE_MAX);
+    }
+    assert_int_equal(gossip_total(fx->g), UINT64_MAX);
+    /* A seventeenth slot for one name is dropped and counted. */
+    assert_int_equal(gossip_slot_load(fx->g, 0, "pod-1", 999, 1), -ENOSPC);
+    assert_int_equal(stats(fx)->dropped[GOSSIP_DROP_SLOTS], 1);
+}
+
+static void test_table_version_moves(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t v = gossip_table_version(fx->g);
+#define MOVED()                                                                                    \
+    do {                                                                                           \
+        assert_true(gossip_table_version(fx->g) > v);                                              \
+        v = gossip_table_version(fx->g);                                                           \
+    } while (0)
+#define STILL() assert_int_equal(gossip_table_version(fx->g), v)
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 10, 0));
+    MOVED(); /* a new member */
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 10, 0));
+    STILL(); /* nothing new */
+    deliver1(fx, 0, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 11, 0));
+    MOVED(); /* a slot rose */
+    deliver1(fx, 0, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V2, 1, 0));
+    MOVED(); /* a new slot */
+    gossip_count_set(fx->g, 6);
+    MOVED();
+    gossip_count_set(fx->g, 6);
+    STILL();
+    /* Failure detection: alive -> suspect -> dead. */
+    uint64_t t = gossip_suspect_ms(fx->g) + 1;
+    gossip_tick(fx->g, t);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    MOVED();
+    t += gossip_dead_ms(fx->g);
+    gossip_tick(fx->g, t);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
+    MOVED();
+    deliver1(fx, t, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 2, 1, V1, 11, 0));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    MOVED();
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 2, 2, V1, 11, PROTO_STATE_LEFT);
+    deliver(fx, t, PROTO_LEAVE, "pod-1", &e, 1);
+    MOVED();
+    assert_int_equal(gossip_slot_move(fx->g, VOL_NEW), 0);
+    MOVED();
+    gossip_leave(fx->g, t);
+    MOVED();
+#undef MOVED
+#undef STILL
+}
+
+/* ---- failure detection ---- */
+
+static void test_detection_timeline(void **state)
+{
+    struct fixture *fx = *state;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    uint64_t suspect = gossip_suspect_ms(fx->g), dead = gossip_dead_ms(fx->g);
+    assert_true(suspect >= 3000);
+    assert_true(dead >= suspect);
+    /* Still alive exactly at the timeout, suspect just after. */
+    gossip_tick(fx->g, suspect);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    gossip_tick(fx->g, suspect + 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    assert_int_equal(stats(fx)->suspicions, 1);
+    /* A fresh heartbeat revives it. */
+    deliver1(fx, suspect + 2, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 2, V1, 0, 0));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    uint64_t t0 = suspect + 2;
+    gossip_tick(fx->g, t0 + suspect + 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    gossip_tick(fx->g, t0 + suspect + dead);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    gossip_tick(fx->g, t0 + suspect + dead + 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
+    assert_int_equal(stats(fx)->suspicions, 2);
+    /* Its slot stays counted. */
+    assert_int_equal(gossip_total(fx->g), 5);
+}
+
+static void test_suspect_timeout_grows_with_log_n(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t small = gossip_suspect_ms(fx->g);
+    char name[32];
+    for (int i = 1; i < 1000; i++) {
+        snprintf(name, sizeof(name), "pod-%d", i);
+        deliver1(fx, 0, name, mk_entry(name, "10.1.0.1:7946", 1, 1, V1, 0, 0));
+    }
+    uint64_t big = gossip_suspect_ms(fx->g);
+    assert_true(big > small);
+    assert_true(big <= 40 * 1000); /* log-scaled, not linear */
+}
+
 /* ---- datagrams ---- */
 
 static void test_datagrams_bounded_with_1000_members(void **state)
 {
     struct fixture *fx = *state;
     char name[64], addr[64];
-    struct proto_entry es[20];
-    for (int i = 1; i < 1000; i += 10) {
+    struct proto_entry es[10];
+    for (int i = 1; i < 1000; i += 5) {
         size_t n = 0;
-        for (int j = i; j < i + 10 && j < 1000; j++) {
-            /* Long names and addresses: the worst case for packing. */
+        for (int j = i; j < i + 5 && j < 1000; j++) {
+            /* Long names and addresses, three slots: the worst case for packing. */
             snprintf(name, sizeof(name), "myapp-stateful-with-a-rather-long-name-%04d", j);
             snprintf(addr, sizeof(addr), "[fd00:1234:5678:9abc::%x]:7946", j);
-            es[n++] = mk_entry(name, addr, 1700000000000ull + (uint64_t)j, 123456789, 987654321, 0);
+            es[n] = mk_entry(name, addr, 1700000000000ull + (uint64_t)j, 123456789,
+                             0x123456789abcdef0ull + (uint64_t)j, 987654321, 0);
+            add_slot(&es[n], 0x0fedcba987654321ull + (uint64_t)j, 123456789);
+            add_slot(&es[n], 0x0f0f0f0f0f0f0f0full + (uint64_t)j, 1);
+            n++;
         }
         deliver(fx, 0, PROTO_DELTA, "x", es, n);
     }
     assert_int_equal(gossip_member_count(fx->g), 1000);
-    fx->io.n_sent = 0;
     uint64_t t = 0;
     /* Every member must be sent at some point (cursor), and never oversize. */
     char *seen = calloc(1000, 1);
     assert_non_null(seen);
     struct proto_msg *m = malloc(sizeof(*m));
     assert_non_null(m);
-    for (int r = 0; r < 60; r++) {
+    for (int r = 0; r < 80; r++) {
         t += 1000;
         fx->io.n_sent = 0;
         gossip_tick(fx->g, t);
@@ -440,8 +1304,8 @@ static void test_datagrams_bounded_with_1000_members(void **state)
                     seen[idx] = 1;
             }
         }
-        /* Bytes per round bounded independently of N: fanout heartbeats,
-         * one digest, a few probes and one dead peer at most. */
+        /* Datagrams per round bounded independently of N: fanout
+         * heartbeats, one SYNC or digest, a few probes and one dead peer. */
         assert_true(fx->io.n_sent <= 3 + 1 + 4 + 1);
     }
     int missing = 0;
@@ -462,11 +1326,11 @@ static void test_malformed_counted(void **state)
     uint8_t big[PROTO_MAX_DATAGRAM + 10];
     memset(big, 0xc1, sizeof(big));
     gossip_receive(fx->g, 0, "10.0.0.9:1", big, sizeof(big));
-    const struct gossip_stats *st = gossip_stats_get(fx->g);
+    const struct gossip_stats *st = stats(fx);
     assert_int_equal(st->dropped[GOSSIP_DROP_DECODE], 3);
     assert_int_equal(st->datagrams_in, 3);
     assert_int_equal(gossip_member_count(fx->g), 1);
-    assert_false(gossip_recovered(fx->g, 1));
+    assert_false(gossip_synced(fx->g, 1));
 
     /* A valid datagram with another protocol version: counted apart. */
     struct proto_msg *m = &fx->msg;
@@ -474,17 +1338,16 @@ static void test_malformed_counted(void **state)
     m->type = PROTO_DELTA;
     snprintf(m->from, sizeof(m->from), "pod-1");
     uint8_t buf[PROTO_MAX_DATAGRAM];
-    int len = proto_msg_encode(m, buf, sizeof(buf));
-    assert_true(len > 0);
+    size_t len = encode_msg(m, buf);
     int patched = 0;
-    for (int i = 0; i + 2 < len; i++)
+    for (size_t i = 0; i + 2 < len; i++)
         if (buf[i] == 0xa1 && buf[i + 1] == 'v' && buf[i + 2] == PROTO_VERSION) {
             buf[i + 2] = PROTO_VERSION + 1;
             patched = 1;
             break;
         }
     assert_true(patched);
-    gossip_receive(fx->g, 0, "10.0.0.9:1", buf, (size_t)len);
+    gossip_receive(fx->g, 0, "10.0.0.9:1", buf, len);
     assert_int_equal(st->dropped[GOSSIP_DROP_VERSION], 1);
 }
 
@@ -497,9 +1360,8 @@ static void test_ping_ack(void **state)
     m->nonce = 0xdeadbeef;
     snprintf(m->from, sizeof(m->from), "tallyctl");
     uint8_t buf[PROTO_MAX_DATAGRAM];
-    int len = proto_msg_encode(m, buf, sizeof(buf));
-    assert_true(len > 0);
-    gossip_receive(fx->g, 0, "127.0.0.1:5555", buf, (size_t)len);
+    size_t len = encode_msg(m, buf);
+    gossip_receive(fx->g, 0, "127.0.0.1:5555", buf, len);
     assert_int_equal(fx->io.n_sent, 1);
     assert_string_equal(fx->io.sent[0].addr, "127.0.0.1:5555");
     struct proto_msg out;
@@ -509,7 +1371,11 @@ static void test_ping_ack(void **state)
     assert_string_equal(out.from, "pod-0");
     assert_int_equal(out.n_entries, 1);
     assert_string_equal(out.entries[0].name, "pod-0");
-    assert_int_equal(out.entries[0].count, 5);
+    assert_int_equal(out.entries[0].incarnation, 5);
+    assert_int_equal(out.entries[0].vol, VOL0);
+    assert_int_equal(proto_entry_visits(&out.entries[0]), 5);
+    /* tallyctl is not a member. */
+    assert_int_equal(gossip_member_count(fx->g), 1);
 }
 
 static void test_greet_once(void **state)
@@ -522,15 +1388,19 @@ static void test_greet_once(void **state)
     struct proto_msg out;
     decode_sent(fx, 0, &out);
     assert_int_equal(out.type, PROTO_HEARTBEAT);
+    assert_string_equal(out.entries[0].name, "pod-0");
     decode_sent(fx, 1, &out);
-    assert_int_equal(out.type, PROTO_DIGEST);
-    assert_int_equal(out.reply, 0);
-    assert_string_equal(out.digest[0].name, "pod-0");
+    assert_int_equal(out.type, PROTO_SYNC);
+    assert_int_equal(out.n_buckets, PROTO_BUCKETS);
+    assert_true(out.nonce != 0);
+    uint32_t b[PROTO_BUCKETS];
+    buckets_of(fx->g, b);
+    assert_memory_equal(out.buckets, b, sizeof(b));
     /* DNS re-resolves a second later: no flood. */
     gossip_greet(fx->g, 1000, "10.0.0.5:7946");
     assert_int_equal(fx->io.n_sent, 2);
     /* A known live member's address is not greeted. */
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, 0, 0));
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
     gossip_greet(fx->g, 1000, "10.0.0.2:7946");
     assert_int_equal(fx->io.n_sent, 2);
 }
@@ -538,8 +1408,8 @@ static void test_greet_once(void **state)
 static void test_digest_exchange(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 9, 40, 0));
-    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 3, 5, 0));
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 9, V1, 40, 0));
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 3, V2, 5, 0));
     fx->io.n_sent = 0;
     struct proto_msg *m = &fx->msg;
     memset(m, 0, sizeof(*m));
@@ -547,41 +1417,45 @@ static void test_digest_exchange(void **state)
     m->nonce = 77;
     snprintf(m->from, sizeof(m->from), "pod-3");
     struct proto_digest_item items[] = {
-        {.name = "pod-1", .generation = 1, .heartbeat = 2, .count = 40}, /* we are newer */
-        {.name = "pod-2", .generation = 1, .heartbeat = 8, .count = 5},  /* we are older */
-        {.name = "pod-7", .generation = 1, .heartbeat = 1, .count = 1},  /* we lack it */
-        {.name = "pod-0", .generation = 1, .heartbeat = 1, .count = 99}, /* remembers us higher */
+        {.name = "pod-1", .incarnation = 1, .heartbeat = 2, .count = 40}, /* we are newer */
+        {.name = "pod-2", .incarnation = 1, .heartbeat = 8, .count = 5},  /* we are older */
+        {.name = "pod-7", .incarnation = 1, .heartbeat = 1, .count = 1},  /* we lack it */
+        {.name = "pod-0", .incarnation = 1, .heartbeat = 1, .count = 99}, /* holds more of us */
     };
     memcpy(m->digest, items, sizeof(items));
     m->n_digest = 4;
     uint8_t buf[PROTO_MAX_DATAGRAM];
-    int len = proto_msg_encode(m, buf, sizeof(buf));
-    assert_true(len > 0);
-    gossip_receive(fx->g, 0, "10.0.0.4:7946", buf, (size_t)len);
+    size_t len = encode_msg(m, buf);
+    gossip_receive(fx->g, 0, "10.0.0.4:7946", buf, len);
     assert_int_equal(fx->io.n_sent, 2);
     struct proto_msg out;
     decode_sent(fx, 0, &out);
     assert_int_equal(out.type, PROTO_DELTA);
     assert_int_equal(out.nonce, 77);
-    assert_int_equal(out.n_entries, 2); /* pod-1 (newer) and pod-0 (we are newer) */
+    assert_int_equal(out.parts, 0);     /* not a SYNC answer */
+    assert_int_equal(out.n_entries, 2); /* pod-1 and pod-0: our versions are newer */
     assert_string_equal(out.entries[0].name, "pod-1");
     assert_int_equal(out.entries[0].heartbeat, 9);
+    assert_string_equal(out.entries[1].name, "pod-0");
     decode_sent(fx, 1, &out);
     assert_int_equal(out.type, PROTO_DIGEST);
     assert_int_equal(out.reply, 1);
-    /* pod-0's higher count in the digest was adopted at once (recovery), so
-     * only pod-2 and pod-7 are asked for. */
-    assert_int_equal(gossip_self_count(fx->g), 99);
-    assert_int_equal(out.n_digest, 2);
+    /* A digest is only a question: nothing of ours is taken from it. */
+    assert_int_equal(gossip_self_count(fx->g), 5);
+    assert_int_equal(fx->io.behind_calls, 0);
+    /* We ask for pod-2 (newer there), pod-7 (unknown) and pod-0 (a larger
+     * sum: its slots will tell whether our own is behind). */
+    assert_int_equal(out.n_digest, 3);
     assert_string_equal(out.digest[0].name, "pod-2");
     assert_int_equal(out.digest[0].heartbeat, 3);
     assert_string_equal(out.digest[1].name, "pod-7");
-    assert_int_equal(out.digest[1].generation, 0);
+    assert_int_equal(out.digest[1].incarnation, 0);
+    assert_string_equal(out.digest[2].name, "pod-0");
     /* A reply digest is answered with a delta only. */
     fx->io.n_sent = 0;
     m->reply = 1;
-    len = proto_msg_encode(m, buf, sizeof(buf));
-    gossip_receive(fx->g, 0, "10.0.0.4:7946", buf, (size_t)len);
+    len = encode_msg(m, buf);
+    gossip_receive(fx->g, 0, "10.0.0.4:7946", buf, len);
     assert_int_equal(fx->io.n_sent, 1);
     decode_sent(fx, 0, &out);
     assert_int_equal(out.type, PROTO_DELTA);
@@ -590,8 +1464,8 @@ static void test_digest_exchange(void **state)
 static void test_leave_sends(void **state)
 {
     struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, 0, 0));
-    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, 0, 0));
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V2, 0, 0));
     fx->io.n_sent = 0;
     gossip_leave(fx->g, 10);
     assert_int_equal(fx->io.n_sent, 2);
@@ -600,33 +1474,53 @@ static void test_leave_sends(void **state)
     assert_int_equal(out.type, PROTO_LEAVE);
     assert_string_equal(out.entries[0].name, "pod-0");
     assert_int_equal(out.entries[0].state, PROTO_STATE_LEFT);
+    assert_int_equal(proto_entry_visits(&out.entries[0]), 5);
+    /* Having left, a claim about us is not refuted any more. */
+    deliver1(fx, 20, "pod-1", mk_entry("pod-0", "10.0.0.1:7946", 5, 90, VOL0, 5, 2));
+    assert_int_equal(stats(fx)->refutations, 0);
 }
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_merge_unknown_added, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merge_count_max_whatever_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merge_older_ignored, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_merge_third_party_dead_does_not_override, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_merge_new_generation_revives_dead, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forged_old_generation_from_owner, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_self_recovery_adopts_higher, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_self_recovery_ignores_lower, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_from_self_dropped, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recovered_after_peer_or_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_detection_timeline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_suspect_timeout_grows_with_log_n, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_claimed_dead_self_keeps_gossiping, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_leave_marks_left_and_counts_stay, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_total_sums_all_states, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_datagrams_bounded_with_1000_members, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_counted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ping_ack, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_greet_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_digest_exchange, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_leave_sends, setup, teardown),
+        T(test_merge_unknown_added),
+        T(test_slot_max_from_any_sender),
+        T(test_slot_merge_order_free),
+        T(test_merge_older_ignored),
+        T(test_merge_third_party_dead_does_not_override),
+        T(test_merge_new_incarnation_revives_dead),
+        T(test_relayed_left_not_believed),
+        T(test_leave_marks_left_and_counts_stay),
+        T(test_total_sums_all_states),
+        T(test_own_slot_never_adopted),
+        T(test_slot_move_keeps_old_slot),
+        T(test_slot_move_errors),
+        T(test_from_self_dropped),
+        T(test_refute_claims_about_us),
+        T(test_duplicate_name_seen_and_counted),
+        T(test_no_false_duplicate_for_own_old_volume),
+        T(test_no_false_duplicate_from_older_lives),
+        T(test_sync_answers_differing_buckets),
+        T(test_sync_answer_in_numbered_parts),
+        T(test_sync_answer_cut_is_not_whole),
+        T(test_synced_after_whole_answer_to_our_nonce),
+        T(test_synced_needs_whole_flag),
+        T(test_synced_after_recovery_ms),
+        T(test_member_cap),
+        T(test_member_and_slot_load),
+        T(test_count_set_saturates),
+        T(test_total_saturates),
+        T(test_table_version_moves),
+        T(test_detection_timeline),
+        T(test_suspect_timeout_grows_with_log_n),
+        T(test_datagrams_bounded_with_1000_members),
+        T(test_malformed_counted),
+        T(test_ping_ack),
+        T(test_greet_once),
+        T(test_digest_exchange),
+        T(test_leave_sends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
