@@ -194,10 +194,15 @@ static size_t encode_msg(const struct proto_msg *m, uint8_t *buf)
     return (size_t)len;
 }
 
-/* Sends g a datagram of type from "from" carrying the given entries. */
+/* Sends g a datagram of type from "from" carrying the given entries. It
+ * leaves from the sender's own socket (the address its entry gives) when the
+ * first entry is the sender's, else from a relay's. */
 static void deliver_to(struct gossip *g, struct proto_msg *m, uint64_t now, uint8_t type,
                        const char *from, const struct proto_entry *es, size_t n)
 {
+    const char *src = "10.9.9.9:7946";
+    if (n > 0 && !strcmp(es[0].name, from) && es[0].addr[0])
+        src = es[0].addr;
     memset(m, 0, sizeof(*m));
     m->type = type;
     snprintf(m->from, sizeof(m->from), "%s", from);
@@ -206,7 +211,7 @@ static void deliver_to(struct gossip *g, struct proto_msg *m, uint64_t now, uint
     m->n_entries = (uint32_t)n;
     uint8_t buf[PROTO_MAX_DATAGRAM];
     size_t len = encode_msg(m, buf);
-    gossip_receive(g, now, "10.9.9.9:7946", buf, len);
+    gossip_receive(g, now, src, buf, len);
 }
 
 static void deliver(struct fixture *fx, uint64_t now, uint8_t type, const char *from,
@@ -451,6 +456,50 @@ static void test_relayed_left_not_believed(void **state)
     deliver(fx, 4, PROTO_DELTA, "pod-2", &f, 1);
     assert_int_equal(find(fx, "pod-6")->state, GOSSIP_ALIVE);
     assert_int_equal(gossip_total(fx->g), 5 + 30 + 3 + 4);
+}
+
+static void test_owner_only_from_its_socket(void **state)
+{
+    struct fixture *fx = *state;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 5, V1, 30, 0));
+    /* pod-1's name as sender, pod-1's entry, but another socket: a relay. */
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 1, 6, V1, 30, PROTO_STATE_LEFT);
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_LEAVE;
+    snprintf(m->from, sizeof(m->from), "pod-1");
+    m->entries[0] = e;
+    m->n_entries = 1;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    gossip_receive(fx->g, 1, "10.0.0.2:40000", buf, len);
+    assert_int_equal(stats(fx)->dropped[GOSSIP_DROP_FORGED], 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    /* From its own socket it is the owner. */
+    gossip_receive(fx->g, 2, "10.0.0.2:7946", buf, len);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_LEFT);
+}
+
+static void test_relay_cannot_jump_incarnation(void **state)
+{
+    struct fixture *fx = *state;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 3, 5, V1, 30, 0));
+    /* A relay pins pod-1 at the top incarnation: refused, counted, and the
+     * slot it carries still merges. */
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", PROTO_VALUE_MAX, 1, V1, 31, 0);
+    deliver(fx, 1, PROTO_DELTA, "pod-2", &e, 1);
+    assert_int_equal(stats(fx)->dropped[GOSSIP_DROP_FORGED], 1);
+    assert_int_equal(find(fx, "pod-1")->incarnation, 3);
+    assert_int_equal(find(fx, "pod-1")->count, 31);
+    /* A jump within reach (a restart or two) is taken from a relay. */
+    e = mk_entry("pod-1", "10.0.0.2:7946", 5, 1, V1, 31, 0);
+    deliver(fx, 2, PROTO_DELTA, "pod-2", &e, 1);
+    assert_int_equal(find(fx, "pod-1")->incarnation, 5);
+    /* The same jump aimed at us is not refuted (no life of ours went there). */
+    uint64_t inc = gossip_incarnation(fx->g);
+    struct proto_entry me = mk_entry("pod-0", "10.0.0.1:7946", inc + 5000, 1, 0, 0, 3);
+    deliver(fx, 3, PROTO_DELTA, "pod-2", &me, 1);
+    assert_int_equal(gossip_incarnation(fx->g), inc);
 }
 
 static void test_leave_marks_left_and_counts_stay(void **state)
@@ -1492,6 +1541,8 @@ int main(void)
         T(test_merge_third_party_dead_does_not_override),
         T(test_merge_new_incarnation_revives_dead),
         T(test_relayed_left_not_believed),
+        T(test_owner_only_from_its_socket),
+        T(test_relay_cannot_jump_incarnation),
         T(test_leave_marks_left_and_counts_stay),
         T(test_total_sums_all_states),
         T(test_own_slot_never_adopted),

@@ -46,9 +46,14 @@ static int ack_encode(uint64_t nonce, uint8_t type, uint8_t *buf, size_t cap)
     m->n_entries = 1;
     snprintf(m->entries[0].name, sizeof(m->entries[0].name), "myapp-stateful-1");
     snprintf(m->entries[0].addr, sizeof(m->entries[0].addr), "10.244.0.13:7946");
-    m->entries[0].generation = 1795618441039ull;
+    m->entries[0].incarnation = 7;
     m->entries[0].heartbeat = 12;
-    m->entries[0].count = 3;
+    m->entries[0].vol = 0x5f2c9a0e41d7b3c8ull;
+    m->entries[0].n_slots = 2;
+    m->entries[0].slots[0].vol = 0x1111;
+    m->entries[0].slots[0].count = 1;
+    m->entries[0].slots[1].vol = 0x5f2c9a0e41d7b3c8ull;
+    m->entries[0].slots[1].count = 2;
     m->entries[0].state = PROTO_STATE_ALIVE;
     int n = proto_msg_encode(m, buf, cap);
     free(m);
@@ -63,8 +68,8 @@ static void test_ack_match(void **state)
     assert_true(n > 0);
     assert_int_equal(ping_ack_match(buf, (size_t)n, 42, &e), 1);
     assert_string_equal(e.name, "myapp-stateful-1");
-    assert_int_equal(e.count, 3);
-    assert_true(e.generation == 1795618441039ull);
+    assert_int_equal(proto_entry_visits(&e), 3);
+    assert_true(e.incarnation == 7);
     assert_int_equal(ping_ack_match(buf, (size_t)n, 43, &e), 0); /* someone else's ACK */
     n = ack_encode(42, PROTO_HEARTBEAT, buf, sizeof(buf));
     assert_int_equal(ping_ack_match(buf, (size_t)n, 42, &e), 0); /* not an ACK */
@@ -134,7 +139,7 @@ static void test_run_against_socket(void **state)
     assert_true(t.answered);
     assert_int_equal(t.err, 0);
     assert_string_equal(t.entry.name, "myapp-stateful-1");
-    assert_int_equal(t.entry.count, 3);
+    assert_int_equal(proto_entry_visits(&t.entry), 3);
     int st = -1;
     assert_int_equal(waitpid(child, &st, 0), child);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
