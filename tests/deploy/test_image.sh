@@ -162,9 +162,10 @@ check_eq "no libmsgpackc: msgpack-c is header-only here" \
 # --- two pods on a simulated cluster network -------------------------------
 
 # cluster_up: a "node" namespace with the bridge and dnsmasq as the cluster
-# DNS (A records for each pod's headless name and for the service; nothing
-# answered outside cluster.local), and pod 0 and pod 1 in namespaces of their
-# own, files for their /etc/resolv.conf and /etc/hosts, and their volumes.
+# DNS (A records for each pod's headless name and for the service, SRV for the
+# gossip port, NXDOMAIN for every other name as CoreDNS' upstream would say),
+# and pod 0 and pod 1 in namespaces of their own, files for their
+# /etc/resolv.conf and /etc/hosts, and their volumes.
 cluster_up() {
     local i p
     mkdir -p "$STATE" && chmod 0755 "$STATE"
@@ -177,6 +178,7 @@ cluster_up() {
     printf 'search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver %s\noptions ndots:5\n' \
         $DNS_IP >"$STATE/resolv.conf"
     : >"$STATE/dns-hosts"
+    : >"$STATE/dns-srv.conf"
     for i in 0 1; do
         p=$(pod_ns $i)
         ip netns add "$p" || return 1
@@ -187,13 +189,15 @@ cluster_up() {
         ip -n "$p" link set eth0 up
         ip -n "$p" route add default via $NET.1
         printf '%s %s.%s\n%s %s\n' "$(pod_ip $i)" "$STS-$i" "$SUB" "$(pod_ip $i)" "$SUB" >>"$STATE/dns-hosts"
+        echo "srv-host=_gossip._udp.$SUB,$STS-$i.$SUB,7946,0,50" >>"$STATE/dns-srv.conf"
         printf '127.0.0.1\tlocalhost\n%s\t%s.%s\t%s-%s\n' "$(pod_ip $i)" "$STS-$i" "$SUB" "$STS" $i \
             >"$STATE/hosts-$i"
         mkdir -p "$STATE/data-$i" && chown 10001:10001 "$STATE/data-$i" && chmod 0700 "$STATE/data-$i"
     done
-    chmod 0644 "$STATE"/resolv.conf "$STATE"/hosts-* "$STATE/dns-hosts"
+    chmod 0644 "$STATE"/resolv.conf "$STATE"/hosts-* "$STATE"/dns-*
     in_node dnsmasq -k --listen-address=$DNS_IP --bind-interfaces --no-resolv --no-hosts --no-poll \
-        --local=/cluster.local/ --addn-hosts="$STATE/dns-hosts" --local-ttl=30 --pid-file= \
+        --local=/cluster.local/ --address=/#/ --addn-hosts="$STATE/dns-hosts" \
+        --conf-file="$STATE/dns-srv.conf" --local-ttl=30 --pid-file= \
         --log-facility="$STATE/dnsmasq.log" &
     echo $! >"$STATE/dnsmasq.pid"
     T_PIDS+=($!)
@@ -278,6 +282,11 @@ check "the page is pod 1's visit page" grep -q "$STS-1" <<<"$page"
 check "the page shows pod 1's count with this visit ($((before1 + 1)))" grep -qw "$((before1 + 1))" <<<"$page"
 check_eq "the visit is counted on pod 1" "$(count_of 1)" $((before1 + 1))
 check_eq "and not on pod 0" "$(count_of 0)" "$before0"
+# Saving again would fail (busybox wget never overwrites): -qO- prints instead.
+out=$(kexec 0 wget -qO- $STS-1.$SVC:8000 2>&1)
+printf '$ kubectl exec %s-0 -- wget -qO- %s-1.%s:8000\n%s\n' $STS $STS $SVC "$out"
+check "wget -qO- prints pod 1's page with the next visit ($((before1 + 2)))" \
+    grep -qw "$((before1 + 2))" <<<"$out"
 # busybox wget's exit status follows the answer's: a 404 is a failure.
 check "wget of a path tallyd does not serve exits non-zero" \
     sh -c "! podman exec $(ctr 0) wget -q -O /dev/null $STS-1.$SVC:8000/nosuch"
@@ -285,7 +294,7 @@ check "wget of a path tallyd does not serve exits non-zero" \
 out=$(kexec 0 cat /data/visits.txt)
 printf '$ kubectl exec %s-0 -- cat /data/visits.txt\n%s\n' $STS "$out"
 check_eq "cat /data/visits.txt prints pod 0's count" "$out" "$(count_of 0)"
-check_eq "pod 1's file holds the visit wget made" "$(kexec 1 cat /data/visits.txt)" $((before1 + 1))
+check_eq "pod 1's file holds the visits wget made" "$(kexec 1 cat /data/visits.txt)" $((before1 + 2))
 
 # kubectl delete pod: SIGTERM, then the same name and volume again.
 c1=$(count_of 1)
@@ -299,6 +308,8 @@ echo "\$ kubectl exec $STS-0 -- tallyctl peers"
 kexec 0 tallyctl peers
 echo "\$ kubectl exec $STS-0 -- tallyctl dns"
 check "tallyctl dns resolves TALLY_SERVICE's short name and both pods answer gossip" kexec 0 tallyctl dns
+echo "\$ kubectl exec $STS-0 -- tallyctl file"
+check "tallyctl file: /data/visits.txt matches tallyd" kexec 0 tallyctl file
 
 # --- SIGTERM while connections keep counting: time to exit, and exit 0 ---------
 
