@@ -1,7 +1,8 @@
 // tests/deploy/manifests.mjs: reads what `kubectl kustomize` rendered (stdin)
 // for the deploy tests.
 //   validate        every object against its Kubernetes schema (kubernetes-models)
-//   assert [auth]   the fields operators and tallyd rely on (auth: the overlay's too)
+//   assert [auth|monitor]  the fields operators and tallyd rely on (auth: the
+//                   authenticated overlay's too; monitor: the PodMonitor component's)
 //   pod NAME IP NS  the tallyd container as the kubelet would start it in pod NAME:
 //                   "mount PATH", then "env NAME VALUE" and "arg VALUE" lines
 //                   (tab separated), with the downward API and $(VAR) resolved
@@ -31,15 +32,21 @@ const expect = (desc, got, want) =>
 const truthy = (desc, cond, why = "") => report(Boolean(cond), desc, why);
 
 // validate: kubernetes-models' schema for apiVersion/kind, e.g. apps/v1 StatefulSet
-// -> kubernetes-models/apps/v1/StatefulSet. Unknown fields are not rejected by
-// these schemas, so `assert` reads every field that matters by its exact path.
+// -> kubernetes-models/apps/v1/StatefulSet; the Prometheus Operator's kinds
+// (PodMonitor) from @kubernetes-models/prometheus-operator. Unknown fields are
+// not rejected by these schemas, so `assert` reads every field that matters by
+// its exact path.
+const schemaModule = (apiVersion, kind) =>
+    apiVersion.startsWith("monitoring.coreos.com/")
+        ? `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`
+        : `kubernetes-models/${apiVersion}/${kind}`;
 function validate() {
     truthy("rendered YAML holds objects", docs.length > 0);
     for (const o of docs) {
         const what = `${o.kind}/${o.metadata?.name}`;
         let Model;
         try {
-            Model = require(`kubernetes-models/${o.apiVersion}/${o.kind}`)[o.kind];
+            Model = require(schemaModule(o.apiVersion, o.kind))[o.kind];
         } catch (e) {
             report(false, `${what} has a known schema`, `${o.apiVersion} ${o.kind}: ${e.message}`);
             continue;
@@ -125,9 +132,14 @@ function assertBase() {
     expect("POD_NAMESPACE from metadata.namespace",
         envOf(c, "POD_NAMESPACE")?.valueFrom?.fieldRef?.fieldPath, "metadata.namespace");
     const vars = containerEnv(c, { name: "myapp-stateful-0", ns: "shop", ip: "10.0.0.1" });
-    const svc = argValue((c.args || []).map((a) => expand(a, vars)), "--service");
-    expect("--service is the headless service's full name in the pod's namespace", svc,
-        `${spec.serviceName}.shop.svc.cluster.local`);
+    const args = (c.args || []).map((a) => expand(a, vars));
+    // tallyd takes --service, else TALLY_SERVICE; tallyctl dns reads TALLY_SERVICE.
+    const svc = argValue(args, "--service") ?? vars.TALLY_SERVICE;
+    expect("the headless service is given by its short name (resolv.conf's search list completes it)",
+        svc, spec.serviceName);
+    expect("tallyctl dns finds the same service (TALLY_SERVICE)", vars.TALLY_SERVICE, svc);
+    const domains = [...new Set(JSON.stringify(docs).match(/[a-z0-9.-]*cluster\.local/g) || [])];
+    expect("no cluster domain hard-coded anywhere (it is not always cluster.local)", domains, []);
 
     const ports = (c.ports || []).map((p) => `${p.name} ${p.containerPort}/${p.protocol}`);
     expect("container ports http 8000/TCP, gossip 7946/UDP", ports,
@@ -136,14 +148,29 @@ function assertBase() {
     const probePath = (p) => p?.httpGet?.path;
     expect("liveness probe GET /healthz", probePath(c.livenessProbe), "/healthz");
     expect("readiness probe GET /readyz", probePath(c.readinessProbe), "/readyz");
-    truthy("startup probe waits on /readyz (the count recovered)",
-        probePath(c.startupProbe) === "/readyz", JSON.stringify(c.startupProbe));
+    // A startup probe that failed on /readyz would restart a pod that is up
+    // but cannot be ready (read-only volume), again and again.
+    expect("startup probe GET /healthz: a pod that is up but not ready is not restarted",
+        probePath(c.startupProbe), "/healthz");
     for (const k of ["livenessProbe", "readinessProbe", "startupProbe"])
         truthy(`${k} never requests / (it counts a visit)`, probePath(c[k]) !== "/" &&
             c[k]?.httpGet?.port === "http", JSON.stringify(c[k]));
     const sp = c.startupProbe || {};
     const budget = (sp.periodSeconds ?? 10) * (sp.failureThreshold ?? 3);
-    truthy("startup probe allows well over the 5 s recovery wait", budget >= 15, `${budget} s`);
+    truthy("startup probe gives tallyd at least 10 s to answer", budget >= 10, `${budget} s`);
+
+    const tsc = pod.topologySpreadConstraints || [];
+    const byNode = tsc.find((t) => t.topologyKey === "kubernetes.io/hostname");
+    truthy("pods spread across nodes", byNode && matches(byNode.labelSelector?.matchLabels, podLabels),
+        JSON.stringify(tsc));
+    expect("the spread is soft (a pod that cannot be spread still starts)",
+        byNode?.whenUnsatisfiable, "ScheduleAnyway");
+
+    const tmp = (c.volumeMounts || []).find((m) => m.mountPath === "/tmp");
+    const tmpVol = (pod.volumes || []).find((v) => v.name === tmp?.name);
+    truthy("/tmp is a small emptyDir (wget's index.html with a read-only root)",
+        tmpVol?.emptyDir && quantity(tmpVol.emptyDir.sizeLimit) <= 64 * 1024 ** 2,
+        JSON.stringify(tmpVol));
 
     const sleep = c.lifecycle?.preStop?.sleep?.seconds;
     truthy("preStop is a short native sleep", sleep > 0 && sleep <= 10, JSON.stringify(c.lifecycle));
@@ -189,6 +216,8 @@ function assertBase() {
     const pdbs = docs.filter((o) => o.kind === "PodDisruptionBudget");
     expect("one PodDisruptionBudget", pdbs.length, 1);
     expect("PDB maxUnavailable 1", pdbs[0]?.spec?.maxUnavailable, 1);
+    expect("PDB lets drains evict pods that are not ready", pdbs[0]?.spec?.unhealthyPodEvictionPolicy,
+        "AlwaysAllow");
     truthy("PDB selects the pods", matches(pdbs[0]?.spec?.selector?.matchLabels, podLabels));
 
     const pol = find("NetworkPolicy", "myapp-stateful");
@@ -206,12 +235,55 @@ function assertBase() {
             matches(gossip[0].from[0].podSelector?.matchLabels, podLabels) &&
             !gossip[0].from[0].namespaceSelector && !gossip[0].from[0].ipBlock);
     truthy("no other ingress rule opens gossip", rules.length === 2);
+
+    assertLabels(sts, c);
     return c;
 }
 
+// The recommended labels on every object and on the pods, the same values
+// everywhere, `version` the image's tag; none written into the
+// volumeClaimTemplates, which are immutable: a label added there later (a new
+// version) makes `kubectl apply` fail on the existing StatefulSet.
+const RECOMMENDED = ["name", "instance", "component", "part-of", "managed-by", "version"].map(
+    (k) => `app.kubernetes.io/${k}`);
+function assertLabels(sts, c) {
+    const tag = /:([^:/@]+)$/.exec(c.image || "")?.[1];
+    const want = {};
+    for (const o of docs) {
+        const labels = o.metadata?.labels || {};
+        const missing = RECOMMENDED.filter((k) => !labels[k]);
+        truthy(`${o.kind}/${o.metadata?.name} carries the recommended labels`, missing.length === 0,
+            `missing ${missing.join(", ")}`);
+        for (const k of RECOMMENDED) want[k] ??= labels[k];
+    }
+    const differ = docs.filter((o) => RECOMMENDED.some((k) => o.metadata?.labels?.[k] !== want[k]));
+    expect("the recommended labels have one value each across objects",
+        differ.map((o) => `${o.kind}/${o.metadata?.name}`), []);
+    const tpl = sts.spec.template.metadata?.labels || {};
+    expect("the pods carry the recommended labels",
+        RECOMMENDED.filter((k) => tpl[k] !== want[k]), []);
+    expect("app.kubernetes.io/version is the image tag", want["app.kubernetes.io/version"], tag);
+    expect("volumeClaimTemplates untouched: metadata is just the name",
+        (sts.spec.volumeClaimTemplates || []).map((v) => v.metadata), [{ name: "data" }]);
+}
+
+function assertMonitor() {
+    const pm = docs.filter((o) => o.kind === "PodMonitor");
+    expect("one PodMonitor", pm.length, 1);
+    const sts = find("StatefulSet", "myapp-stateful");
+    const podLabels = sts?.spec?.template?.metadata?.labels;
+    truthy("PodMonitor selects the pods", matches(pm[0]?.spec?.selector?.matchLabels, podLabels));
+    expect("PodMonitor scrapes port http, path /metrics",
+        (pm[0]?.spec?.podMetricsEndpoints || []).map((e) => `${e.port} ${e.path}`), ["http /metrics"]);
+}
+
 function assertAuth(c) {
-    expect("overlay: --key-file /etc/tally/key", argValue(c.args || [], "--key-file"),
-        "/etc/tally/key");
+    const vars = containerEnv(c, { name: "myapp-stateful-0", ns: "shop", ip: "10.0.0.1" });
+    expect("overlay: TALLY_KEY_FILE /etc/tally/key (tallyctl ping needs no flag)",
+        vars.TALLY_KEY_FILE, "/etc/tally/key");
+    expect("overlay: tallyd's --key-file is the same file",
+        argValue((c.args || []).map((a) => expand(a, vars)), "--key-file") ?? vars.TALLY_KEY_FILE,
+        vars.TALLY_KEY_FILE);
     const mount = (c.volumeMounts || []).find((m) => m.mountPath === "/etc/tally");
     expect("overlay: /etc/tally mounted read-only", mount?.readOnly, true);
     const sts = find("StatefulSet", "myapp-stateful");
@@ -238,8 +310,9 @@ if (cmd === "validate") validate();
 else if (cmd === "assert") {
     const c = assertBase();
     if (rest[0] === "auth" && c) assertAuth(c);
+    if (rest[0] === "monitor") assertMonitor();
 } else if (cmd === "pod") podCommand(...rest);
 else {
-    console.error("usage: manifests.mjs validate | assert [auth] | pod NAME IP NAMESPACE");
+    console.error("usage: manifests.mjs validate | assert [auth|monitor] | pod NAME IP NAMESPACE");
     process.exit(2);
 }
