@@ -44,6 +44,12 @@
  * answered per round (the rest are ignored: the asker retries). */
 #define GOSSIP_SYNC_MAX_PARTS   24
 #define GOSSIP_SYNC_ANSWERS_MAX 4
+/* A node that is ready asks only to repair what piggybacking missed: its
+ * answers hold at most this many datagrams, so periodic repair costs about
+ * GOSSIP_SYNC_REPAIR_PARTS * 1400 / pushpull_every bytes a round, whatever
+ * N, and a large difference is repaired over a few exchanges. A node that
+ * is not ready yet (SYNC with the reply flag set) gets up to MAX_PARTS. */
+#define GOSSIP_SYNC_REPAIR_PARTS 4
 /* A relayed entry may raise a member's incarnation by at most this much: a
  * real pod raises its own by one per start or refutation, so a bigger jump is
  * a forgery meant to pin the member past anything it could refute with. */

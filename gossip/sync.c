@@ -4,9 +4,11 @@
  * bucket, the XOR of its slots' shares). The peer answers with every member
  * row of every bucket whose hash differs from its own, as DELTA datagrams
  * numbered part 1..parts of the same nonce; "whole" says the parts hold every
- * such row (at most GOSSIP_SYNC_MAX_PARTS datagrams fit one answer, and a
- * peer that needs more asks again: what it received already makes those
- * buckets equal, so each answer is smaller than the last).
+ * such row (at most GOSSIP_SYNC_MAX_PARTS datagrams fit one answer to a node
+ * that is not ready yet, which says so with the reply flag, and
+ * GOSSIP_SYNC_REPAIR_PARTS to one that is; a peer that needs more asks
+ * again: what it received already makes those buckets equal, so each answer
+ * is smaller than the last).
  *
  * When every part of a whole answer has arrived and been merged (max-merge,
  * as any entry), the asker holds at least everything that peer held when it
@@ -25,6 +27,7 @@ void gossip_sync_send(struct gossip *g, const char *addr)
     gossip_msg_init(g, &g->tx, PROTO_SYNC);
     g->tx.nonce = ++g->nonce;
     g->tx.n_buckets = PROTO_BUCKETS;
+    g->tx.reply = !g->synced; /* not ready: ask for the whole difference */
     memcpy(g->tx.buckets, g->buckets, sizeof(g->buckets));
     g->sync_nonce = g->tx.nonce;
     g->sync_parts_seen = 0;
@@ -60,6 +63,7 @@ void gossip_sync_handle(struct gossip *g, const char *from_addr)
             differ |= 1ull << b;
     size_t m = gossip_sync_rows(g, differ);
     uint64_t nonce = in->nonce;
+    size_t max_parts = in->reply ? GOSSIP_SYNC_MAX_PARTS : GOSSIP_SYNC_REPAIR_PARTS;
 
     /* Pass 1: cut the rows into datagrams by their exact sizes. */
     size_t cut[GOSSIP_SYNC_MAX_PARTS + 1];
@@ -71,7 +75,7 @@ void gossip_sync_handle(struct gossip *g, const char *from_addr)
     g->tx.whole = 1;
     size_t overhead = proto_msg_overhead(&g->tx);
     cut[0] = 0;
-    while (i < m && parts < GOSSIP_SYNC_MAX_PARTS) {
+    while (i < m && parts < max_parts) {
         size_t used = overhead, k = 0;
         while (i < m && k < PROTO_MAX_ENTRIES) {
             struct proto_entry *e = &g->tx.entries[0];

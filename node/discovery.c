@@ -226,7 +226,8 @@ static void on_refresh(uv_timer_t *t)
     }
     if (dns->channel_ok && dns->service_fqdn[0]) {
         dns_resolve(dns, dns->service_fqdn, d->cfg.gossip_port);
-        ares_query(dns->channel, dns->srv_name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, dns);
+        /* ares_search: a short service name goes through the search list */
+        ares_search(dns->channel, dns->srv_name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, dns);
     }
     if (dns->channel_ok)
         dns_timeout_arm(dns);
