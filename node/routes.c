@@ -216,6 +216,10 @@ static void route_status(struct tallyd *d, struct http_exchange *ex)
                (unsigned long long)(tallyd_now_ms(d) - d->start_ms),
                (unsigned long long)tallyd_visits(d, commit_count(d->commit)),
                (unsigned long long)tallyd_visits(d, commit_durable_count(d->commit)));
+    /* visits.txt itself, for tallyctl file: what this volume counted */
+    buf_printf(&b, "\"file\": {\"visits\": %llu, \"durable\": %llu}, ",
+               (unsigned long long)commit_count(d->commit),
+               (unsigned long long)commit_durable_count(d->commit));
     buf_printf(&b, "\"sync\": \"%s\", \"data_dir\": ", config_sync_str(d->cfg.sync));
     buf_json_str(&b, d->cfg.data_dir);
     buf_printf(&b, ", \"ready\": %s, \"reason\": ", why ? "false" : "true");

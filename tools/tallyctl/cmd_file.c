@@ -1,17 +1,20 @@
 /*
- * cmd_file.c: `tallyctl file [DIR]`, the count file as tallyd would read it,
- * and how it compares with the running tallyd. The file is read BEFORE
+ * cmd_file.c: `tallyctl file [DIR]`, the count file and the volume file as
+ * tallyd would read them (format/volume.h: which counter slot this volume
+ * is), and how the count compares with the running tallyd. The file is read BEFORE
  * /status is fetched: the count only grows, so a correct tallyd then always
  * reports durable >= file, and "file ahead" is a real anomaly, not a race.
  * Works without tallyd (the comparison is then skipped and said so).
  */
 #include "tools/tallyctl/tallyctl.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "format/volume.h"
 #include "tools/tallyctl/countfile.h"
 #include "tools/tallyctl/fmt.h"
 
@@ -24,7 +27,36 @@ struct file_report {
     uint64_t visits, durable, behind;
     enum countfile_verdict verdict;
     char note[600]; /* why there was no comparison */
+    /* DATA_DIR/volume */
+    int vol_rc; /* 0, -ENOENT (none yet), other: vol_why */
+    struct volume_info vol;
+    char vol_why[4400];
 };
+
+/* Read DIR/volume as tallyd does (regular file, small, strict parse). */
+static void file_volume_read(const char *dir, struct file_report *r)
+{
+    char path[4096], text[VOLUME_TEXT_MAX];
+    snprintf(path, sizeof(path), "%s/%s", dir, VOLUME_FILE);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        r->vol_rc = -errno;
+        if (r->vol_rc != -ENOENT)
+            snprintf(r->vol_why, sizeof(r->vol_why), "cannot read %s: %s", path, strerror(errno));
+        return;
+    }
+    size_t n = fread(text, 1, sizeof(text), f);
+    fclose(f);
+    if (n == sizeof(text)) {
+        r->vol_rc = -EFBIG;
+        snprintf(r->vol_why, sizeof(r->vol_why), "%s is too big to be a volume file", path);
+        return;
+    }
+    char why[160];
+    r->vol_rc = volume_parse(text, n, &r->vol, why, sizeof(why));
+    if (r->vol_rc < 0)
+        snprintf(r->vol_why, sizeof(r->vol_why), "%s is corrupt: %s", path, why);
+}
 
 /* Is tallyd's data_dir the directory we read? Same device and inode, so
  * "/data" and "/data/" or a symlink count as one. */
@@ -52,6 +84,13 @@ static void file_compare(const struct ctl_opts *o, struct file_report *r)
                  dir);
     } else {
         r->durable = json_get_u64(st, "durable", r->visits);
+        /* visits.txt holds this volume's slot; /status's visits are the
+         * pod's every slot: compare with the file's own numbers */
+        const struct json *file = json_get(st, "file");
+        if (file) {
+            r->visits = json_get_u64(file, "visits", r->visits);
+            r->durable = json_get_u64(file, "durable", r->durable);
+        }
         r->compared = true;
         r->verdict = countfile_compare(r->cf.count, r->visits, r->durable, &r->behind);
     }
@@ -73,6 +112,15 @@ static void file_json_print(const struct ctl_opts *o, const struct file_report *
     if (cf->why[0] && cf->state != COUNTFILE_MISSING) {
         fprintf(out, ", \"error\": ");
         json_write_str(out, cf->why);
+    }
+    if (r->vol_rc == 0) {
+        char id[VOLUME_ID_HEXLEN + 1];
+        volume_id_hex(r->vol.id, id);
+        fprintf(out, ", \"volume\": {\"id\": \"%s\", \"base\": %llu, \"incarnation\": %llu}", id,
+                (unsigned long long)r->vol.base, (unsigned long long)r->vol.incarnation);
+    } else if (r->vol_rc != -ENOENT) {
+        fprintf(out, ", \"volume_error\": ");
+        json_write_str(out, r->vol_why);
     }
     if (r->compared) {
         fprintf(out, ", \"tallyd\": {\"url\": ");
@@ -117,6 +165,16 @@ static void file_text_print(const struct ctl_opts *o, const struct file_report *
         fprintf(out, "%-9s %llu bytes\n", "size", (unsigned long long)cf->size);
         fprintf(out, "%-9s %s (%s)\n", "modified", when, ago);
     }
+    if (r->vol_rc == 0) {
+        char id[VOLUME_ID_HEXLEN + 1];
+        volume_id_hex(r->vol.id, id);
+        fprintf(out, "%-9s %s (counter slot; base %llu, incarnation %llu)\n", "volume", id,
+                (unsigned long long)r->vol.base, (unsigned long long)r->vol.incarnation);
+    } else if (r->vol_rc == -ENOENT) {
+        fprintf(out, "%-9s none yet: tallyd draws a slot id at its first start here\n", "volume");
+    } else {
+        fprintf(out, "%-9s CORRUPT: %s; tallyd refuses to start on it\n", "volume", r->vol_why);
+    }
     if (cf->state == COUNTFILE_CORRUPT)
         return;
     if (!r->compared) {
@@ -143,6 +201,8 @@ int cmd_file(const struct ctl_opts *o, FILE *out, FILE *errout)
         return CTL_EXIT_FAIL;
     }
     countfile_read(o->data_dir, &r->cf);
+    if (r->cf.state != COUNTFILE_NO_DIR)
+        file_volume_read(o->data_dir, r);
     if (r->cf.state == COUNTFILE_OK || r->cf.state == COUNTFILE_MISSING)
         file_compare(o, r);
     if (o->json)
@@ -153,6 +213,8 @@ int cmd_file(const struct ctl_opts *o, FILE *out, FILE *errout)
     if (r->cf.state != COUNTFILE_OK && r->cf.state != COUNTFILE_MISSING)
         rc = CTL_EXIT_FAIL;
     if (r->compared && r->verdict == COUNTFILE_AHEAD)
+        rc = CTL_EXIT_FAIL;
+    if (r->vol_rc < 0 && r->vol_rc != -ENOENT)
         rc = CTL_EXIT_FAIL;
     free(r);
     return rc;
