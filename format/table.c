@@ -28,22 +28,6 @@ static bool table_field(const char **p, const char *end, const char **f, size_t 
     return *n > 0;
 }
 
-static int table_dec(const char *s, size_t n, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (n == 0 || n > 16)
-        return -EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -EINVAL;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (v > PROTO_VALUE_MAX)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 static int table_str(const char *s, size_t n, size_t max, char *out)
 {
     if (n == 0 || n > max || memchr(s, '\0', n))
@@ -66,9 +50,9 @@ static int table_line_parse(const char *s, const char *end, struct table_row *r)
         return -EINVAL;
     if (!(n == 1 && f[0] == '-') && table_str(f, n, PROTO_ADDR_MAX, r->addr) < 0)
         return -EINVAL;
-    if (!table_field(&s, end, &f, &n) || table_dec(f, n, &r->incarnation) < 0)
+    if (!table_field(&s, end, &f, &n) || volume_dec_parse(f, n, &r->incarnation) < 0)
         return -EINVAL;
-    if (!table_field(&s, end, &f, &n) || table_dec(f, n, &r->heartbeat) < 0)
+    if (!table_field(&s, end, &f, &n) || volume_dec_parse(f, n, &r->heartbeat) < 0)
         return -EINVAL;
     if (!table_field(&s, end, &f, &n))
         return -EINVAL;
@@ -85,7 +69,7 @@ static int table_line_parse(const char *s, const char *end, struct table_row *r)
         struct proto_slot *slot = &r->slots[r->n_slots];
         size_t hl = (size_t)(colon - f);
         if (volume_id_parse(f, hl, &slot->vol) < 0 ||
-            table_dec(colon + 1, n - hl - 1, &slot->count) < 0)
+            volume_dec_parse(colon + 1, n - hl - 1, &slot->count) < 0)
             return -EINVAL;
         for (unsigned k = 0; k < r->n_slots; k++)
             if (r->slots[k].vol == slot->vol)

@@ -46,8 +46,7 @@ int volume_id_parse(const char *s, size_t len, uint64_t *id)
     return 0;
 }
 
-/* A decimal of at most PROTO_VALUE_MAX, digits only. */
-static int volume_dec_parse(const char *s, size_t len, uint64_t *out)
+int volume_dec_parse(const char *s, size_t len, uint64_t *out)
 {
     uint64_t v = 0;
     if (len == 0 || len > 16)

@@ -33,6 +33,9 @@ int volume_parse(const char *text, size_t len, struct volume_info *out, char *wh
 int volume_format(const struct volume_info *v, char *out, size_t cap);
 /* 16 lowercase hex digits and a NUL. */
 void volume_id_hex(uint64_t id, char out[VOLUME_ID_HEXLEN + 1]);
+/* A decimal of 1..16 digits, nothing else, at most PROTO_VALUE_MAX (2^53):
+ * how every count and incarnation is written on a volume. 0 or -EINVAL. */
+int volume_dec_parse(const char *s, size_t len, uint64_t *out);
 /* Exactly 16 hex digits, not all zero; returns 0 or -EINVAL. */
 int volume_id_parse(const char *s, size_t len, uint64_t *id);
 
