@@ -22,10 +22,12 @@ static bool table_field(const char **p, const char *end, const char **f, size_t 
         return false;
     const char *sp = memchr(s, ' ', (size_t)(end - s));
     const char *e = sp ? sp : end;
+    if (e == s)
+        return false; /* an empty field: leave *p there, the caller refuses */
     *f = s;
     *n = (size_t)(e - s);
     *p = sp ? sp + 1 : end;
-    return *n > 0;
+    return true;
 }
 
 static int table_str(const char *s, size_t n, size_t max, char *out)

@@ -40,3 +40,7 @@ if(TALLY_FUZZ)
             ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/count)
     set_tests_properties(fuzz_count_file_smoke PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()
+
+# The volume file and the saved cluster table (format/): round trips and
+# every way a file can be wrong.
+tally_add_test(test_format unit SOURCES unit/test_format.c LIBS tally_format)
