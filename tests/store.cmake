@@ -39,6 +39,21 @@ if(TALLY_FUZZ)
         COMMAND fuzz_count_file -max_total_time=5 ${_count_corpus}
             ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/count)
     set_tests_properties(fuzz_count_file_smoke PROPERTIES LABELS fuzz TIMEOUT 120)
+
+    # The volume file and the cluster table readers (format/), with format/
+    # compiled in for coverage.
+    file(GLOB _format_src ${PROJECT_SOURCE_DIR}/format/*.c)
+    add_executable(fuzz_format fuzz/fuzz_format.c ${_format_src})
+    target_include_directories(fuzz_format PRIVATE ${PROJECT_SOURCE_DIR})
+    target_compile_options(fuzz_format PRIVATE -fsanitize=fuzzer)
+    target_link_options(fuzz_format PRIVATE -fsanitize=fuzzer)
+    target_link_libraries(fuzz_format PRIVATE tally_proto tally_flags)
+    set(_format_corpus ${CMAKE_CURRENT_BINARY_DIR}/corpus-run/format)
+    file(MAKE_DIRECTORY ${_format_corpus})
+    add_test(NAME fuzz_format_smoke
+        COMMAND fuzz_format -max_total_time=5 ${_format_corpus}
+            ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/format)
+    set_tests_properties(fuzz_format_smoke PROPERTIES LABELS fuzz TIMEOUT 120)
 endif()
 
 # The volume file and the saved cluster table (format/): round trips and
