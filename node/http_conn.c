@@ -9,7 +9,9 @@
  * http_server.h while bytes stream in (431, 414, 413; 400 for malformed
  * requests, 505 for a version other than 1.0 and 1.1); a complete request
  * becomes an exchange appended to the connection's FIFO and is handed to the
- * handler, which answers at once or later. A refused request is answered
+ * handler, which answers at once or later; of the headers only the Accept
+ * field is kept (its first HTTP_MAX_ACCEPT bytes), for content negotiation.
+ * A refused request is answered
  * after those already queued, then the connection closes. http_response.c
  * writes the answers.
  *
