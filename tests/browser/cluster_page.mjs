@@ -155,7 +155,9 @@ async function main() {
     // 5. the console stayed clean through all of that
     say(errors.length === 0, "no console errors, page errors or failed requests", errors.join(" | "));
 
-    // 6. pod 0 itself stops answering: the page says so plainly
+    // 6. pod 0 itself stops answering: the page says so plainly. First two
+    // more polls, so tallyctl cluster --watch (same period) has seen step 4.
+    await sleep(2 * POLL_MS);
     process.kill(Number(env("POD0_PID")), "SIGKILL");
     r = await until(page, 2 * POLL_MS + 3000 + 2000, (v) => v.down);
     say(r.ok && r.v.downText.includes(`${NAMES[0]} stopped answering`),

@@ -98,6 +98,11 @@ curl -fsS "$(cl_pod_url 0 /)" >"$T_WORK/visit.html" # a visit: the total becomes
 check "the visit page at / links to /cluster" grep -q 'href="/cluster"' "$T_WORK/visit.html"
 check "pod 0 sees the total 10 after that visit" wait_total 10
 
+# tallyctl cluster --watch, piped, sees the same story as the page (a line per change).
+"$TALLY_BUILD/tools/tallyctl" --url "$(cl_pod_url 0)" cluster --watch >"$T_WORK/watch.out" 2>&1 &
+WATCH_PID=$!
+T_PIDS+=("$WATCH_PID")
+
 # --- the page in chromium --------------------------------------------------
 SHOT=$TALLY_BUILD/cluster-page.png
 rm -f "$SHOT"
@@ -113,4 +118,20 @@ d_results < <(
 check_eq "the browser script exited 0" "$(cat "$T_WORK/node.rc")" "exit 0"
 [ -s "$T_WORK/node.err" ] && { echo "node's stderr:"; cat "$T_WORK/node.err"; }
 check "it took a screenshot ($SHOT)" test -s "$SHOT"
+
+# The watcher polls once a second: two periods after pod 0 died it has said so.
+watch_has() { grep -qE "$1" "$T_WORK/watch.out"; }
+wait_watch() { local t; for t in $(seq 50); do watch_has "$1" && return 0; sleep 0.1; done; return 1; }
+check "cluster --watch: tallyd stopped answering, in one line" \
+    wait_watch "^[0-9TZ:-]+ tallyd is not answering on http://$CL_NET.10:8000"
+check "cluster --watch: first a line per pod" watch_has "^[0-9TZ:-]+ $(cl_pod 2) alive 4 visits$"
+check "cluster --watch: ... and the total" watch_has "^[0-9TZ:-]+ total 10 visits \(as seen by $(cl_pod 0)\)$"
+check "cluster --watch: the visit on pod 1" watch_has "^[0-9TZ:-]+ $(cl_pod 1) alive 4 visits \(\+1\)$"
+check "cluster --watch: the total it made" watch_has "^[0-9TZ:-]+ total 11 visits \(\+1\)"
+check "cluster --watch: pod 2 killed" watch_has "^[0-9TZ:-]+ $(cl_pod 2) (suspect|dead) 4 visits \(was alive\)$"
+check "cluster --watch: the stranger's name, as text" watch_has "<script>top.pwned=1</script>"
+check "cluster --watch: silent while nothing changes (< 30 lines)" test "$(wc -l <"$T_WORK/watch.out")" -lt 30
+kill "$WATCH_PID"
+echo "--- tallyctl cluster --watch said:"
+cat "$T_WORK/watch.out"
 t_done
