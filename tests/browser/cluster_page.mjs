@@ -79,7 +79,7 @@ async function main() {
   });
   try {
     const page = await browser.newPage();
-    await page.setViewport({ width: 900, height: 760, deviceScaleFactor: 1 });
+    await page.setViewport({ width: 860, height: 480, deviceScaleFactor: 1 });
     page.on("console", (m) => {
       if (m.type() === "error" || m.type() === "warn") errors.push(`console ${m.type()}: ${m.text()}`);
     });
@@ -140,7 +140,7 @@ async function main() {
       JSON.stringify(gone));
     say(gone && gone.color !== row(r.v, NAMES[1]).color, "... in another colour than an alive pod",
       JSON.stringify([gone, row(r.v, NAMES[1])]));
-    if (process.env.SHOT) await page.screenshot({ path: process.env.SHOT });
+    if (process.env.SHOT) await page.screenshot({ path: process.env.SHOT, fullPage: true });
 
     // 4. a member named with markup, from the network, shows as text
     execFileSync("python3", [env("FORGE"), "--to", env("POD0_GOSSIP"), "--from-ip", env("FORGE_IP"),
@@ -164,6 +164,33 @@ async function main() {
       "when its pod stops answering the page says so", r.v.downText);
     say(r.v.marker && digits(r.v.total) === String(total + 1),
       "... and keeps showing the last numbers it had", JSON.stringify(r.v.total));
+
+    // 7. the counter model to come: rows with slots (shown when more than
+    // one) and fields the page does not know (ignored). The page's fetches
+    // are answered here, as a pod of that version would answer them.
+    const future = {
+      pod: NAMES[0], total: 12, epoch: 7, pods: [
+        { name: NAMES[0], visits: 7, state: "alive", address: "127.0.31.10:7946", last_seen_ms: 0,
+          self: true, incarnation: 3, slots: [{ id: "a1b2c3d4e5f60718", visits: 5 },
+            { id: "0f0e0d0c0b0a0908", visits: 2, extra: true }] },
+        { name: NAMES[1], visits: 5, state: "alive", address: "127.0.31.11:7946", last_seen_ms: 300,
+          incarnation: 1, slots: [{ id: "1111222233334444", visits: 5 }], future: { x: 1 } },
+      ],
+    };
+    await page.setRequestInterception(true);
+    page.on("request", (q) => {
+      if (q.resourceType() === "fetch" && new URL(q.url()).pathname === "/cluster")
+        q.respond({ status: 200, contentType: "application/json", body: JSON.stringify(future) });
+      else q.continue();
+    });
+    r = await until(page, 2 * POLL_MS + 2000, (v) => !v.down && digits(v.total) === "12");
+    const slots = await page.evaluate(() => [...document.querySelectorAll("#pods > li")].map(
+      (li) => [...li.querySelectorAll(".slots li")].map((x) => x.textContent)));
+    say(r.ok && JSON.stringify(slots) ===
+      JSON.stringify([["volume a1b2c3d4: 5 visits", "volume 0f0e0d0c: 2 visits"], []]),
+      "rows with slots show them (only where more than one), unknown fields are ignored",
+      JSON.stringify([r.v.total, r.v.down, slots]));
+    say(r.v.rows.length === 2, "... and a pod no longer listed leaves the page", r.v.rows.length);
   } finally {
     await browser.close();
   }
