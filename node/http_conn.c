@@ -9,7 +9,9 @@
  * http_server.h while bytes stream in (431, 414, 413; 400 for malformed
  * requests, 505 for a version other than 1.0 and 1.1); a complete request
  * becomes an exchange appended to the connection's FIFO and is handed to the
- * handler, which answers at once or later. A refused request is answered
+ * handler, which answers at once or later; of the headers only the Accept
+ * field is kept (its first HTTP_MAX_ACCEPT bytes), for content negotiation.
+ * A refused request is answered
  * after those already queued, then the connection closes. http_response.c
  * writes the answers.
  *
@@ -38,6 +40,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
@@ -248,6 +251,9 @@ static int on_message_begin(llhttp_t *p)
     c->nheaders = 0;
     c->hdr_bytes = 0;
     c->hdr_mark = NULL;
+    c->field_len = 0;
+    c->in_accept = false;
+    c->accept_len = 0;
     return 0;
 }
 
@@ -275,15 +281,41 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     /* llhttp 8 lets "X : v" and "A B: v" through; RFC 9112 5.1 says reject
      * whitespace in a field name, as proxies may read it differently */
+    struct http_conn *c = p->data;
     for (size_t i = 0; i < len; i++)
         if (at[i] == ' ' || at[i] == '\t')
-            return conn_fail(p->data, 400);
-    return conn_count_span(p->data, at, len, 0);
+            return conn_fail(c, 400);
+    /* A name may come in several spans; only its first bytes matter. */
+    for (size_t i = 0; i < len && c->field_len < sizeof(c->field); i++)
+        c->field[c->field_len++] = at[i];
+    return conn_count_span(c, at, len, 0);
+}
+
+/* Appends to the Accept value, cut at HTTP_MAX_ACCEPT: negotiation reads a
+ * prefix, which is all a sane client sends. */
+static void conn_accept_add(struct http_conn *c, const char *at, size_t len)
+{
+    size_t room = sizeof(c->accept) - c->accept_len;
+    if (len > room)
+        len = room;
+    memcpy(c->accept + c->accept_len, at, len);
+    c->accept_len += len;
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
-    return conn_count_span(p->data, at, len, 0);
+    struct http_conn *c = p->data;
+    if (c->in_accept)
+        conn_accept_add(c, at, len);
+    return conn_count_span(c, at, len, 0);
+}
+
+static int on_header_value_complete(llhttp_t *p)
+{
+    struct http_conn *c = p->data;
+    c->field_len = 0;
+    c->in_accept = false;
+    return 0;
 }
 
 static int on_header_field_complete(llhttp_t *p)
@@ -291,6 +323,9 @@ static int on_header_field_complete(llhttp_t *p)
     struct http_conn *c = p->data;
     if (++c->nheaders > HTTP_MAX_HEADERS)
         return conn_fail(c, 431);
+    c->in_accept = c->field_len == 6 && !strncasecmp(c->field, "accept", 6);
+    if (c->in_accept && c->accept_len > 0)
+        conn_accept_add(c, ", ", 2); /* a second Accept field: one list */
     return 0;
 }
 
@@ -318,7 +353,7 @@ static int on_message_complete(llhttp_t *p)
     struct http_conn *c = p->data;
     struct http_server *s = c->srv;
     c->in_message = false;
-    struct http_exchange *ex = http__exchange_new(c->url, c->url_len);
+    struct http_exchange *ex = http__exchange_new(c->url, c->url_len, c->accept, c->accept_len);
     if (!ex)
         return conn_fail(c, 500);
     switch (p->method) {
@@ -357,6 +392,7 @@ static const llhttp_settings_t http_settings = {
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_header_field_complete = on_header_field_complete,
+    .on_header_value_complete = on_header_value_complete,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,

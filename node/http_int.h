@@ -48,7 +48,7 @@ struct http_exchange {
     bool handler_owned; /* the handler owes http_exchange_respond() */
     struct http_request_view view;
     char resp_inline[HTTP_EX_INLINE];
-    char target[]; /* path, NUL, query, NUL */
+    char target[]; /* path, NUL, query, NUL, accept, NUL */
 };
 
 enum conn_state {
@@ -91,6 +91,12 @@ struct http_conn {
     unsigned nheaders;
     size_t url_len;
     char url[HTTP_MAX_URL + 1];
+    /* The field name being read, enough of it to tell "Accept" apart. */
+    char field[8];
+    size_t field_len;
+    bool in_accept; /* the value being read belongs to an Accept field */
+    size_t accept_len;
+    char accept[HTTP_MAX_ACCEPT];
 };
 
 struct http_server {
@@ -152,9 +158,11 @@ void http__conn_drain(struct http_conn *c);
 
 /* http_response.c */
 
-/* A new exchange for target url[0..len), its strings owned by the exchange so
- * the handler may read them until it answers. NULL when out of memory. */
-struct http_exchange *http__exchange_new(const char *url, size_t len);
+/* A new exchange for target url[0..len) and Accept accept[0..accept_len),
+ * its strings owned by the exchange so the handler may read them until it
+ * answers. NULL when out of memory. */
+struct http_exchange *http__exchange_new(const char *url, size_t len, const char *accept,
+                                         size_t accept_len);
 void http__exchange_free(struct http_exchange *ex);
 /* An answered exchange refusing a request with status ("Bad Request\n" ...),
  * counted in the response stats of s. NULL when out of memory. */

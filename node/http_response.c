@@ -145,11 +145,13 @@ void http__exchange_free(struct http_exchange *ex)
     free(ex);
 }
 
-/* A new exchange for target url[0..len), its strings owned by the exchange so
- * the handler may read them until it answers. */
-struct http_exchange *http__exchange_new(const char *url, size_t len)
+/* A new exchange for target url[0..len) and Accept accept[0..accept_len),
+ * its strings owned by the exchange so the handler may read them until it
+ * answers. */
+struct http_exchange *http__exchange_new(const char *url, size_t len, const char *accept,
+                                         size_t accept_len)
 {
-    struct http_exchange *ex = malloc(sizeof(*ex) + len + 2);
+    struct http_exchange *ex = malloc(sizeof(*ex) + len + 2 + accept_len + 1);
     if (!ex)
         return NULL;
     ex->next = NULL;
@@ -171,6 +173,11 @@ struct http_exchange *http__exchange_new(const char *url, size_t len)
         ex->view.query = ex->target + len + 1;
     }
     ex->view.path = ex->target;
+    char *acc = ex->target + len + 2;
+    if (accept_len)
+        memcpy(acc, accept, accept_len);
+    acc[accept_len] = '\0';
+    ex->view.accept = acc;
     ex->view.method = HTTP_M_OTHER;
     ex->view.method_str = "";
     return ex;
@@ -185,7 +192,7 @@ static void stats_count_response(struct http_server *s, int status)
 
 struct http_exchange *http__exchange_new_refusal(struct http_server *s, int status)
 {
-    struct http_exchange *ex = http__exchange_new("", 0);
+    struct http_exchange *ex = http__exchange_new("", 0, "", 0);
     if (!ex)
         return NULL;
     char body[64];

@@ -29,6 +29,7 @@
  * 300 such clients under 32 MiB and is ~10 answers of /metrics. */
 #define HTTP_MAX_CONN_OUT (32 * 1024)
 #define HTTP_LINGER_MS    2000 /* after the last response, wait this long for the client's FIN */
+#define HTTP_MAX_ACCEPT   512  /* Accept kept for negotiation; a browser's is ~140 bytes */
 
 enum http_method_kind { HTTP_M_GET, HTTP_M_HEAD, HTTP_M_OTHER };
 
@@ -42,6 +43,9 @@ struct http_request_view {
     const char *method_str; /* as sent, NUL-terminated */
     const char *path;       /* target without query string, NUL-terminated */
     const char *query;      /* after '?', or "" */
+    /* Accept, every Accept field joined with ", " (RFC 9110 5.3); "" when
+     * absent; cut at HTTP_MAX_ACCEPT bytes. */
+    const char *accept;
 };
 
 typedef void (*http_handler_fn)(void *ctx, struct http_exchange *ex,
@@ -118,5 +122,12 @@ void http_exchange_respond(struct http_exchange *ex, int status, const char *con
                            const char *extra_headers, const char *body, size_t body_len);
 /* The request's method, for handlers answering later (HEAD vs GET). */
 bool http_exchange_is_head(const struct http_exchange *ex);
+
+/* How much a client whose Accept field is accept ("" when it sent none)
+ * wants media type type ("text/html"): the q of the most specific range that
+ * matches, in thousandths (0..1000); 1000 for an empty Accept, 0 when no range
+ * matches. *exact tells whether type itself was named, not reached through
+ * a wildcard. http_accept.c. */
+int http_accept_q(const char *accept, const char *type, bool *exact);
 
 #endif

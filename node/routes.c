@@ -3,7 +3,8 @@
  *
  *   GET /          count one visit, answer once it is acknowledged (see commit.h)
  *   GET /count     this pod's count as JSON
- *   GET /cluster   every pod ever seen, with the total
+ *   GET /cluster   every pod ever seen, with the total; to a browser
+ *                  (Accept naming text/html above JSON) the live page of it
  *   GET /healthz   liveness (also /livez); GET /readyz readiness
  *   GET /metrics   Prometheus text
  *   GET /status    this pod's state in one JSON object (for tallyctl status)
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "node/buf.h"
+#include "node/cluster_page.h"
 #include "node/log.h"
 #include "node/tallyd.h"
 
@@ -47,12 +49,19 @@ static int code_slot(int status)
     }
 }
 
+static void route_respond_hdr(struct tallyd *d, struct http_exchange *ex, enum route_id route,
+                              int status, const char *ctype, const char *extra, const char *body,
+                              size_t len)
+{
+    d->requests[route][code_slot(status)]++;
+    http_exchange_respond(ex, status, ctype, extra, body, len);
+}
+
 static void route_respond(struct tallyd *d, struct http_exchange *ex, enum route_id route,
                           int status, const char *ctype, const char *body, size_t len)
 {
-    d->requests[route][code_slot(status)]++;
     const char *extra = status == 405 ? "Allow: GET, HEAD\r\n" : "";
-    http_exchange_respond(ex, status, ctype, extra, body, len);
+    route_respond_hdr(d, ex, route, status, ctype, extra, body, len);
 }
 
 static void route_respond_str(struct tallyd *d, struct http_exchange *ex, enum route_id route,
@@ -76,7 +85,7 @@ static int page_format(const struct tallyd *d, uint64_t count, char *out, size_t
     return snprintf(out, cap,
                     "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>tally: %s</title>"
                     "</head>\n<body><h1>%s</h1><p>This pod has served <b>%llu</b> visits.</p>"
-                    "<p><a href=\"/cluster\">whole StatefulSet</a></p></body></html>\n",
+                    "<p><a href=\"/cluster\">The whole StatefulSet, live</a></p></body></html>\n",
                     d->cfg.name, d->cfg.name, (unsigned long long)count);
 }
 
@@ -165,8 +174,24 @@ static void cluster_slots(struct buf *b, const struct gossip_member *m)
     buf_append(b, "]", 1);
 }
 
-static void route_cluster(struct tallyd *d, struct http_exchange *ex)
+/* A browser asks for text/html by name and above JSON; curl's wildcard, no
+ * Accept, or a client that names JSON as high keeps getting JSON. */
+static bool route_wants_html(const struct http_request_view *req)
 {
+    bool html_named, json_named;
+    int html = http_accept_q(req->accept, "text/html", &html_named);
+    int json = http_accept_q(req->accept, "application/json", &json_named);
+    return html_named && html > 0 && html > json;
+}
+
+static void route_cluster(struct tallyd *d, struct http_exchange *ex,
+                          const struct http_request_view *req)
+{
+    if (route_wants_html(req)) {
+        route_respond_hdr(d, ex, ROUTE_CLUSTER, 200, HTML, cluster_page_headers(),
+                          (const char *)cluster_page_html, cluster_page_html_len);
+        return;
+    }
     /* Our own row shows what our slot holds durably now. */
     tallyd_slot_publish(d);
     struct buf b;
@@ -189,7 +214,13 @@ static void route_cluster(struct tallyd *d, struct http_exchange *ex)
         buf_printf(&b, "%s}", m->self ? ", \"self\": true" : "");
     }
     buf_append(&b, "\n]}\n", 4);
-    route_respond_buf(d, ex, ROUTE_CLUSTER, JSON, &b);
+    /* Vary: the same URL answers HTML to browsers, so a cache must not mix them. */
+    if (b.failed)
+        route_respond_hdr(d, ex, ROUTE_CLUSTER, 500, TEXT, "Vary: Accept\r\n",
+                          "response too large\n", 19);
+    else
+        route_respond_hdr(d, ex, ROUTE_CLUSTER, 200, JSON, "Vary: Accept\r\n", b.data, b.len);
+    buf_free(&b);
 }
 
 /* GET /status: what tallyctl status shows, in one request. */
@@ -290,7 +321,7 @@ void routes_handle(void *ctx, struct http_exchange *ex, const struct http_reques
         route_count(d, ex);
         break;
     case ROUTE_CLUSTER:
-        route_cluster(d, ex);
+        route_cluster(d, ex, req);
         break;
     case ROUTE_HEALTHZ:
         route_respond_str(d, ex, route, 200, TEXT, "ok\n");

@@ -2,6 +2,10 @@
 # over loopback sockets and sink connections, and the libFuzzer target.
 tally_add_test(test_http_server unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_server.c
     LIBS tally_http)
+tally_add_test(test_cluster_page unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_cluster_page.c
+    LIBS tally_page)
+tally_add_test(test_http_accept unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_accept.c
+    LIBS tally_http)
 
 if(TALLY_FUZZ)
     # The server and llhttp are compiled again with coverage instrumentation so

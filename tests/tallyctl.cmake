@@ -5,7 +5,7 @@
 if(EXISTS ${PROJECT_SOURCE_DIR}/tools/tallyctl/main.c)
     file(GLOB TALLYCTL_TEST_SRC CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tools/tallyctl/*.c)
     list(REMOVE_ITEM TALLYCTL_TEST_SRC ${PROJECT_SOURCE_DIR}/tools/tallyctl/main.c)
-    foreach(t args output countfile ping)
+    foreach(t args output countfile ping watch)
         tally_add_test(test_tallyctl_${t} unit
             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_tallyctl_${t}.c ${TALLYCTL_TEST_SRC}
             LIBS tally_format tally_proto PkgConfig::CARES PkgConfig::SODIUM)

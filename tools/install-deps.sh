@@ -11,6 +11,11 @@ PKGS=(
 )
 if [ "${1:-}" != --build ]; then
     PKGS+=(clang clang-format dnsmasq-base bind9-dnsutils curl valgrind iproute2 procps python3)
+    # The browser test drives chromium with puppeteer-core from npm. A node
+    # installed another way (nodesource, nvm) is kept: Debian's npm would
+    # fight it.
+    PKGS+=(chromium)
+    command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 fi
 
 missing=()

@@ -45,10 +45,12 @@ Try:
   curl $(cl_url 0 /)                 # count a visit on pod 0
   curl $(cl_url 0 /count)            # pod 0's own count
   curl $(cl_url 2 /cluster)          # the whole StatefulSet, as pod 2 sees it
+  open $(cl_url 0 /cluster) in a browser: the same, live
   curl $(cl_url 1 /metrics)          # Prometheus metrics
   cat $work/data-$(cl_pod 1)/visits.txt
   build/tools/tallyctl --url $(cl_url 0 "") status
   build/tools/tallyctl --url $(cl_url 0 "") peers
+  build/tools/tallyctl --url $(cl_url 0 "") cluster --watch
   build/tools/tallyctl --dns-server $CL_NET.9:$CL_DNS_PORT dns $(cl_service)
 
 Cluster as pod 2 sees it now:

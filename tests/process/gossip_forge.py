@@ -7,7 +7,7 @@ uint, bool) builds forged and replayed messages; the rest are raw bytes.
   gossip_forge.py --to IP:PORT --from-ip IP CASE [key=value ...]
 
 CASE is one of random, truncated, oversize, nested, huge_lengths, version,
-wrap_count, left_forever, inflate, members, self. Prints {"case", "sent"} as
+wrap_count, left_forever, inflate, members, self, stranger. Prints {"case", "sent"} as
 JSON. Every case sends a bounded number of datagrams to one loopback address
 (--from-port picks the source port; 0: any).
 """
@@ -158,6 +158,16 @@ def case_self(p):
     # Claims to come from the receiver's own name with an inflated count.
     name = p["name"]
     return [msg(HEARTBEAT, name, [[name, 5, 1, 0, "", 13, [13, 1000000]]])]
+
+
+def case_stranger(p):
+    # A made-up member announcing itself (send it --from-port its addr's port,
+    # so it speaks from its own socket); any name: the browser test sends
+    # markup. Without a key it is taken in like any new pod.
+    name = p["name"]
+    e = entry(name, addr=p.get("addr", ""), vol=int(p.get("vol", 0x5EED)),
+              count=int(p.get("count", 0)))
+    return [msg(HEARTBEAT, name, [e])]
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}

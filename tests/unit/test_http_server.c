@@ -1043,6 +1043,65 @@ static void test_sink_caps_bytewise(void **state)
     free(big);
 }
 
+/* What the handler saw of each request's Accept, in order. */
+struct accepts {
+    int n;
+    char seen[8][HTTP_MAX_ACCEPT + 1];
+};
+
+static void accept_handler(void *ctx, struct http_exchange *ex, const struct http_request_view *req)
+{
+    struct accepts *a = ctx;
+    if (a->n < 8)
+        snprintf(a->seen[a->n++], sizeof(a->seen[0]), "%s", req->accept);
+    http_exchange_respond(ex, 204, "text/plain", "", "", 0);
+}
+
+static void test_sink_accept(void **state)
+{
+    /* Accept reaches the handler whole however it is split, every Accept
+     * field joined, other fields (however alike) ignored, cut at the cap,
+     * and nothing carried over to the next request. */
+    char in[2048];
+    char long_value[HTTP_MAX_ACCEPT + 100];
+    memset(long_value, 'x', sizeof(long_value) - 1);
+    long_value[sizeof(long_value) - 1] = '\0';
+    snprintf(in, sizeof(in),
+             "GET /1 HTTP/1.1\r\nAccept: text/html,*/*;q=0.8\r\n\r\n"
+             "GET /2 HTTP/1.1\r\nACCEPT:  a/b\r\nX-Accept: no\r\naccept: c/d\r\n\r\n"
+             "GET /3 HTTP/1.1\r\nAccept-Encoding: gzip\r\nAccepts: x\r\nAccep: y\r\n\r\n"
+             "GET /4 HTTP/1.1\r\nAccept: %s\r\n\r\n"
+             "GET /5 HTTP/1.1\r\n\r\n",
+             long_value);
+    static const size_t steps[] = {1, 3, 1000000};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        uv_loop_t loop;
+        static struct accepts a;
+        static struct out o;
+        memset(&a, 0, sizeof(a));
+        o.len = 0;
+        assert_int_equal(uv_loop_init(&loop), 0);
+        struct http_server_config cfg = {.handler = accept_handler, .handler_ctx = &a};
+        struct http_server *s;
+        assert_int_equal(http_server_new_unbound(&loop, &cfg, &s), 0);
+        struct http_conn *c = http_conn_open_sink(s, out_sink, &o);
+        assert_non_null(c);
+        size_t len = strlen(in);
+        for (size_t off = 0; off < len; off += steps[i])
+            http_conn_feed(c, in + off, len - off < steps[i] ? len - off : steps[i]);
+        http_conn_free_sink(c);
+        http_server_close(s);
+        assert_int_equal(uv_loop_close(&loop), 0);
+        assert_int_equal(a.n, 5);
+        assert_string_equal(a.seen[0], "text/html,*/*;q=0.8");
+        assert_string_equal(a.seen[1], "a/b, c/d");
+        assert_string_equal(a.seen[2], "");
+        assert_int_equal(strlen(a.seen[3]), HTTP_MAX_ACCEPT);
+        assert_memory_equal(a.seen[3], long_value, HTTP_MAX_ACCEPT);
+        assert_string_equal(a.seen[4], "");
+    }
+}
+
 static void noop_handler(void *ctx, struct http_exchange *ex, const struct http_request_view *req)
 {
     http_exchange_respond(ex, 204, "text/plain", "", "", 0);
@@ -1099,6 +1158,7 @@ int main(void)
         cmocka_unit_test(test_stop_accepting_drains),
         cmocka_unit_test(test_sink_golden_bytes),
         cmocka_unit_test(test_sink_caps_bytewise),
+        cmocka_unit_test(test_sink_accept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

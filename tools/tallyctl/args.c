@@ -45,6 +45,8 @@ void ctl_usage_print(FILE *out)
           "  peers            every member this pod knows: address, state, visits, last heard\n"
           "  count            this pod's count (GET /count)\n"
           "  cluster          the StatefulSet's total and each pod's count (GET /cluster)\n"
+          "                   --watch: live, once a second until Ctrl-C; redrawn in place on\n"
+          "                   a terminal, a line per change when piped\n"
           "  dns [NAME]       resolve the headless service (A, AAAA, SRV _gossip._udp.NAME)\n"
           "                   and ping every address found; NAME defaults to $TALLY_SERVICE,\n"
           "                   else the service tallyd was started with\n"
@@ -195,6 +197,12 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
             o->version = true;
             continue;
         }
+        if (!strcmp(name, "--watch")) {
+            if (eq)
+                return ctl_usage(err, err_len, "%s takes no value", name);
+            o->watch = true;
+            continue;
+        }
         if (!strcmp(name, "--json")) {
             if (eq)
                 return ctl_usage(err, err_len, "%s takes no value", name);
@@ -250,6 +258,13 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
         if (!ctl_opt_allowed(o->cmd, used[k]))
             return ctl_usage(err, err_len, "%s does not apply to %s", used[k],
                              ctl_cmd_name(o->cmd));
+    if (o->watch && o->cmd != CTL_CMD_CLUSTER)
+        return ctl_usage(err, err_len, "--watch does not apply to %s (only to cluster)",
+                         ctl_cmd_name(o->cmd));
+    if (o->watch && o->json)
+        return ctl_usage(err, err_len,
+                         "--watch and --json do not go together (--watch prints a line per "
+                         "change when piped)");
     if (o->cmd == CTL_CMD_PING && !o->arg)
         return ctl_usage(err, err_len, "ping needs a pod name or an address (POD|ADDR)");
     if (o->cmd == CTL_CMD_FILE && dir_given)

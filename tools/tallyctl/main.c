@@ -52,7 +52,7 @@ int main(int argc, char **argv)
         rc = cmd_count(&o, stdout, stderr);
         break;
     case CTL_CMD_CLUSTER:
-        rc = cmd_cluster(&o, stdout, stderr);
+        rc = o.watch ? cmd_cluster_watch(&o, stdout, stderr) : cmd_cluster(&o, stdout, stderr);
         break;
     case CTL_CMD_DNS:
         rc = cmd_dns(&o, stdout, stderr);

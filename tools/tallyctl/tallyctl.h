@@ -58,6 +58,7 @@ struct ctl_opts {
     char url[CTL_URL_MAX];   /* tallyd's base URL, e.g. http://127.0.0.1:8000 */
     const char *url_source;  /* where url came from: "--url", "TALLYCTL_URL", ... */
     bool json;               /* --json */
+    bool watch;              /* cluster --watch */
     bool help;               /* --help or `help`: print usage, exit 0 */
     bool version;            /* --version */
     int timeout_ms;          /* --timeout */
@@ -107,5 +108,12 @@ int cmd_cluster(const struct ctl_opts *o, FILE *out, FILE *errout);
 int cmd_dns(const struct ctl_opts *o, FILE *out, FILE *errout);
 int cmd_ping(const struct ctl_opts *o, FILE *out, FILE *errout);
 int cmd_file(const struct ctl_opts *o, FILE *out, FILE *errout);
+/* cmd_watch.c: `cluster --watch`; returns only when out cannot be written. */
+int cmd_cluster_watch(const struct ctl_opts *o, FILE *out, FILE *errout);
+/* The change lines between two /cluster answers (prev NULL: the first, a
+ * line per pod), each starting with stamp. Returns how many lines, or
+ * -EINVAL when cur lacks pods or total, -ENOMEM. */
+int ctl_watch_changes(const struct json *prev, const struct json *cur, const char *stamp,
+                      FILE *out);
 
 #endif
