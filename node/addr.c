@@ -75,6 +75,12 @@ int addr_format(const struct sockaddr *sa, char *out, size_t cap)
     }
     if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        /* A dual-stack socket sees an IPv4 peer as ::ffff:a.b.c.d; gossip
+         * knows it by its IPv4 address, as DNS and --peers give it. */
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, sizeof(ip));
+            return addr_join(ip, ntohs(in6->sin6_port), out, cap);
+        }
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
         return addr_join(ip, ntohs(in6->sin6_port), out, cap);
     }

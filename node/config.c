@@ -27,7 +27,8 @@ struct opt {
 /* The one table of options; --help is generated from it so it cannot drift. */
 static const struct opt OPTS[] = {
     {"--name", "POD_NAME", OPT_STR, NULL},
-    {"--bind", "POD_IP", OPT_STR, "0.0.0.0"},
+    {"--bind", "TALLY_BIND", OPT_STR, ""},
+    {"--advertise", "POD_IP", OPT_STR, ""},
     {"--http-port", "TALLY_HTTP_PORT", OPT_PORT, "8000"},
     {"--gossip-port", "TALLY_GOSSIP_PORT", OPT_PORT, "7946"},
     {"--data-dir", "DATA_DIR", OPT_STR, "/data"},
@@ -44,6 +45,7 @@ static const struct opt OPTS[] = {
     {"--idle-timeout", "TALLY_IDLE_TIMEOUT", OPT_MS, "30000"},
     {"--key-file", "TALLY_KEY_FILE", OPT_STR, ""},
     {"--log-level", "TALLY_LOG_LEVEL", OPT_STR, "info"},
+    {"--log-format", "TALLY_LOG_FORMAT", OPT_STR, "logfmt"},
 };
 #define N_OPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -53,7 +55,11 @@ static const char USAGE[] =
     "Each option may also come from the environment variable in brackets.\n"
     "\n"
     "  --name NAME              pod name [POD_NAME]; default: the hostname\n"
-    "  --bind ADDR              IP address for HTTP and gossip [POD_IP]; default: 0.0.0.0\n"
+    "  --bind ADDR              listen only on this IP for HTTP and gossip [TALLY_BIND];\n"
+    "                           default: every address, IPv6 and IPv4 (so kubectl\n"
+    "                           port-forward, which connects to localhost, works)\n"
+    "  --advertise ADDR         the IP peers reach our gossip port at [POD_IP]; default:\n"
+    "                           --bind when it names one address, else what peers see\n"
     "  --http-port N            HTTP port [TALLY_HTTP_PORT]; default: 8000\n"
     "  --gossip-port N          UDP gossip port [TALLY_GOSSIP_PORT]; default: 7946\n"
     "  --data-dir DIR           volume holding visits.txt [DATA_DIR]; default: /data\n"
@@ -90,11 +96,15 @@ static const char USAGE[] =
     "  --key-file PATH          cluster key(s) for authenticated gossip [TALLY_KEY_FILE];\n"
     "                           default: none (unauthenticated)\n"
     "  --log-level LEVEL        error, warn, info or debug [TALLY_LOG_LEVEL]; default: info\n"
+    "  --log-format FORMAT      logfmt (ts=... level=... msg=EVENT key=value...) or json,\n"
+    "                           one line per event on stderr [TALLY_LOG_FORMAT];\n"
+    "                           default: logfmt\n"
     "  --version                print the version and exit\n"
     "  --help                   print this help and exit\n"
     "\n"
-    "HTTP routes: GET / counts a visit; /count, /cluster, /healthz, /livez, /readyz and\n"
-    "/metrics have no side effect. The count is kept in DIR/visits.txt as a decimal number.\n";
+    "HTTP routes: GET / counts a visit; /count, /cluster, /status, /healthz, /livez, /readyz\n"
+    "and /metrics have no side effect. The count is kept in DIR/visits.txt as a decimal\n"
+    "number.\n";
 
 const char *config_usage(void)
 {
@@ -252,10 +262,19 @@ static int config_opt_apply(struct config *cfg, const struct opt *o, const char 
                         "expected 1-63 characters of a-z, A-Z, 0-9, '-', '.', '_'");
         return copy_str(cfg->name, sizeof(cfg->name), v);
     }
-    if (!strcmp(f, "--bind")) {
-        if (!ip_valid(v))
+    if (!strcmp(f, "--bind") || !strcmp(f, "--advertise")) {
+        if (*v && !ip_valid(v))
             return fail(err, err_len, f, v, "expected an IPv4 or IPv6 address");
-        return copy_str(cfg->bind, sizeof(cfg->bind), v);
+        return copy_str(!strcmp(f, "--bind") ? cfg->bind : cfg->advertise, sizeof(cfg->bind), v);
+    }
+    if (!strcmp(f, "--log-format")) {
+        if (!strcmp(v, "logfmt"))
+            cfg->log_format = LOG_FORMAT_LOGFMT;
+        else if (!strcmp(v, "json"))
+            cfg->log_format = LOG_FORMAT_JSON;
+        else
+            return fail(err, err_len, f, v, "expected logfmt or json");
+        return 0;
     }
     if (!strcmp(f, "--sync")) {
         if (!strcmp(v, "always"))

@@ -15,10 +15,12 @@
 #define CONFIG_STR_MAX   256
 
 enum config_log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+enum config_log_format { LOG_FORMAT_LOGFMT = 0, LOG_FORMAT_JSON = 1 };
 
 struct config {
     char name[64];
-    char bind[64];
+    char bind[64];      /* listen address; "" = every address (:: and 0.0.0.0) */
+    char advertise[64]; /* gossip IP peers reach us at; "" = bind if specific */
     int http_port;
     int gossip_port;
     char data_dir[CONFIG_STR_MAX];
@@ -36,6 +38,7 @@ struct config {
     uint32_t idle_ms;
     char key_file[CONFIG_STR_MAX];
     enum config_log_level log_level;
+    enum config_log_format log_format;
 };
 
 /* What parsing asked for beyond running. */

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "node/addr.h"
 #include "node/log.h"
@@ -347,13 +349,35 @@ static int tallyd_handles_init(struct tallyd *d)
     return rc ? rc : uv_signal_start(&d->sig_int, on_signal, SIGINT);
 }
 
+/* Without --bind, listen on every address: "::" takes IPv4 too (the sockets
+ * are dual-stack), so kubectl port-forward, which connects to localhost in the
+ * pod, reaches us as well as peers on the pod IP. A kernel without IPv6 gets
+ * "0.0.0.0". The advertised gossip address is --advertise (POD_IP), else a
+ * specific --bind, else none: peers then use the address they see us at. */
+static void tallyd_addrs_pick(struct tallyd *d)
+{
+    const struct config *c = &d->cfg;
+    const char *listen = c->bind;
+    if (!listen[0]) {
+        int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        listen = fd >= 0 ? "::" : "0.0.0.0";
+        if (fd >= 0)
+            close(fd);
+    }
+    snprintf(d->listen_ip, sizeof(d->listen_ip), "%s", listen);
+    const char *adv = c->advertise;
+    if (!adv[0] && strcmp(listen, "0.0.0.0") && strcmp(listen, "::"))
+        adv = listen;
+    if (adv[0])
+        addr_join(adv, c->gossip_port, d->self_addr, sizeof(d->self_addr));
+}
+
 static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
 {
     char msg[512];
     const struct config *c = &d->cfg;
     uint64_t seed = 0;
-    if (strcmp(c->bind, "0.0.0.0") && strcmp(c->bind, "::"))
-        addr_join(c->bind, c->gossip_port, d->self_addr, sizeof(d->self_addr));
+    tallyd_addrs_pick(d);
     uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL);
     struct gossip_config gc = {
         .name = c->name,
@@ -458,7 +482,7 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
         return rc;
     }
     struct http_server_config hc = {
-        .bind_addr = cfg->bind,
+        .bind_addr = d->listen_ip,
         .port = cfg->http_port,
         .idle_ms = cfg->idle_ms,
         .max_conns = http_conn_cap(cfg),
@@ -468,12 +492,14 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
     };
     rc = http_server_start(loop, &hc, &d->http);
     if (rc < 0) {
-        log_error("http_listen_failed addr=%s port=%d error=\"%s\"", cfg->bind, cfg->http_port,
+        log_error("http_listen_failed addr=%s port=%d error=\"%s\"", d->listen_ip, cfg->http_port,
                   uv_strerror(rc));
         return rc;
     }
-    log_info("started name=%s version=%s http=%s:%d gossip=%s incarnation=%llu", cfg->name,
-             TALLY_VERSION, cfg->bind, cfg->http_port, d->self_addr[0] ? d->self_addr : "-",
+    char http_addr[80];
+    addr_join(d->listen_ip, cfg->http_port, http_addr, sizeof(http_addr));
+    log_info("started name=%s version=%s http=%s gossip=%s incarnation=%llu", cfg->name,
+             TALLY_VERSION, http_addr, d->self_addr[0] ? d->self_addr : "-",
              (unsigned long long)gossip_incarnation(d->gossip));
     return 0;
 }

@@ -38,6 +38,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     log_level_set(cfg.log_level);
+    log_format_set(cfg.log_format);
 
     static struct tallyd d; /* large (per-route counters, buffers): not on the stack */
     uv_loop_t *loop = uv_default_loop();

@@ -246,7 +246,7 @@ int peer_udp_start(struct tallyd *d)
         log_info("gossip_unauthenticated hint=\"--key-file seals every datagram with a cluster "
                  "key\"");
     }
-    if (addr_join(d->cfg.bind, d->cfg.gossip_port, addr, sizeof(addr)) != 0 ||
+    if (addr_join(d->listen_ip, d->cfg.gossip_port, addr, sizeof(addr)) != 0 ||
         addr_parse(addr, &ss) != 0)
         return -EINVAL;
     struct peer_udp *p = calloc(1, sizeof(*p));

@@ -47,6 +47,7 @@ struct tallyd {
     struct config cfg;
     char self_addr[PROTO_ADDR_MAX + 1]; /* gossip "ip:port" peers reach us at */
     struct volume_info vol;             /* our slot: DATA_DIR/volume */
+    char listen_ip[64];                 /* HTTP and UDP bind here: --bind, else "::" or "0.0.0.0" */
     uint64_t start_ms;                  /* loop time at start */
 
     struct commit *commit;

@@ -11,6 +11,8 @@ PKGS=(
 )
 if [ "${1:-}" != --build ]; then
     PKGS+=(clang clang-format dnsmasq-base bind9-dnsutils curl valgrind iproute2 procps python3)
+    # promtool, which checks /metrics in tests/process/test_metrics_logs.sh
+    PKGS+=(prometheus)
     # The browser test drives chromium with puppeteer-core from npm. A node
     # installed another way (nodesource, nvm) is kept: Debian's npm would
     # fight it.

@@ -45,7 +45,9 @@ static void test_defaults(void **state)
     g_env = env;
     assert_int_equal(parse(&cfg, err, sizeof(err), NULL), 0);
     assert_string_equal(cfg.name, "myapp-stateful-0");
-    assert_string_equal(cfg.bind, "0.0.0.0");
+    assert_string_equal(cfg.bind, ""); /* every address */
+    assert_string_equal(cfg.advertise, "");
+    assert_int_equal(cfg.log_format, LOG_FORMAT_LOGFMT);
     assert_int_equal(cfg.http_port, 8000);
     assert_int_equal(cfg.gossip_port, 7946);
     assert_string_equal(cfg.data_dir, "/data");
@@ -66,7 +68,9 @@ static void test_flags_beat_environment(void **state)
                            "10.0.0.1:7946,[::1]:7000,pod-1.svc:7946", NULL),
                      0);
     assert_string_equal(cfg.name, "from-flag");
-    assert_string_equal(cfg.bind, "10.244.0.10");
+    /* POD_IP is what peers are told, not where we listen (port-forward). */
+    assert_string_equal(cfg.bind, "");
+    assert_string_equal(cfg.advertise, "10.244.0.10");
     assert_string_equal(cfg.data_dir, "/flag");
     assert_int_equal(cfg.sync, COMMIT_SYNC_INTERVAL);
     assert_int_equal(cfg.n_peers, 3);
@@ -84,7 +88,8 @@ static void test_bad_values_name_the_flag(void **state)
         {"--sync", "sometimes"}, {"--gossip-interval", "5"}, {"--log-level", "loud"},
         {"--peers", "10.0.0.1"}, {"--peers", "a:0"},         {"--name", "bad name"},
         {"--name", ""},          {"--data-dir", ""},         {"--dns-server", "dns.local"},
-        {"--max-conns", "0"},    {"--recovery-wait", "1e3"},
+        {"--max-conns", "0"},    {"--recovery-wait", "1e3"}, {"--advertise", "pod-0"},
+        {"--log-format", "xml"},
     };
     static const char *env[] = {"POD_NAME=p", NULL};
     g_env = env;
@@ -130,10 +135,11 @@ static void test_help_and_version(void **state)
     assert_int_equal(config_parse(&cfg, 2, version, fake_getenv, &action, err, sizeof(err)), 0);
     assert_int_equal(action, CONFIG_VERSION);
     static const char *const flags[] = {
-        "--name",     "--bind",        "--http-port",   "--gossip-port",  "--data-dir",
-        "--service",  "--dns-server",  "--peers",       "--sync",         "--gossip-interval",
-        "--key-file", "--log-level",   "--version",     "--help",         "POD_NAME",
-        "POD_IP",     "default: 8000", "default: 7946", "default: /data", "default: always",
+        "--name",        "--bind",        "--http-port",    "--gossip-port",   "--data-dir",
+        "--service",     "--dns-server",  "--peers",        "--sync",          "--gossip-interval",
+        "--key-file",    "--log-level",   "--version",      "--help",          "POD_NAME",
+        "POD_IP",        "--advertise",   "--log-format",   "TALLY_BIND",      "/status",
+        "default: 8000", "default: 7946", "default: /data", "default: always",
     };
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
         assert_non_null(strstr(config_usage(), flags[i]));
