@@ -207,10 +207,10 @@ static void on_store_stat(uv_fs_t *req)
         return;
     if (!d->store_watch.missing) {
         if (missing)
-            log_warn("store_file_missing dir=%s count=%llu (writing it again)", d->cfg.data_dir,
+            log_warn("store_file_missing dir=\"%s\" count=%llu (writing it again)", d->cfg.data_dir,
                      (unsigned long long)commit_count(d->commit));
         else
-            log_warn("store_file_replaced dir=%s count=%llu (not the file we write to; "
+            log_warn("store_file_replaced dir=\"%s\" count=%llu (not the file we write to; "
                      "writing it again)",
                      d->cfg.data_dir, (unsigned long long)commit_count(d->commit));
     }
@@ -466,7 +466,7 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
         log_error("store_load_failed %s", msg);
         return rc;
     }
-    log_info("store_loaded dir=%s count=%llu sync=%s", cfg->data_dir, (unsigned long long)count,
+    log_info("store_loaded dir=\"%s\" count=%llu sync=%s", cfg->data_dir, (unsigned long long)count,
              config_sync_str(cfg->sync));
     rc = tallyd_volume_start(d, count);
     if (rc < 0)

@@ -3,8 +3,12 @@
  * Everything is read from counters the parts already keep; rendering happens
  * only when scraped, so nothing here touches the request path.
  */
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "node/buf.h"
 #include "node/tallyd.h"
@@ -114,6 +118,110 @@ static void metrics_http(const struct tallyd *d, struct buf *b)
                hs->connections_accepted);
 }
 
+static void metrics_durations(const struct tallyd *d, struct buf *b)
+{
+    const char *name = "tally_http_request_duration_seconds";
+    metric_head(b, name, "histogram",
+                "Time from a request's arrival at its route to its answer (for GET /, "
+                "including the wait for the count file's sync), by route.");
+    for (int r = 0; r < ROUTE__COUNT; r++) {
+        uint64_t cum = 0;
+        for (int i = 0; i <= REQ_DUR_BOUNDS; i++) {
+            char le[24];
+            cum += d->req_dur_buckets[r][i];
+            if (i < REQ_DUR_BOUNDS)
+                snprintf(le, sizeof(le), "%g", tallyd_req_dur_bounds[i]);
+            buf_printf(b, "%s_bucket{route=\"%s\",le=\"%s\"} %llu\n", name, ROUTE_NAMES[r],
+                       i < REQ_DUR_BOUNDS ? le : "+Inf", (unsigned long long)cum);
+        }
+        buf_printf(b, "%s_sum{route=\"%s\"} %.6f\n%s_count{route=\"%s\"} %llu\n", name,
+                   ROUTE_NAMES[r], d->req_dur_sum[r], name, ROUTE_NAMES[r],
+                   (unsigned long long)cum);
+    }
+}
+
+/* When the process started, as client_golang reads it: the boot time from
+ * /proc/stat plus the start in clock ticks from /proc/self/stat (field 22,
+ * counted after the command name, which may hold spaces and parentheses). */
+static int metrics_process_start(double *out)
+{
+    char line[1024];
+    unsigned long long btime = 0, ticks = 0;
+    bool found = false;
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "btime %llu", &btime) == 1) {
+            found = true;
+            break;
+        }
+    fclose(f);
+    f = fopen("/proc/self/stat", "re");
+    if (!f)
+        return -1;
+    size_t n = fread(line, 1, sizeof(line) - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *p = strrchr(line, ')');
+    /* after ")": state is field 3, starttime field 22 */
+    if (!found || !p ||
+        sscanf(p + 1,
+               " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+               "%*d %*d %*d %*d %*d %llu",
+               &ticks) != 1)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    *out = (double)btime + (double)ticks / (double)(hz > 0 ? hz : 100);
+    return 0;
+}
+
+/* The process_* metrics every Prometheus client library exports, from
+ * /proc and getrusage: read only when scraped. */
+static void metrics_process(const struct tallyd *d, struct buf *b)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        metric_head(b, "process_cpu_seconds_total", "counter",
+                    "Total user and system CPU time spent in seconds.");
+        buf_printf(b, "process_cpu_seconds_total %.6f\n", cpu);
+    }
+    unsigned long long vsize_pages = 0, rss_pages = 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+    if (f) {
+        if (fscanf(f, "%llu %llu", &vsize_pages, &rss_pages) == 2) {
+            unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
+            metric_u64(b, "process_resident_memory_bytes", "gauge",
+                       "Resident memory size in bytes.", rss_pages * page);
+            metric_u64(b, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+                       vsize_pages * page);
+        }
+        fclose(f);
+    }
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir) {
+        unsigned long long n = 0;
+        for (struct dirent *e; (e = readdir(dir));)
+            if (e->d_name[0] != '.')
+                n++;
+        closedir(dir);
+        metric_u64(b, "process_open_fds", "gauge", "Number of open file descriptors.",
+                   n ? n - 1 : 0); /* less the one reading the directory */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        metric_u64(b, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
+                   (unsigned long long)rl.rlim_cur);
+    double start;
+    if (metrics_process_start(&start) == 0) {
+        metric_head(b, "process_start_time_seconds", "gauge",
+                    "Start time of the process since unix epoch in seconds.");
+        buf_printf(b, "process_start_time_seconds %.2f\n", start);
+    }
+}
+
 static void metrics_gossip(const struct tallyd *d, struct buf *b)
 {
     uint64_t by_state[4] = {0};
@@ -170,7 +278,9 @@ static void metrics_gossip(const struct tallyd *d, struct buf *b)
         metric_u64(b, "tally_gossip_key_reloads_total", "counter",
                    "Times a changed --key-file was loaded without a restart.",
                    peer_udp_key_reloads(d));
-    metric_u64(b, "tally_cluster_visits_total", "gauge",
+    /* A gauge, not a counter: it is this pod's view and can step back when
+     * a member is forgotten, so it carries no _total suffix. */
+    metric_u64(b, "tally_cluster_visits", "gauge",
                "Visits served by every pod ever seen, as this pod knows them.",
                gossip_total(d->gossip));
     if (d->dns) {
@@ -183,9 +293,16 @@ static void metrics_gossip(const struct tallyd *d, struct buf *b)
 
 void metrics_render(const struct tallyd *d, struct buf *b)
 {
-    metric_head(b, "tally_build_info", "gauge", "Build of tallyd; the value is always 1.");
-    buf_printf(b, "tally_build_info{version=\"%s\",sync=\"%s\"} 1\n", TALLY_VERSION,
-               config_sync_str(d->cfg.sync));
+    metric_head(b, "tally_build_info", "gauge",
+                "Build of tallyd and the gossip protocol versions it speaks; always 1.");
+    buf_printf(b, "tally_build_info{version=\"%s\",protocol_min=\"%d\",protocol_max=\"%d\"} 1\n",
+               TALLY_VERSION, TALLYD_PROTO_MIN, TALLYD_PROTO_MAX);
+    /* The runtime setting, apart from the build: an info-style gauge. */
+    metric_head(b, "tally_sync_mode", "gauge",
+                "When a visit is acknowledged (--sync): 1 for the mode in use.");
+    for (int m = COMMIT_SYNC_ALWAYS; m <= COMMIT_SYNC_NONE; m++)
+        buf_printf(b, "tally_sync_mode{mode=\"%s\"} %d\n", config_sync_str((enum commit_sync)m),
+                   d->cfg.sync == (enum commit_sync)m);
     metric_u64(b, "tally_visits_total", "counter", "Visits this pod has counted.",
                commit_count(d->commit));
     metric_u64(b, "tally_ready", "gauge", "1 when /readyz answers 200.",
@@ -194,5 +311,7 @@ void metrics_render(const struct tallyd *d, struct buf *b)
                (tallyd_now_ms(d) - d->start_ms) / 1000);
     metrics_store(d, b);
     metrics_http(d, b);
+    metrics_durations(d, b);
     metrics_gossip(d, b);
+    metrics_process(d, b);
 }

@@ -170,10 +170,10 @@ static void peer_udp_keys_log(const struct seal *s, const char *event)
     }
     /* Key ids are a hash prefix: safe to log, and what an operator compares
      * across pods during a rotation. */
-    log_info("%s file=%s keys=%zu send_key=%s accept=%s", event, seal_path(s), seal_key_count(s),
-             send_id, ids);
+    log_info("%s file=\"%s\" keys=%zu send_key=%s accept=%s", event, seal_path(s),
+             seal_key_count(s), send_id, ids);
     if (seal_world_readable(s))
-        log_warn("gossip_key_file_world_readable file=%s hint=\"chmod o-r, or defaultMode 0440 "
+        log_warn("gossip_key_file_world_readable file=\"%s\" hint=\"chmod o-r, or defaultMode 0440 "
                  "on the Secret volume\"",
                  seal_path(s));
 }

@@ -31,7 +31,22 @@
 struct visit {
     struct tallyd *d;
     struct http_exchange *ex;
+    uint64_t start_ns; /* for the duration histogram: the fsync wait counts */
 };
+
+const double tallyd_req_dur_bounds[REQ_DUR_BOUNDS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+};
+
+static void route_observe(struct tallyd *d, enum route_id route)
+{
+    double s = (double)(uv_hrtime() - d->req_start_ns) / 1e9;
+    size_t i = 0;
+    while (i < REQ_DUR_BOUNDS && s > tallyd_req_dur_bounds[i])
+        i++;
+    d->req_dur_buckets[route][i]++;
+    d->req_dur_sum[route] += s;
+}
 
 static int code_slot(int status)
 {
@@ -54,6 +69,7 @@ static void route_respond_hdr(struct tallyd *d, struct http_exchange *ex, enum r
                               size_t len)
 {
     d->requests[route][code_slot(status)]++;
+    route_observe(d, route);
     http_exchange_respond(ex, status, ctype, extra, body, len);
 }
 
@@ -84,9 +100,9 @@ static int page_format(const struct tallyd *d, uint64_t count, char *out, size_t
 {
     return snprintf(out, cap,
                     "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>tally: %s</title>"
-                    "</head>\n<body><h1>%s</h1><p>This pod has served <b>%llu</b> visits.</p>"
+                    "</head>\n<body><h1>%s</h1><p>This pod has served <b>%llu</b> visit%s.</p>"
                     "<p><a href=\"/cluster\">The whole StatefulSet, live</a></p></body></html>\n",
-                    d->cfg.name, d->cfg.name, (unsigned long long)count);
+                    d->cfg.name, d->cfg.name, (unsigned long long)count, count == 1 ? "" : "s");
 }
 
 /* "not ready: WHY\n", naming the disk's error when the count file is what
@@ -104,6 +120,7 @@ static void visit_done(void *arg, int status, uint64_t value)
 {
     struct visit *v = arg;
     struct tallyd *d = v->d;
+    d->req_start_ns = v->start_ns;
     if (status == 0) {
         char page[512];
         tallyd_slot_publish(d);
@@ -147,6 +164,7 @@ static void route_root(struct tallyd *d, struct http_exchange *ex)
     }
     v->d = d;
     v->ex = ex;
+    v->start_ns = d->req_start_ns;
     int rc = commit_visit(d->commit, visit_done, v);
     if (rc != 0)
         visit_done(v, rc, 0);
@@ -241,6 +259,8 @@ static void route_status(struct tallyd *d, struct http_exchange *ex)
     buf_init(&b, 4096);
     buf_printf(&b, "{\"pod\": \"%s\", \"version\": \"%s\", \"incarnation\": %llu, ", d->cfg.name,
                TALLY_VERSION, (unsigned long long)gossip_incarnation(d->gossip));
+    buf_printf(&b, "\"protocol\": {\"min\": %d, \"max\": %d}, ", TALLYD_PROTO_MIN,
+               TALLYD_PROTO_MAX);
     buf_printf(&b, "\"volume\": \"%s\", \"base\": %llu, \"duplicate_name\": %s, ", vol,
                (unsigned long long)d->vol.base, tallyd_duplicate_active(d) ? "true" : "false");
     buf_printf(&b, "\"uptime_ms\": %llu, \"visits\": %llu, \"durable\": %llu, ",
@@ -304,6 +324,7 @@ static enum route_id route_find(const char *path)
 void routes_handle(void *ctx, struct http_exchange *ex, const struct http_request_view *req)
 {
     struct tallyd *d = ctx;
+    d->req_start_ns = uv_hrtime();
     enum route_id route = route_find(req->path);
     if (route == ROUTE_OTHER) {
         route_respond_str(d, ex, route, 404, TEXT, "not found\n");

@@ -33,6 +33,15 @@ enum route_id {
 };
 /* Status codes counted per route; anything else lands in the last slot. */
 enum { CODE_200, CODE_404, CODE_405, CODE_503, CODE_OTHER, CODE__COUNT };
+/* Upper bounds (seconds) of the request duration histogram: from a cached
+ * answer (~0.1 ms) to a visit waiting on a slow disk's fsync. */
+#define REQ_DUR_BOUNDS 12
+extern const double tallyd_req_dur_bounds[REQ_DUR_BOUNDS];
+
+/* The gossip protocol versions this build speaks (proto/WIRE.md), shown in
+ * tally_build_info and /status. */
+#define TALLYD_PROTO_MIN PROTO_VERSION
+#define TALLYD_PROTO_MAX PROTO_VERSION
 
 /* The struct that embeds a handle, from the handle's address. */
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -81,6 +90,10 @@ struct tallyd {
     bool stopping;
     int exit_code;
     uint64_t requests[ROUTE__COUNT][CODE__COUNT];
+    /* Request durations per route, handler entry to answer (routes.c). */
+    uint64_t req_start_ns; /* of the request being answered */
+    uint64_t req_dur_buckets[ROUTE__COUNT][REQ_DUR_BOUNDS + 1];
+    double req_dur_sum[ROUTE__COUNT];
     uint64_t visit_errors; /* visits refused because the store could not write */
     uint64_t udp_send_errors;
     uint64_t dup_logged_ms; /* last duplicate-name warning */

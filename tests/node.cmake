@@ -6,3 +6,4 @@ tally_add_script_test(process_single_pod process ${CMAKE_CURRENT_SOURCE_DIR}/pro
 tally_add_script_test(process_sigkill process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_sigkill.sh)
 tally_add_script_test(process_cluster process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_cluster.sh)
 tally_add_test(test_log unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_log.c LIBS tally_util)
+tally_add_script_test(process_metrics_logs process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_metrics_logs.sh)
