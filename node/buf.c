@@ -68,19 +68,62 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     buf_append(b, tmp, (size_t)n);
 }
 
+size_t buf_utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
+{
+    size_t len;
+    unsigned min, c;
+    if (n == 0)
+        return 0;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2, min = 0x80, c = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3, min = 0x800, c = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4, min = 0x10000, c = s[0] & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
 void buf_json_str(struct buf *b, const char *s)
 {
+    size_t n = strlen(s);
     buf_append(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (size_t i = 0; i < n;) {
+        const unsigned char *p = (const unsigned char *)s + i;
+        unsigned cp;
+        size_t len = buf_utf8_seq(p, n - i, &cp);
         if (*p == '"' || *p == '\\') {
             char esc[2] = {'\\', (char)*p};
             buf_append(b, esc, 2);
-        } else if (*p < 0x20 || *p >= 0x7f) {
-            /* Names come off the wire; keep the output ASCII and valid JSON. */
-            buf_printf(b, "\\u%04x", *p);
-        } else {
+        } else if (len == 1 && *p >= 0x20 && *p < 0x7f) {
             buf_append(b, (const char *)p, 1);
+        } else if (len == 0) {
+            buf_append(b, "\\ufffd", 6); /* not UTF-8: say so, do not guess */
+            len = 1;
+        } else if (cp > 0xffff) {
+            cp -= 0x10000;
+            buf_printf(b, "\\u%04x\\u%04x", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+        } else {
+            /* Names come off the wire: keep the output ASCII and valid JSON,
+             * one escape per character (not per byte, which was mojibake). */
+            buf_printf(b, "\\u%04x", cp);
         }
+        i += len ? len : 1;
     }
     buf_append(b, "\"", 1);
 }

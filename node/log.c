@@ -17,6 +17,8 @@
  */
 #include "node/log.h"
 
+#include "node/buf.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -69,34 +71,6 @@ static void out_str(struct out *o, const char *s)
     out_bytes(o, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, min = 0x80, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, min = 0x800, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, min = 0x10000, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 /* Write s[0..n) between double quotes with JSON escapes (which logfmt
  * readers accept too): \" \\ \n \r \t, other controls as \u00XX, invalid
  * UTF-8 as U+FFFD. */
@@ -119,7 +93,8 @@ static void out_quoted(struct out *o, const char *s, size_t n)
             snprintf(esc, sizeof(esc), "\\u%04x", c);
             out_str(o, esc);
         } else {
-            size_t l = utf8_len((const unsigned char *)s + i, n - i);
+            unsigned cp;
+            size_t l = buf_utf8_seq((const unsigned char *)s + i, n - i, &cp);
             if (l == 0) {
                 out_str(o, "\\ufffd");
                 i++;

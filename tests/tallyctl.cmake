@@ -13,3 +13,8 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tools/tallyctl/main.c)
     endforeach()
     tally_add_script_test(process_tallyctl process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_tallyctl.sh)
 endif()
+if(EXISTS ${PROJECT_SOURCE_DIR}/tools/tallyctl/main.c)
+    # Hostile and UTF-8 pod names through real gossip, shown by tallyctl.
+    tally_add_script_test(process_tallyctl_hostile process
+        ${CMAKE_CURRENT_SOURCE_DIR}/process/test_tallyctl_hostile.sh)
+endif()

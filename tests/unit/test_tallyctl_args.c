@@ -38,7 +38,8 @@ static void test_each_command(void **state)
         const char *word;
         enum ctl_cmd cmd;
     } cases[] = {{"status", CTL_CMD_STATUS},   {"peers", CTL_CMD_PEERS}, {"count", CTL_CMD_COUNT},
-                 {"cluster", CTL_CMD_CLUSTER}, {"dns", CTL_CMD_DNS},     {"file", CTL_CMD_FILE}};
+                 {"cluster", CTL_CMD_CLUSTER}, {"dns", CTL_CMD_DNS},     {"file", CTL_CMD_FILE},
+                 {"version", CTL_CMD_VERSION}};
     struct ctl_opts o;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         assert_int_equal(parse(&o, (char *)cases[i].word), 0);
@@ -162,6 +163,10 @@ static void test_bad_usage(void **state)
         {{"status", "--url", "http://h:99999"}, "bad port"},
         {{"status", "--url", "http://h:80/status"}, "give the base URL only"},
         {{"status", "--url", "http://[::1:80"}, "missing ']'"},
+        {{"peers", "--state", "zombie"},
+         "--state wants alive, suspect, dead or left, not 'zombie'"},
+        {{"cluster", "--state", "alive"}, "--state does not apply to cluster"},
+        {{"peers", "--no-headers=1"}, "--no-headers takes no value"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *argv[8] = {"tallyctl"};
@@ -174,6 +179,20 @@ static void test_bad_usage(void **state)
         if (rc != CTL_EXIT_USAGE || !strstr(err, cases[i].says))
             fail_msg("case %zu: rc %d, message '%s', want '%s'", i, rc, err, cases[i].says);
     }
+}
+
+static void test_state_and_no_headers(void **state)
+{
+    struct ctl_opts o;
+    assert_int_equal(parse(&o, "peers", "--state", "dead", "--no-headers"), 0);
+    assert_string_equal(o.state, "dead");
+    assert_true(o.no_headers);
+    assert_int_equal(parse(&o, "--no-headers", "cluster"), 0);
+    assert_null(o.state);
+    assert_true(o.no_headers);
+    assert_int_equal(parse(&o, "peers", "--state=left"), 0);
+    assert_string_equal(o.state, "left");
+    assert_false(o.no_headers);
 }
 
 static void test_bad_env_url(void **state)
@@ -190,7 +209,8 @@ int main(void)
         cmocka_unit_test(test_each_command),   cmocka_unit_test(test_options_anywhere),
         cmocka_unit_test(test_url_precedence), cmocka_unit_test(test_file_dir),
         cmocka_unit_test(test_service_env),    cmocka_unit_test(test_help_version),
-        cmocka_unit_test(test_bad_usage),      cmocka_unit_test(test_bad_env_url),
+        cmocka_unit_test(test_bad_usage),      cmocka_unit_test(test_state_and_no_headers),
+        cmocka_unit_test(test_bad_env_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

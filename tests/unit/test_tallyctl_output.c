@@ -2,7 +2,9 @@
  * test_tallyctl_output.c: what tallyctl prints. The JSON reader on tallyd's
  * real answers and on broken ones; aligned tables; "0.4s ago" style times;
  * status, peers, count and cluster rendered from canned tallyd answers
- * (captured from a running tallyd); and the HTTP response parser.
+ * (captured from a running tallyd); names that are hostile or UTF-8 escaped
+ * or shown as themselves in every table; --state, --no-headers, plurals,
+ * version; and the HTTP response parser.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -312,6 +314,170 @@ static void test_count_and_cluster(void **state)
     json_free(v);
 }
 
+/* ---- hostile names, plurals, filters ------------------------------------ */
+
+/* A pod name is network input: what a forged member would carry. */
+static const char CLUSTER_HOSTILE[] =
+    "{\"pod\": \"p\\u001b]0;owned\\u0007\", \"total\": 1, \"pods\": [\n"
+    "  {\"name\": \"\\u001b[2J\\u001b[31mevil\", \"visits\": 1, \"state\": \"alive\", "
+    "\"address\": \"10.0.0.1:7946\\r\\n\", \"last_seen_ms\": 5, \"generation\": 1},\n"
+    "  {\"name\": \"caf\\u00e9-\\ud83d\\ude00\", \"visits\": 0, \"state\": \"dead\", "
+    "\"address\": \"\", \"last_seen_ms\": 5, \"generation\": 2},\n"
+    "  {\"name\": \"rtl\\u202eexe.txt\", \"visits\": 0, \"state\": \"left\", \"address\": "
+    "\"a\\\\b\", \"last_seen_ms\": 5, \"generation\": 3}\n"
+    "]}\n";
+
+static void test_fmt_safe(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"myapp-stateful-0", "myapp-stateful-0"},
+        {"\x1b[2J\x1b]0;t\a", "\\x1b[2J\\x1b]0;t\\x07"},
+        {"a\tb\nc\x7f", "a\\x09b\\x0ac\\x7f"},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+        {"bad\xff\xc3(\xed\xa0\x80\xc0\xaf", "bad\\xff\\xc3(\\xed\\xa0\\x80\\xc0\\xaf"},
+        {"c1\xc2\x9b", "c1\\xc2\\x9b"},
+        {"x\xe2\x80\xaey", "x\\u202ey"},
+        {"back\\slash", "back\\\\slash"},
+        {"", ""},
+    };
+    char buf[128];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(fmt_safe(cases[i].in, buf, sizeof(buf)), strlen(cases[i].out));
+        assert_string_equal(buf, cases[i].out);
+    }
+    /* A small buffer holds whole escapes and characters only. */
+    assert_int_equal(fmt_safe("ab\x1b", buf, 6), 2);
+    assert_string_equal(buf, "ab");
+    assert_int_equal(fmt_safe("\xc3\xa9\xc3\xa9", buf, 4), 2);
+    assert_int_equal(fmt_width("caf\xc3\xa9"), 4);
+}
+
+static void test_hostile_names_escaped_in_every_table(void **state)
+{
+    struct json *cl = parse_ok(CLUSTER_HOSTILE);
+    struct capture c;
+    assert_int_equal(ctl_peers_render(cl, cap_open(&c)), CTL_EXIT_OK);
+    const char *out = cap_close(&c);
+    /* No raw control byte reaches the terminal; UTF-8 names show as
+     * themselves and the columns still line up by characters. */
+    for (const char *p = out; *p; p++)
+        assert_true((unsigned char)*p >= 0x20 || *p == '\n');
+    assert_string_equal(
+        out,
+        "NAME                 ADDRESS                STATE  VISITS  LAST HEARD  GENERATION\n"
+        "\\x1b[2J\\x1b[31mevil  10.0.0.1:7946\\x0d\\x0a  alive       1  <0.1s ago            1\n"
+        /* 6 characters (10 bytes) padded to 20 columns */
+        "caf\xc3\xa9-\xf0\x9f\x98\x80               -                      dead        0  "
+        "<0.1s ago            2\n"
+        "rtl\\u202eexe.txt     a\\\\b                   left        0  <0.1s ago            3\n"
+        "\n3 members: 1 alive, 0 suspect, 1 dead, 1 left; total 1 visit\n");
+    free(c.text);
+    assert_int_equal(ctl_cluster_render(cl, cap_open(&c)), CTL_EXIT_OK);
+    out = cap_close(&c);
+    assert_non_null(strstr(out, "\\x1b[2J\\x1b[31mevil  alive"));
+    assert_non_null(strstr(out, "(as seen by p\\x1b]0;owned\\x07)\n"));
+    assert_null(strchr(out, 0x1b));
+    free(c.text);
+    json_free(cl);
+
+    struct json *v = parse_ok("{\"pod\": \"\\u001b[2Jx\", \"visits\": 1}");
+    assert_int_equal(ctl_count_render(v, cap_open(&c)), CTL_EXIT_OK);
+    assert_string_equal(cap_close(&c), "\\x1b[2Jx: 1 visit\n");
+    free(c.text);
+    json_free(v);
+    v = parse_ok("{\"pod\": \"\\u001bp\", \"visits\": 1, \"ready\": false, \"reason\": "
+                 "\"\\u0007bell\", \"data_dir\": \"/d\\u009b\"}");
+    assert_int_equal(ctl_status_render(v, cap_open(&c)), CTL_EXIT_FAIL);
+    out = cap_close(&c);
+    assert_non_null(strstr(out, "pod         \\x1bp\n"));
+    assert_non_null(strstr(out, "ready       NO: \\x07bell\n"));
+    assert_non_null(strstr(out, "data dir    /d\\xc2\\x9b\n"));
+    free(c.text);
+    json_free(v);
+}
+
+static void test_peers_state_and_no_headers(void **state)
+{
+    struct json *cl = parse_ok(CLUSTER);
+    struct capture c;
+    assert_int_equal(ctl_peers_render_state(cl, "left", cap_open(&c)), CTL_EXIT_OK);
+    assert_string_equal(cap_close(&c),
+                        "NAME              ADDRESS  STATE  VISITS  LAST HEARD      GENERATION\n"
+                        "myapp-stateful-2  -        left        4  12m 34s ago  1795618441040\n"
+                        "\n3 members: 2 alive, 0 suspect, 0 dead, 1 left; total 9 visits\n");
+    free(c.text);
+    assert_int_equal(ctl_peers_render_state(cl, "suspect", cap_open(&c)), CTL_EXIT_OK);
+    assert_non_null(strstr(cap_close(&c), "(no member is suspect)\n"));
+    free(c.text);
+
+    table_headers_set(false);
+    assert_int_equal(ctl_peers_render_state(cl, "alive", cap_open(&c)), CTL_EXIT_OK);
+    assert_string_equal(cap_close(&c),
+                        "myapp-stateful-0  10.244.0.12:7946  alive  2  (self)    1795618441036\n"
+                        "myapp-stateful-1  10.244.0.13:7946  alive  3  0.4s ago  1795618441039\n");
+    free(c.text);
+    assert_int_equal(ctl_cluster_render(cl, cap_open(&c)), CTL_EXIT_OK);
+    assert_string_equal(cap_close(&c), "myapp-stateful-0  alive  2\n"
+                                       "myapp-stateful-1  alive  3\n"
+                                       "myapp-stateful-2  left   4\n");
+    free(c.text);
+    table_headers_set(true);
+    json_free(cl);
+
+    /* One member, one visit: singular. */
+    cl = parse_ok("{\"pod\": \"a\", \"total\": 1, \"pods\": [{\"name\": \"a\", \"visits\": 1, "
+                  "\"state\": \"alive\", \"address\": \"\", \"last_seen_ms\": 0, "
+                  "\"generation\": 1, \"self\": true}]}");
+    assert_int_equal(ctl_peers_render(cl, cap_open(&c)), CTL_EXIT_OK);
+    assert_non_null(strstr(cap_close(&c), "\n1 member: 1 alive, 0 suspect, 0 dead, 0 left; "
+                                          "total 1 visit\n"));
+    free(c.text);
+    json_free(cl);
+}
+
+static void test_version(void **state)
+{
+    struct json *st = parse_ok("{\"pod\": \"p\", \"version\": \"0.1.0\", "
+                               "\"protocol\": {\"min\": 1, \"max\": 2}}");
+    struct capture c;
+    char want[160];
+    assert_int_equal(ctl_version_render(st, "http://10.0.0.1:8000", "", cap_open(&c)), CTL_EXIT_OK);
+    snprintf(want, sizeof(want),
+             "tallyctl  %s (gossip protocol 1-1)\n"
+             "tallyd    0.1.0 (gossip protocol 1-2) on http://10.0.0.1:8000\n",
+             TALLY_VERSION);
+    assert_string_equal(cap_close(&c), want);
+    free(c.text);
+    json_free(st);
+    assert_int_equal(ctl_version_render(NULL, "u", "tallyd is not answering on u", cap_open(&c)),
+                     CTL_EXIT_FAIL);
+    assert_non_null(strstr(cap_close(&c), "tallyd    unknown: tallyd is not answering on u\n"));
+    free(c.text);
+}
+
+static void test_not_found_explained(void **state)
+{
+    char err[512];
+    /* Another server's 404, empty: a sentence, not "HTTP 404: " and nothing. */
+    ctl_fetch_status_explain("http://x:8000", "/status", 404, "", err, sizeof(err));
+    assert_string_equal(err, "the server on http://x:8000 answered GET /status with HTTP 404 (an "
+                             "empty body): it is not a tallyd that serves /status; check --url "
+                             "(or TALLYCTL_URL, POD_IP)");
+    ctl_fetch_status_explain("http://x:8000", "/status", 404, "<h1>Nope\x1b</h1>\nmore", err,
+                             sizeof(err));
+    assert_non_null(strstr(err, "HTTP 404 (\"<h1>Nope\\x1b</h1>\"): it is not a tallyd"));
+    /* tallyd's own answers keep their reason. */
+    ctl_fetch_status_explain("http://x:8000", "/status", 503, "not ready: draining\n", err,
+                             sizeof(err));
+    assert_string_equal(err, "tallyd on http://x:8000 answered GET /status with HTTP 503: not "
+                             "ready: draining");
+    ctl_fetch_status_explain("http://x:8000", "/status", 500, "", err, sizeof(err));
+    assert_string_equal(err, "tallyd on http://x:8000 answered GET /status with HTTP 500 and an "
+                             "empty body");
+}
+
 /* ---- HTTP responses ------------------------------------------------------ */
 
 static void test_http_resp(void **state)
@@ -381,6 +547,11 @@ int main(void)
         cmocka_unit_test(test_status_not_tallyd),
         cmocka_unit_test(test_peers),
         cmocka_unit_test(test_count_and_cluster),
+        cmocka_unit_test(test_fmt_safe),
+        cmocka_unit_test(test_hostile_names_escaped_in_every_table),
+        cmocka_unit_test(test_peers_state_and_no_headers),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_not_found_explained),
         cmocka_unit_test(test_http_resp),
         cmocka_unit_test(test_http_url),
     };

@@ -4,8 +4,9 @@
  * usage error (exit 2) with a sentence saying what was wrong, never a silent
  * default. The environment comes in as a struct so tests can set it.
  *
- * tallyd's URL: --url, else $TALLYCTL_URL, else http://$POD_IP:8000 (inside
- * a pod tallyd binds the pod's IP, not loopback), else http://127.0.0.1:8000.
+ * tallyd's URL: --url, else $TALLYCTL_URL, else http://$POD_IP:8000 (the
+ * address tallyd advertises; it listens there even when --bind narrows it to
+ * the pod IP), else http://127.0.0.1:8000.
  */
 #include "tools/tallyctl/tallyctl.h"
 
@@ -16,13 +17,15 @@
 
 #include "tools/tallyctl/http_get.h"
 
+#define CTL_CMDS_HINT " (try: status, peers, count, cluster, dns, ping, file, version)"
+
 static const struct {
     const char *name;
     enum ctl_cmd cmd;
 } ctl_cmds[] = {
-    {"status", CTL_CMD_STATUS},   {"peers", CTL_CMD_PEERS}, {"count", CTL_CMD_COUNT},
-    {"cluster", CTL_CMD_CLUSTER}, {"dns", CTL_CMD_DNS},     {"ping", CTL_CMD_PING},
-    {"file", CTL_CMD_FILE},
+    {"status", CTL_CMD_STATUS},   {"peers", CTL_CMD_PEERS},     {"count", CTL_CMD_COUNT},
+    {"cluster", CTL_CMD_CLUSTER}, {"dns", CTL_CMD_DNS},         {"ping", CTL_CMD_PING},
+    {"file", CTL_CMD_FILE},       {"version", CTL_CMD_VERSION},
 };
 
 const char *ctl_cmd_name(enum ctl_cmd cmd)
@@ -53,12 +56,16 @@ void ctl_usage_print(FILE *out)
           "  ping POD|ADDR    send gossip PINGs to a pod (by name) or ADDR (ip or ip:port)\n"
           "  file [DIR]       check DIR/visits.txt (DIR: $DATA_DIR, else /data) and compare it\n"
           "                   with the running tallyd\n"
+          "  version          tallyctl's version and gossip protocol range, and tallyd's\n"
+          "                   when it answers\n"
           "\n"
           "options:\n"
           "  --url URL            tallyd's HTTP address (default: $TALLYCTL_URL, else\n"
           "                       http://$POD_IP:8000 when POD_IP is set, else\n"
           "                       http://127.0.0.1:8000)\n"
           "  --json               print JSON for scripts instead of a table\n"
+          "  --no-headers         tables without their header and summary lines\n"
+          "  --state STATE        peers: only members in STATE (alive, suspect, dead, left)\n"
           "  --timeout MS         how long to wait for any one answer (default 2000)\n"
           "  --count N            ping: how many PINGs (default 3)\n"
           "  --dns-server A[:P]   dns, ping: ask this DNS server, not /etc/resolv.conf's\n"
@@ -122,6 +129,8 @@ static bool ctl_opt_allowed(enum ctl_cmd cmd, const char *opt)
 {
     if (!strcmp(opt, "--count"))
         return cmd == CTL_CMD_PING;
+    if (!strcmp(opt, "--state"))
+        return cmd == CTL_CMD_PEERS;
     if (!strcmp(opt, "--dns-server") || !strcmp(opt, "--gossip-port") || !strcmp(opt, "--key-file"))
         return cmd == CTL_CMD_DNS || cmd == CTL_CMD_PING;
     return true;
@@ -160,8 +169,7 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
                     if (!strcmp(a, ctl_cmds[k].name))
                         o->cmd = ctl_cmds[k].cmd;
                 if (o->cmd == CTL_CMD_NONE)
-                    return ctl_usage(err, err_len, "unknown command '%s'%s", a,
-                                     " (try: status, peers, count, cluster, dns, ping, file)");
+                    return ctl_usage(err, err_len, "unknown command '%s'%s", a, CTL_CMDS_HINT);
                 continue;
             }
             if (o->help)
@@ -203,14 +211,18 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
             o->watch = true;
             continue;
         }
-        if (!strcmp(name, "--json")) {
+        if (!strcmp(name, "--json") || !strcmp(name, "--no-headers")) {
             if (eq)
                 return ctl_usage(err, err_len, "%s takes no value", name);
-            o->json = true;
+            if (name[2] == 'j')
+                o->json = true;
+            else
+                o->no_headers = true;
             continue;
         }
         static const char *const valued[] = {"--url",        "--timeout",     "--count",
-                                             "--dns-server", "--gossip-port", "--key-file"};
+                                             "--dns-server", "--gossip-port", "--key-file",
+                                             "--state"};
         const char *known = NULL;
         for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
             if (!strcmp(name, valued[k]))
@@ -239,6 +251,12 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
             if (ctl_int_parse(val, 1, 65535, &o->gossip_port))
                 return ctl_usage(err, err_len, "--gossip-port wants a port (1-65535), not '%s'",
                                  val);
+        } else if (!strcmp(name, "--state")) {
+            if (strcmp(val, "alive") && strcmp(val, "suspect") && strcmp(val, "dead") &&
+                strcmp(val, "left"))
+                return ctl_usage(err, err_len,
+                                 "--state wants alive, suspect, dead or left, not '%s'", val);
+            o->state = val;
         } else if (!strcmp(name, "--key-file")) {
             if (!*val)
                 return ctl_usage(err, err_len, "--key-file wants a path");
@@ -252,8 +270,7 @@ int ctl_args_parse(int argc, char **argv, const struct ctl_env *env, struct ctl_
     if (o->help || o->version)
         return 0;
     if (o->cmd == CTL_CMD_NONE)
-        return ctl_usage(err, err_len,
-                         "no command given (try: status, peers, count, cluster, dns, ping, file)");
+        return ctl_usage(err, err_len, "no command given%s", CTL_CMDS_HINT);
     for (size_t k = 0; k < nused; k++)
         if (!ctl_opt_allowed(o->cmd, used[k]))
             return ctl_usage(err, err_len, "%s does not apply to %s", used[k],

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 
+#include "tools/tallyctl/fmt.h"
 #include "tools/tallyctl/table.h"
 
 int ctl_count_render(const struct json *c, FILE *out)
@@ -17,7 +18,9 @@ int ctl_count_render(const struct json *c, FILE *out)
         fprintf(out, "tallyd's /count lacks pod or visits: is this tallyd?\n");
         return CTL_EXIT_FAIL;
     }
-    fprintf(out, "%s: %llu visits\n", pod, (unsigned long long)visits);
+    char safe[64 * FMT_SAFE_GROWTH + 1];
+    fmt_safe(pod, safe, sizeof(safe));
+    fprintf(out, "%s: %llu visit%s\n", safe, (unsigned long long)visits, visits == 1 ? "" : "s");
     return CTL_EXIT_OK;
 }
 
@@ -49,7 +52,8 @@ int ctl_cluster_render(const struct json *cl, FILE *out)
     char sum[24];
     snprintf(sum, sizeof(sum), "%llu", (unsigned long long)total);
     const char *foot[] = {"TOTAL", "", sum};
-    table_row_add(&t, foot);
+    if (table_headers())
+        table_row_add(&t, foot);
     free(rows);
     int rc = table_print(&t, out);
     table_free(&t);
@@ -57,7 +61,11 @@ int ctl_cluster_render(const struct json *cl, FILE *out)
         fprintf(out, "out of memory\n");
         return CTL_EXIT_FAIL;
     }
-    fprintf(out, "(as seen by %s)\n", json_get_str(cl, "pod", "?"));
+    if (table_headers()) {
+        char safe[64 * FMT_SAFE_GROWTH + 1];
+        fmt_safe(json_get_str(cl, "pod", "?"), safe, sizeof(safe));
+        fprintf(out, "(as seen by %s)\n", safe);
+    }
     return CTL_EXIT_OK;
 }
 

@@ -178,8 +178,10 @@ static void dns_text_print(const struct ctl_opts *o, const struct dns_run *r, FI
     }
     table_print(&t, out);
     table_free(&t);
-    fprintf(out, "\n%d of %zu addresses answer gossip PINGs (within %d ms)\n", r->answering, r->np,
-            o->timeout_ms);
+    if (!table_headers())
+        return;
+    fprintf(out, "\n%d of %zu address%s answer%s gossip PINGs (within %d ms)\n", r->answering,
+            r->np, r->np == 1 ? "" : "es", r->np == 1 ? "s" : "", o->timeout_ms);
 }
 
 static void dns_json_print(const struct ctl_opts *o, const struct dns_run *r, FILE *out)

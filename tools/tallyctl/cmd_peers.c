@@ -13,6 +13,11 @@
 
 int ctl_peers_render(const struct json *cl, FILE *out)
 {
+    return ctl_peers_render_state(cl, NULL, out);
+}
+
+int ctl_peers_render_state(const struct json *cl, const char *only, FILE *out)
+{
     static const char *const heads[] = {"NAME",    "ADDRESS",    "STATE",
                                         ">VISITS", "LAST HEARD", ">GENERATION"};
     const struct json *pods = json_get(cl, "pods");
@@ -46,26 +51,44 @@ int ctl_peers_render(const struct json *cl, FILE *out)
         const char *addr = json_get_str(p, "address", "");
         const char *cells[] = {
             json_get_str(p, "name", "?"), addr[0] ? addr : "-", state, visits, heard, gen};
-        table_row_add(&t, cells);
+        if (!only || !strcmp(only, state))
+            table_row_add(&t, cells);
         size_t k = 0;
         while (k < 4 && strcmp(states[k], state) != 0)
             k++;
         by_state[k]++;
     }
     free(rows);
+    size_t shown = t.nrows;
     int rc = table_print(&t, out);
     table_free(&t);
     if (rc) {
         fprintf(out, "out of memory\n");
         return CTL_EXIT_FAIL;
     }
-    fprintf(out, "\n%zu members: %zu alive, %zu suspect, %zu dead, %zu left; total %llu visits\n",
-            json_len(pods), by_state[0], by_state[1], by_state[2], by_state[3],
-            (unsigned long long)json_get_u64(cl, "total", 0));
+    if (!table_headers())
+        return CTL_EXIT_OK;
+    size_t n = json_len(pods);
+    uint64_t total = json_get_u64(cl, "total", 0);
+    if (only && !shown)
+        fprintf(out, "(no member is %s)\n", only);
+    fprintf(out, "\n%zu member%s: %zu alive, %zu suspect, %zu dead, %zu left; total %llu visit%s\n",
+            n, n == 1 ? "" : "s", by_state[0], by_state[1], by_state[2], by_state[3],
+            (unsigned long long)total, total == 1 ? "" : "s");
     return CTL_EXIT_OK;
+}
+
+/* peers --state: the render callback takes no options, so it reads the
+ * filter from here, set for this one call. */
+static const char *g_state;
+
+static int peers_render_filtered(const struct json *cl, FILE *out)
+{
+    return ctl_peers_render_state(cl, g_state, out);
 }
 
 int cmd_peers(const struct ctl_opts *o, FILE *out, FILE *errout)
 {
-    return ctl_fetch_show(o, "/cluster", ctl_peers_render, NULL, out, errout);
+    g_state = o->state;
+    return ctl_fetch_show(o, "/cluster", peers_render_filtered, NULL, out, errout);
 }

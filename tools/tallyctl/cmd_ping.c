@@ -170,8 +170,8 @@ int cmd_ping(const struct ctl_opts *o, FILE *out, FILE *errout)
         return CTL_EXIT_FAIL;
     }
     if (!o->json)
-        fprintf(out, "PING %s (%s, found by %s): %d PINGs, %d ms timeout each\n", o->arg, t.label,
-                via, o->count, o->timeout_ms);
+        fprintf(out, "PING %s (%s, found by %s): %d PING%s, %d ms timeout each\n", o->arg, t.label,
+                via, o->count, o->count == 1 ? "" : "s", o->timeout_ms);
     int answered = 0;
     uint64_t min = UINT64_MAX, max = 0, sum = 0;
     for (int i = 0; i < o->count; i++) {
@@ -196,10 +196,11 @@ int cmd_ping(const struct ctl_opts *o, FILE *out, FILE *errout)
         min = t.rtt_us < min ? t.rtt_us : min;
         max = t.rtt_us > max ? t.rtt_us : max;
         if (!o->json) {
-            char rtt[32];
+            char rtt[32], name[sizeof(t.entry.name) * FMT_SAFE_GROWTH];
             fmt_rtt(t.rtt_us, rtt, sizeof(rtt));
+            fmt_safe(t.entry.name, name, sizeof(name)); /* the pod's word: escape it */
             fprintf(out, "seq=%d ACK from %s: time=%s state=%s visits=%llu incarnation=%llu\n",
-                    i + 1, t.entry.name, rtt, proto_state_str(t.entry.state),
+                    i + 1, name, rtt, proto_state_str(t.entry.state),
                     (unsigned long long)proto_entry_visits(&t.entry),
                     (unsigned long long)t.entry.incarnation);
         }

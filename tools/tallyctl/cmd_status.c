@@ -9,6 +9,14 @@
 
 #include "tools/tallyctl/fmt.h"
 
+/* One "key  value" line; the value came from tallyd, so it is escaped. */
+static void status_line(FILE *out, const char *key, const char *fmt_prefix, const char *value)
+{
+    char safe[1024];
+    fmt_safe(value, safe, sizeof(safe));
+    fprintf(out, "%-11s %s%s\n", key, fmt_prefix, safe);
+}
+
 int ctl_status_render(const struct json *st, FILE *out)
 {
     uint64_t visits, durable, gen, up;
@@ -26,8 +34,8 @@ int ctl_status_render(const struct json *st, FILE *out)
     char uptime[48];
     fmt_duration(up, uptime, sizeof(uptime));
 
-    fprintf(out, "%-11s %s\n", "pod", pod);
-    fprintf(out, "%-11s %s\n", "version", json_get_str(st, "version", "?"));
+    status_line(out, "pod", "", pod);
+    status_line(out, "version", "", json_get_str(st, "version", "?"));
     fprintf(out, "%-11s %llu\n", "generation", (unsigned long long)gen);
     fprintf(out, "%-11s %s\n", "uptime", uptime);
     if (durable == visits)
@@ -36,21 +44,23 @@ int ctl_status_render(const struct json *st, FILE *out)
         fprintf(out, "%-11s %llu (%llu durable, %llu being written)\n", "visits",
                 (unsigned long long)visits, (unsigned long long)durable,
                 (unsigned long long)(visits > durable ? visits - durable : 0));
-    fprintf(out, "%-11s %s\n", "sync", json_get_str(st, "sync", "?"));
+    status_line(out, "sync", "", json_get_str(st, "sync", "?"));
     if (ready)
         fprintf(out, "%-11s yes\n", "ready");
     else
-        fprintf(out, "%-11s NO: %s\n", "ready", json_get_str(st, "reason", "(no reason given)"));
+        status_line(out, "ready", "NO: ", json_get_str(st, "reason", "(no reason given)"));
     fprintf(out, "%-11s %llu alive, %llu suspect, %llu dead, %llu left\n", "peers",
             (unsigned long long)json_get_u64(peers, "alive", 0),
             (unsigned long long)json_get_u64(peers, "suspect", 0),
             (unsigned long long)json_get_u64(peers, "dead", 0),
             (unsigned long long)json_get_u64(peers, "left", 0));
     fprintf(out, "%-11s %llu\n", "total", (unsigned long long)json_get_u64(st, "total", 0));
-    fprintf(out, "%-11s %s\n", "gossip", json_get_str(st, "gossip", "?"));
+    const char *gossip = json_get_str(st, "gossip", "?");
+    status_line(out, "gossip", "",
+                gossip[0] ? gossip : "(not advertised: peers use the address they see)");
     const char *svc = json_get_str(st, "service", "");
-    fprintf(out, "%-11s %s\n", "service", svc[0] ? svc : "(none: static peers only)");
-    fprintf(out, "%-11s %s\n", "data dir", json_get_str(st, "data_dir", "?"));
+    status_line(out, "service", "", svc[0] ? svc : "(none: static peers only)");
+    status_line(out, "data dir", "", json_get_str(st, "data_dir", "?"));
     return ready ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }
 

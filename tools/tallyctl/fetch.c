@@ -8,7 +8,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/tallyctl/fmt.h"
 #include "tools/tallyctl/http_get.h"
+
+void ctl_fetch_status_explain(const char *url, const char *path, int status, const char *body,
+                              char *err, size_t err_len)
+{
+    /* The first line of the body says why (tallyd's "not ready: ..."), escaped:
+     * whoever answered may not be tallyd. */
+    char line[121], safe[121 * FMT_SAFE_GROWTH];
+    size_t n = strcspn(body, "\r\n");
+    snprintf(line, sizeof(line), "%.*s", (int)(n > 120 ? 120 : n), body);
+    fmt_safe(line, safe, sizeof(safe));
+    if (status == 404 && strcmp(safe, "not found") != 0)
+        /* tallyd's own 404 says "not found"; anything else is another server */
+        snprintf(err, err_len,
+                 "the server on %s answered GET %s with HTTP 404 (%s%s%s): it is not a tallyd "
+                 "that serves %s; check --url (or TALLYCTL_URL, POD_IP)",
+                 url, path, safe[0] ? "\"" : "an empty body", safe, safe[0] ? "\"" : "", path);
+    else if (safe[0])
+        snprintf(err, err_len, "tallyd on %s answered GET %s with HTTP %d: %s", url, path, status,
+                 safe);
+    else
+        snprintf(err, err_len, "tallyd on %s answered GET %s with HTTP %d and an empty body", url,
+                 path, status);
+}
 
 int ctl_fetch_json(const struct ctl_opts *o, const char *path, struct json **doc, char **body,
                    char *err, size_t err_len)
@@ -30,9 +54,7 @@ int ctl_fetch_json(const struct ctl_opts *o, const char *path, struct json **doc
         return -1;
     }
     if (r.status != 200) {
-        size_t n = strcspn(r.body, "\n");
-        snprintf(err, err_len, "tallyd on %s answered GET %s with HTTP %d: %.*s", o->url, path,
-                 r.status, (int)(n > 120 ? 120 : n), r.body);
+        ctl_fetch_status_explain(o->url, path, r.status, r.body, err, err_len);
         http_resp_free(&r);
         return -1;
     }

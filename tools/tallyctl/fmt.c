@@ -1,11 +1,107 @@
 /*
- * fmt.c: human-readable durations and times for tallyctl's tables.
- * Durations are integers all the way (ms in, text out): no rounding surprises.
+ * fmt.c: human-readable durations and times for tallyctl's tables, and the
+ * escaping of every string that came from the network before it reaches a
+ * terminal. Durations are integers all the way (ms in, text out): no
+ * rounding surprises.
  */
 #include "tools/tallyctl/fmt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+/* Length of the valid UTF-8 sequence at s (n bytes left) and its code point,
+ * or 0 for a byte that starts none (overlong, surrogate, truncated...). */
+static size_t utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
+{
+    size_t len;
+    unsigned min, c;
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2, min = 0x80, c = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3, min = 0x800, c = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4, min = 0x10000, c = s[0] & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* Code points that reorder or hide the text around them (Trojan Source). */
+static int fmt_bidi(unsigned cp)
+{
+    return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+           cp == 0x200f || cp == 0x061c;
+}
+
+size_t fmt_safe(const char *in, char *out, size_t cap)
+{
+    size_t o = 0, n = strlen(in);
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < n;) {
+        const unsigned char *s = (const unsigned char *)in + i;
+        char esc[12];
+        unsigned cp = 0;
+        size_t len = utf8_seq(s, n - i, &cp);
+        const char *piece = (const char *)s;
+        size_t plen = len;
+        if (len == 0) {
+            snprintf(esc, sizeof(esc), "\\x%02x", s[0]);
+            piece = esc, plen = 4, len = 1;
+        } else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+            /* C0, DEL and C1 controls: what moves the cursor or retitles the terminal */
+            plen = 0;
+            for (size_t k = 0; k < len; k++, plen += 4)
+                snprintf(esc + plen, sizeof(esc) - plen, "\\x%02x", s[k]);
+            piece = esc;
+        } else if (fmt_bidi(cp)) {
+            snprintf(esc, sizeof(esc), "\\u%04x", cp);
+            piece = esc, plen = 6;
+        } else if (cp == '\\') {
+            piece = "\\\\", plen = 2;
+        }
+        if (o + plen >= cap)
+            break; /* never half an escape or half a character */
+        memcpy(out + o, piece, plen);
+        o += plen;
+        i += len;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+char *fmt_safe_dup(const char *in)
+{
+    size_t cap = strlen(in) * FMT_SAFE_GROWTH + 1;
+    char *out = malloc(cap);
+    if (out)
+        fmt_safe(in, out, cap);
+    return out;
+}
+
+size_t fmt_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80; /* count lead bytes: one column each */
+    return w;
+}
 
 #define MS_MIN  (60ull * 1000)
 #define MS_HOUR (60ull * MS_MIN)

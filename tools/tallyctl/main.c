@@ -8,6 +8,7 @@
 #include "tools/tallyctl/tallyctl.h"
 
 #include "tools/tallyctl/ping.h"
+#include "tools/tallyctl/table.h"
 
 int main(int argc, char **argv)
 {
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tallyctl: %s\n", err);
         return CTL_EXIT_FAIL;
     }
+    table_headers_set(!o.no_headers);
     int rc;
     switch (o.cmd) {
     case CTL_CMD_STATUS:
@@ -62,6 +64,9 @@ int main(int argc, char **argv)
         break;
     case CTL_CMD_FILE:
         rc = cmd_file(&o, stdout, stderr);
+        break;
+    case CTL_CMD_VERSION:
+        rc = cmd_version(&o, stdout, stderr);
         break;
     default:
         rc = CTL_EXIT_USAGE;

@@ -1,12 +1,29 @@
 /*
  * table.c: build rows of strings, then print them aligned. Cells are copied
- * so callers can format into stack buffers and move on.
+ * so callers can format into stack buffers and move on; the copy is escaped
+ * (fmt_safe), because cells hold what peers and DNS told us and a pod name
+ * carrying "\e[2J" must not clear the operator's terminal.
  */
 #include "tools/tallyctl/table.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "tools/tallyctl/fmt.h"
+
+/* --no-headers: set once by main for the whole run. */
+static bool g_headers = true;
+
+void table_headers_set(bool on)
+{
+    g_headers = on;
+}
+
+bool table_headers(void)
+{
+    return g_headers;
+}
 
 void table_init(struct table *t, size_t ncols, const char *const *heads)
 {
@@ -16,15 +33,6 @@ void table_init(struct table *t, size_t ncols, const char *const *heads)
         t->right[c] = heads[c][0] == '>';
         t->head[c] = heads[c] + (t->right[c] ? 1 : 0);
     }
-}
-
-static char *table_strdup(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d)
-        memcpy(d, s, n + 1);
-    return d;
 }
 
 int table_row_add(struct table *t, const char *const *cells)
@@ -41,7 +49,7 @@ int table_row_add(struct table *t, const char *const *cells)
     }
     char **row = t->cells + t->nrows * t->ncols;
     for (size_t c = 0; c < t->ncols; c++) {
-        row[c] = table_strdup(cells[c] ? cells[c] : "-");
+        row[c] = fmt_safe_dup(cells[c] ? cells[c] : "-");
         if (!row[c]) {
             while (c-- > 0)
                 free(row[c]);
@@ -56,16 +64,16 @@ static void table_line_print(const struct table *t, const size_t *width, const c
                              FILE *out)
 {
     for (size_t c = 0; c < t->ncols; c++) {
-        int w = (int)width[c];
+        /* Pad by characters, not bytes, so UTF-8 names line up. */
+        size_t pad = width[c] - fmt_width(cells[c]);
         bool last = c + 1 == t->ncols;
         if (c)
             fputs("  ", out);
         if (t->right[c])
-            fprintf(out, "%*s", w, cells[c]);
-        else if (last)
-            fputs(cells[c], out); /* no trailing blanks */
-        else
-            fprintf(out, "%-*s", w, cells[c]);
+            fprintf(out, "%*s", (int)pad, "");
+        fputs(cells[c], out);
+        if (!t->right[c] && !last) /* no trailing blanks */
+            fprintf(out, "%*s", (int)pad, "");
     }
     fputc('\n', out);
 }
@@ -76,14 +84,15 @@ int table_print(const struct table *t, FILE *out)
     if (t->rc)
         return t->rc;
     for (size_t c = 0; c < t->ncols; c++) {
-        width[c] = strlen(t->head[c]);
+        width[c] = g_headers ? strlen(t->head[c]) : 0;
         for (size_t r = 0; r < t->nrows; r++) {
-            size_t n = strlen(t->cells[r * t->ncols + c]);
+            size_t n = fmt_width(t->cells[r * t->ncols + c]);
             if (n > width[c])
                 width[c] = n;
         }
     }
-    table_line_print(t, width, t->head, out);
+    if (g_headers)
+        table_line_print(t, width, t->head, out);
     for (size_t r = 0; r < t->nrows; r++)
         table_line_print(t, width, (const char *const *)(t->cells + r * t->ncols), out);
     return 0;

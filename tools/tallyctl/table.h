@@ -24,11 +24,16 @@ struct table {
 /* heads: ncols column titles; a title starting with '>' aligns right (the '>'
  * is not printed). */
 void table_init(struct table *t, size_t ncols, const char *const *heads);
-/* Append one row of ncols cells (NULL prints as "-"). Returns 0 or -ENOMEM. */
+/* Append one row of ncols cells (NULL prints as "-"), each escaped for the
+ * terminal (fmt_safe). Returns 0 or -ENOMEM. */
 int table_row_add(struct table *t, const char *const *cells);
 /* Print the header and rows, two spaces between columns, no trailing blanks.
  * Returns 0 or the first error met while building. */
 int table_print(const struct table *t, FILE *out);
 void table_free(struct table *t);
+/* --no-headers: tables print without their header line, and the commands
+ * leave out their summary lines, so each line is one row. On by default. */
+void table_headers_set(bool on);
+bool table_headers(void);
 
 #endif

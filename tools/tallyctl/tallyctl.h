@@ -41,12 +41,13 @@ enum ctl_cmd {
     CTL_CMD_DNS,
     CTL_CMD_PING,
     CTL_CMD_FILE,
+    CTL_CMD_VERSION,
 };
 
 /* The environment variables tallyctl reads, passed in so tests control them. */
 struct ctl_env {
     const char *tallyctl_url;   /* TALLYCTL_URL */
-    const char *pod_ip;         /* POD_IP: tallyd binds it inside a pod */
+    const char *pod_ip;         /* POD_IP: the address tallyd advertises in a pod */
     const char *tally_service;  /* TALLY_SERVICE */
     const char *data_dir;       /* DATA_DIR */
     const char *tally_key_file; /* TALLY_KEY_FILE: tallyd's gossip key file */
@@ -59,6 +60,8 @@ struct ctl_opts {
     const char *url_source;  /* where url came from: "--url", "TALLYCTL_URL", ... */
     bool json;               /* --json */
     bool watch;              /* cluster --watch */
+    bool no_headers;         /* --no-headers: tables without header and summary lines */
+    const char *state;       /* peers --state: only members in this state, NULL: all */
     bool help;               /* --help or `help`: print usage, exit 0 */
     bool version;            /* --version */
     int timeout_ms;          /* --timeout */
@@ -82,6 +85,11 @@ const char *ctl_cmd_name(enum ctl_cmd cmd);
  * sentence about what went wrong into err ("tallyd is not answering on ..."). */
 int ctl_fetch_json(const struct ctl_opts *o, const char *path, struct json **doc, char **body,
                    char *err, size_t err_len);
+/* The sentence for an answer other than 200: tallyd's reason (the body's
+ * first line, escaped), or for a 404 that is not tallyd's, that the server on
+ * url is not a tallyd serving path. Pure, for the tests. */
+void ctl_fetch_status_explain(const char *url, const char *path, int status, const char *body,
+                              char *err, size_t err_len);
 /* GET path and print it: tallyd's JSON unchanged with --json, else render()'s
  * table. A fetch failure is one line on errout and CTL_EXIT_FAIL; otherwise
  * render()'s code (with --json, json_code() of the document if given). */
@@ -97,6 +105,11 @@ const struct json **ctl_pods_sorted(const struct json *pods, size_t *n);
 /* Renderers (pure: JSON in, text out). Return a CTL_EXIT_* code. */
 int ctl_status_render(const struct json *status, FILE *out);
 int ctl_peers_render(const struct json *cluster, FILE *out);
+/* Only the members in state (NULL: all); ctl_peers_render is state NULL. */
+int ctl_peers_render_state(const struct json *cluster, const char *state, FILE *out);
+/* tallyctl version: own version and protocol range; status is tallyd's
+ * /status, or NULL with why it could not be had. */
+int ctl_version_render(const struct json *status, const char *url, const char *why, FILE *out);
 int ctl_count_render(const struct json *count, FILE *out);
 int ctl_cluster_render(const struct json *cluster, FILE *out);
 
@@ -115,5 +128,6 @@ int cmd_cluster_watch(const struct ctl_opts *o, FILE *out, FILE *errout);
  * -EINVAL when cur lacks pods or total, -ENOMEM. */
 int ctl_watch_changes(const struct json *prev, const struct json *cur, const char *stamp,
                       FILE *out);
+int cmd_version(const struct ctl_opts *o, FILE *out, FILE *errout);
 
 #endif
