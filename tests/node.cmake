@@ -8,3 +8,4 @@ tally_add_script_test(process_cluster process ${CMAKE_CURRENT_SOURCE_DIR}/proces
 tally_add_test(test_log unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_log.c LIBS tally_util)
 tally_add_script_test(process_metrics_logs process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_metrics_logs.sh)
 tally_add_test(test_buf unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_buf.c LIBS tally_util)
+tally_add_script_test(process_local_cluster process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_local_cluster.sh)
