@@ -299,7 +299,7 @@ static void on_flushed(void *arg, int status)
     tallyd_slot_publish(d);
     gossip_leave(d->gossip, tallyd_now_ms(d));
     if (d->table && table_saver_save_now(d->table) < 0)
-        log_warn("table_save_failed dir=%s (peers still hold the table)", d->cfg.data_dir);
+        log_warn("table_save_failed dir=\"%s\" (peers still hold the table)", d->cfg.data_dir);
     log_info("stopped count=%llu durable=%llu", (unsigned long long)commit_count(d->commit),
              (unsigned long long)commit_durable_count(d->commit));
     tallyd_close(d);
@@ -439,7 +439,8 @@ static int tallyd_volume_start(struct tallyd *d, uint64_t count)
                  id, (unsigned long long)count, (unsigned long long)d->vol.base);
         rc = volume_move(d->cfg.data_dir, &d->vol, count);
         if (rc < 0) {
-            log_error("volume_write_failed dir=%s error=\"%s\"", d->cfg.data_dir, strerror(-rc));
+            log_error("volume_write_failed dir=\"%s\" error=\"%s\"", d->cfg.data_dir,
+                      strerror(-rc));
             return rc;
         }
     }

@@ -40,8 +40,8 @@ extern const double tallyd_req_dur_bounds[REQ_DUR_BOUNDS];
 
 /* The gossip protocol versions this build speaks (proto/WIRE.md), shown in
  * tally_build_info and /status. */
-#define TALLYD_PROTO_MIN PROTO_VERSION
-#define TALLYD_PROTO_MAX PROTO_VERSION
+#define TALLYD_PROTO_MIN PROTO_VERSION_MIN
+#define TALLYD_PROTO_MAX PROTO_VERSION_MAX
 
 /* The struct that embeds a handle, from the handle's address. */
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))

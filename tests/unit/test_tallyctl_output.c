@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "proto/proto.h"
 #include "tools/tallyctl/fmt.h"
 #include "tools/tallyctl/http_get.h"
 #include "tools/tallyctl/table.h"
@@ -445,9 +446,9 @@ static void test_version(void **state)
     char want[160];
     assert_int_equal(ctl_version_render(st, "http://10.0.0.1:8000", "", cap_open(&c)), CTL_EXIT_OK);
     snprintf(want, sizeof(want),
-             "tallyctl  %s (gossip protocol 1-1)\n"
+             "tallyctl  %s (gossip protocol %d-%d)\n"
              "tallyd    0.1.0 (gossip protocol 1-2) on http://10.0.0.1:8000\n",
-             TALLY_VERSION);
+             TALLY_VERSION, PROTO_VERSION_MIN, PROTO_VERSION_MAX);
     assert_string_equal(cap_close(&c), want);
     free(c.text);
     json_free(st);

@@ -14,8 +14,8 @@
 int ctl_version_render(const struct json *st, const char *url, const char *why, FILE *out)
 {
     char safe[512];
-    fprintf(out, "tallyctl  %s (gossip protocol %d-%d)\n", TALLY_VERSION, PROTO_VERSION,
-            PROTO_VERSION);
+    fprintf(out, "tallyctl  %s (gossip protocol %d-%d)\n", TALLY_VERSION, PROTO_VERSION_MIN,
+            PROTO_VERSION_MAX);
     if (!st) {
         fmt_safe(why, safe, sizeof(safe));
         fprintf(out, "tallyd    unknown: %s\n", safe);
@@ -38,7 +38,7 @@ int ctl_version_render(const struct json *st, const char *url, const char *why, 
 static int version_json(const struct json *st, const char *url, const char *why, FILE *out)
 {
     fprintf(out, "{\"tallyctl\": {\"version\": \"%s\", \"protocol\": {\"min\": %d, \"max\": %d}}, ",
-            TALLY_VERSION, PROTO_VERSION, PROTO_VERSION);
+            TALLY_VERSION, PROTO_VERSION_MIN, PROTO_VERSION_MAX);
     fputs("\"url\": ", out);
     json_write_str(out, url);
     fputs(", \"tallyd\": ", out);
