@@ -228,7 +228,7 @@ static void test_status_ready(void **state)
     json_free(st);
     assert_string_equal(cap_close(&c), "pod         myapp-stateful-0\n"
                                        "version     0.1.0\n"
-                                       "generation  1795618441036\n"
+                                       "incarnation 1795618441036\n"
                                        "uptime      31.1s\n"
                                        "visits      2 (all durable)\n"
                                        "sync        always\n"
@@ -277,7 +277,7 @@ static void test_peers(void **state)
     json_free(cl);
     assert_string_equal(
         cap_close(&c),
-        "NAME              ADDRESS           STATE  VISITS  LAST HEARD      GENERATION\n"
+        "NAME              ADDRESS           STATE  VISITS  LAST HEARD     INCARNATION\n"
         "myapp-stateful-0  10.244.0.12:7946  alive       2  (self)       1795618441036\n"
         "myapp-stateful-1  10.244.0.13:7946  alive       3  0.4s ago     1795618441039\n"
         "myapp-stateful-2  -                 left        4  12m 34s ago  1795618441040\n"
@@ -367,12 +367,12 @@ static void test_hostile_names_escaped_in_every_table(void **state)
         assert_true((unsigned char)*p >= 0x20 || *p == '\n');
     assert_string_equal(
         out,
-        "NAME                 ADDRESS                STATE  VISITS  LAST HEARD  GENERATION\n"
-        "\\x1b[2J\\x1b[31mevil  10.0.0.1:7946\\x0d\\x0a  alive       1  <0.1s ago            1\n"
+        "NAME                 ADDRESS                STATE  VISITS  LAST HEARD  INCARNATION\n"
+        "\\x1b[2J\\x1b[31mevil  10.0.0.1:7946\\x0d\\x0a  alive       1  <0.1s ago             1\n"
         /* 6 characters (10 bytes) padded to 20 columns */
         "caf\xc3\xa9-\xf0\x9f\x98\x80               -                      dead        0  "
-        "<0.1s ago            2\n"
-        "rtl\\u202eexe.txt     a\\\\b                   left        0  <0.1s ago            3\n"
+        "<0.1s ago             2\n"
+        "rtl\\u202eexe.txt     a\\\\b                   left        0  <0.1s ago             3\n"
         "\n3 members: 1 alive, 0 suspect, 1 dead, 1 left; total 1 visit\n");
     free(c.text);
     assert_int_equal(ctl_cluster_render(cl, cap_open(&c)), CTL_EXIT_OK);
@@ -405,7 +405,7 @@ static void test_peers_state_and_no_headers(void **state)
     struct capture c;
     assert_int_equal(ctl_peers_render_state(cl, "left", cap_open(&c)), CTL_EXIT_OK);
     assert_string_equal(cap_close(&c),
-                        "NAME              ADDRESS  STATE  VISITS  LAST HEARD      GENERATION\n"
+                        "NAME              ADDRESS  STATE  VISITS  LAST HEARD     INCARNATION\n"
                         "myapp-stateful-2  -        left        4  12m 34s ago  1795618441040\n"
                         "\n3 members: 2 alive, 0 suspect, 0 dead, 1 left; total 9 visits\n");
     free(c.text);
@@ -436,6 +436,26 @@ static void test_peers_state_and_no_headers(void **state)
                                           "total 1 visit\n"));
     free(c.text);
     json_free(cl);
+}
+
+static void test_incarnation_of_current_tallyd(void **state)
+{
+    /* tallyd with slots sends "incarnation"; "generation" is the fallback. */
+    struct json *v = parse_ok("{\"pod\": \"p\", \"visits\": 1, \"ready\": true, "
+                              "\"incarnation\": 7, \"generation\": 99}");
+    struct capture c;
+    assert_int_equal(ctl_status_render(v, cap_open(&c)), CTL_EXIT_OK);
+    assert_non_null(strstr(cap_close(&c), "\nincarnation 7\n"));
+    free(c.text);
+    json_free(v);
+    v = parse_ok("{\"pod\": \"p\", \"total\": 1, \"pods\": [{\"name\": \"p\", \"visits\": 1, "
+                 "\"state\": \"alive\", \"incarnation\": 3, \"generation\": 99}]}");
+    table_headers_set(false);
+    assert_int_equal(ctl_peers_render(v, cap_open(&c)), CTL_EXIT_OK);
+    table_headers_set(true);
+    assert_string_equal(cap_close(&c), "p  -  alive  1  now  3\n");
+    free(c.text);
+    json_free(v);
 }
 
 static void test_version(void **state)
@@ -551,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_fmt_safe),
         cmocka_unit_test(test_hostile_names_escaped_in_every_table),
         cmocka_unit_test(test_peers_state_and_no_headers),
+        cmocka_unit_test(test_incarnation_of_current_tallyd),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_not_found_explained),
         cmocka_unit_test(test_http_resp),

@@ -44,7 +44,7 @@ void ctl_usage_print(FILE *out)
           "  kubectl exec myapp-stateful-0 -- tallyctl status\n"
           "\n"
           "commands:\n"
-          "  status           this pod: generation, uptime, count, sync mode, ready or why not\n"
+          "  status           this pod: incarnation, uptime, count, sync mode, ready or why not\n"
           "  peers            every member this pod knows: address, state, visits, last heard\n"
           "  count            this pod's count (GET /count)\n"
           "  cluster          the StatefulSet's total and each pod's count (GET /cluster)\n"

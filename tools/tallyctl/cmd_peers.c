@@ -1,7 +1,9 @@
 /*
  * cmd_peers.c: `tallyctl peers`, every member this pod knows (GET /cluster),
  * one row each: name, gossip address, state, visits, when it was last heard
- * from, generation (its process start, so a restart shows as a new number).
+ * from, incarnation (raised at each start of the pod, so a restart shows as a
+ * new number; tallyd before the counter model sent its start time as
+ * "generation", shown in the same column).
  */
 #include "tools/tallyctl/tallyctl.h"
 
@@ -19,7 +21,7 @@ int ctl_peers_render(const struct json *cl, FILE *out)
 int ctl_peers_render_state(const struct json *cl, const char *only, FILE *out)
 {
     static const char *const heads[] = {"NAME",    "ADDRESS",    "STATE",
-                                        ">VISITS", "LAST HEARD", ">GENERATION"};
+                                        ">VISITS", "LAST HEARD", ">INCARNATION"};
     const struct json *pods = json_get(cl, "pods");
     if (json_type_of(pods) != JSON_ARRAY) {
         fprintf(out, "tallyd's /cluster has no pods list: is this tallyd?\n");
@@ -47,7 +49,9 @@ int ctl_peers_render_state(const struct json *cl, const char *only, FILE *out)
             snprintf(heard, sizeof(heard), "(self)");
         else
             fmt_ago(json_get_u64(p, "last_seen_ms", 0), heard, sizeof(heard));
-        snprintf(gen, sizeof(gen), "%llu", (unsigned long long)json_get_u64(p, "generation", 0));
+        snprintf(
+            gen, sizeof(gen), "%llu",
+            (unsigned long long)json_get_u64(p, "incarnation", json_get_u64(p, "generation", 0)));
         const char *addr = json_get_str(p, "address", "");
         const char *cells[] = {
             json_get_str(p, "name", "?"), addr[0] ? addr : "-", state, visits, heard, gen};

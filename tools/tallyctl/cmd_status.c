@@ -28,7 +28,7 @@ int ctl_status_render(const struct json *st, FILE *out)
         return CTL_EXIT_FAIL;
     }
     durable = json_get_u64(st, "durable", visits);
-    gen = json_get_u64(st, "generation", 0);
+    gen = json_get_u64(st, "incarnation", json_get_u64(st, "generation", 0));
     up = json_get_u64(st, "uptime_ms", 0);
     const struct json *peers = json_get(st, "peers");
     char uptime[48];
@@ -36,7 +36,7 @@ int ctl_status_render(const struct json *st, FILE *out)
 
     status_line(out, "pod", "", pod);
     status_line(out, "version", "", json_get_str(st, "version", "?"));
-    fprintf(out, "%-11s %llu\n", "generation", (unsigned long long)gen);
+    fprintf(out, "%-11s %llu\n", "incarnation", (unsigned long long)gen);
     fprintf(out, "%-11s %s\n", "uptime", uptime);
     if (durable == visits)
         fprintf(out, "%-11s %llu (all durable)\n", "visits", (unsigned long long)visits);
