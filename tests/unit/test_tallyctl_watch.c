@@ -98,7 +98,7 @@ static void test_changes_only(void **state)
     assert_int_equal(n, 4);
     assert_string_equal(s, T " myapp-stateful-1 alive 4 visits (+1)\n" T
                              " myapp-stateful-2 suspect 4 visits (was alive)\n" T
-                             " myapp-stateful-3 alive 1 visits (new)\n" T
+                             " myapp-stateful-3 alive 1 visit (new)\n" T
                              " total 11 visits (+2) (as seen by myapp-stateful-0)\n");
     free(s);
     s = changes(C2, C3, &n);

@@ -16,6 +16,8 @@
  */
 #include "tools/tallyctl/tallyctl.h"
 
+#include "tools/tallyctl/fmt.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +26,14 @@
 
 #define WATCH_PERIOD_MS 1000
 
-/* Writes s, a name from the network, with control bytes as \xNN so it cannot
- * move the cursor or clear a terminal. */
+/* Writes s, a name from the network, escaped as every table escapes it
+ * (fmt_safe: controls, C1 included, and invalid UTF-8 as \xNN; bidi
+ * overrides as \uNNNN), so it cannot move the cursor or clear a terminal. */
 static void watch_put(FILE *out, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\x%02x", *p);
-        else
-            fputc(*p, out);
-    }
+    char *safe = fmt_safe_dup(s);
+    fputs(safe ? safe : "?", out);
+    free(safe);
 }
 
 static const struct json *watch_find(const struct json *pods, const char *name)
@@ -92,7 +92,8 @@ int ctl_watch_changes(const struct json *prev, const struct json *cur, const cha
         }
         fprintf(out, "%s ", stamp);
         watch_put(out, name);
-        fprintf(out, " %s %llu visits%s\n", state, (unsigned long long)visits, why);
+        fprintf(out, " %s %llu visit%s%s\n", state, (unsigned long long)visits,
+                visits == 1 ? "" : "s", why);
         lines++;
     }
     free(rows);
@@ -115,7 +116,8 @@ int ctl_watch_changes(const struct json *prev, const struct json *cur, const cha
             watch_delta(was_total, total, dd, sizeof(dd));
             snprintf(d, sizeof(d), " (%s)", dd);
         }
-        fprintf(out, "%s total %llu visits%s (as seen by ", stamp, (unsigned long long)total, d);
+        fprintf(out, "%s total %llu visit%s%s (as seen by ", stamp, (unsigned long long)total,
+                total == 1 ? "" : "s", d);
         watch_put(out, json_get_str(cur, "pod", "?"));
         fprintf(out, ")\n");
         lines++;
