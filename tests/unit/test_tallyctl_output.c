@@ -47,6 +47,25 @@ static const char CLUSTER[] =
     "\"last_seen_ms\": 754000, \"generation\": 1795618441040}\n"
     "]}\n";
 static const char COUNT[] = "{\"pod\": \"myapp-stateful-0\", \"visits\": 132}\n";
+/* tallyd on the slot model: pod 2 lost a volume (two slots); pod 0 has a
+ * second live process with its name. */
+static const char STATUS_SLOTS[] =
+    "{\"pod\": \"myapp-stateful-0\", \"version\": \"0.1.0\", \"incarnation\": 4, "
+    "\"volume\": \"5f2c9a0e41d7b3c8\", \"base\": 0, \"duplicate_name\": true, "
+    "\"uptime_ms\": 1000, \"visits\": 2, \"durable\": 2, \"file\": {\"visits\": 2, "
+    "\"durable\": 2}, \"sync\": \"always\", \"data_dir\": \"/data\", \"ready\": true, "
+    "\"reason\": \"\", \"gossip\": \"10.244.0.12:7946\", \"service\": \"myapp-headless\", "
+    "\"peers\": {\"alive\": 2, \"suspect\": 0, \"dead\": 0, \"left\": 0}, \"total\": 119}\n";
+static const char CLUSTER_SLOTS[] =
+    "{\"pod\": \"myapp-stateful-0\", \"total\": 119, \"pods\": [\n"
+    "  {\"name\": \"myapp-stateful-0\", \"visits\": 2, \"state\": \"alive\", \"address\": "
+    "\"10.244.0.12:7946\", \"last_seen_ms\": 0, \"incarnation\": 4, \"slots\": [{\"volume\": "
+    "\"5f2c9a0e41d7b3c8\", \"visits\": 2, \"current\": true}], \"self\": true},\n"
+    "  {\"name\": \"myapp-stateful-2\", \"visits\": 117, \"state\": \"alive\", \"address\": "
+    "\"10.244.0.14:7946\", \"last_seen_ms\": 300, \"incarnation\": 9, \"slots\": [{\"volume\": "
+    "\"00a1b2c3d4e5f607\", \"visits\": 115}, {\"volume\": \"e3f1000000000001\", \"visits\": 2, "
+    "\"current\": true}]}\n"
+    "]}\n";
 
 /* Capture what a renderer prints. */
 struct capture {
@@ -219,6 +238,28 @@ static void test_fmt(void **state)
 }
 
 /* ---- renderers from canned answers --------------------------------------- */
+
+static void test_slots_and_duplicate_name(void **state)
+{
+    struct json *v = parse_ok(CLUSTER_SLOTS);
+    struct capture c;
+    assert_int_equal(ctl_cluster_render(v, cap_open(&c)), CTL_EXIT_OK);
+    json_free(v);
+    assert_string_equal(cap_close(&c),
+                        "POD               STATE  VISITS  SLOTS\n"
+                        "myapp-stateful-0  alive       2  1\n"
+                        "myapp-stateful-2  alive     117  2: 00a1b2c3=115 e3f10000*=2\n"
+                        "TOTAL                       119\n"
+                        "(as seen by myapp-stateful-0)\n");
+    free(c.text);
+    v = parse_ok(STATUS_SLOTS);
+    assert_int_equal(ctl_status_render(v, cap_open(&c)), CTL_EXIT_OK);
+    json_free(v);
+    const char *out = cap_close(&c);
+    assert_non_null(strstr(out, "WARNING: another live tallyd speaks for this pod name"));
+    assert_non_null(strstr(out, "volume      5f2c9a0e41d7b3c8 (counter slot; base 0)\n"));
+    free(c.text);
+}
 
 static void test_status_ready(void **state)
 {
@@ -568,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_status_not_tallyd),
         cmocka_unit_test(test_peers),
         cmocka_unit_test(test_count_and_cluster),
+        cmocka_unit_test(test_slots_and_duplicate_name),
         cmocka_unit_test(test_fmt_safe),
         cmocka_unit_test(test_hostile_names_escaped_in_every_table),
         cmocka_unit_test(test_peers_state_and_no_headers),

@@ -34,9 +34,22 @@ int ctl_status_render(const struct json *st, FILE *out)
     char uptime[48];
     fmt_duration(up, uptime, sizeof(uptime));
 
+    bool dup = false;
+    json_bool(json_get(st, "duplicate_name"), &dup);
+    if (dup)
+        fprintf(out, "WARNING: another live tallyd speaks for this pod name from another volume "
+                     "(both are counted, each on its own slot; see the duplicate_name log line)\n");
     status_line(out, "pod", "", pod);
     status_line(out, "version", "", json_get_str(st, "version", "?"));
     fprintf(out, "%-11s %llu\n", "incarnation", (unsigned long long)gen);
+    if (json_get(st, "volume")) {
+        char line[96];
+        snprintf(line, sizeof(line), " (counter slot; base %llu)",
+                 (unsigned long long)json_get_u64(st, "base", 0));
+        char safe[256];
+        fmt_safe(json_get_str(st, "volume", "?"), safe, sizeof(safe));
+        fprintf(out, "%-11s %s%s\n", "volume", safe, line);
+    }
     fprintf(out, "%-11s %s\n", "uptime", uptime);
     if (durable == visits)
         fprintf(out, "%-11s %llu (all durable)\n", "visits", (unsigned long long)visits);

@@ -63,10 +63,14 @@ int table_row_add(struct table *t, const char *const *cells)
 static void table_line_print(const struct table *t, const size_t *width, const char *const *cells,
                              FILE *out)
 {
-    for (size_t c = 0; c < t->ncols; c++) {
+    /* Empty cells at the end of a line (a TOTAL row) print nothing at all. */
+    size_t ncols = t->ncols;
+    while (ncols > 1 && !cells[ncols - 1][0])
+        ncols--;
+    for (size_t c = 0; c < ncols; c++) {
         /* Pad by characters, not bytes, so UTF-8 names line up. */
         size_t pad = width[c] - fmt_width(cells[c]);
-        bool last = c + 1 == t->ncols;
+        bool last = c + 1 == ncols;
         if (c)
             fputs("  ", out);
         if (t->right[c])
