@@ -5,7 +5,7 @@
  * datagram the kernel cannot take now is a counted loss, which gossip
  * tolerates by design).
  *
- * With --key-file (node/seal.h) every datagram is sealed on the way out and
+ * With --key-file (format/seal.h) every datagram is sealed on the way out and
  * must open on the way in; one that does not is dropped before the gossip
  * core sees a byte of it and counted as GOSSIP_DROP_AUTH, and one seen before
  * is dropped as GOSSIP_DROP_REPLAY (the nonce carries the sender's boot and
@@ -31,7 +31,7 @@
 #include "node/log.h"
 #include "node/peer_allow.h"
 #include "node/replay.h"
-#include "node/seal.h"
+#include "format/seal.h"
 #include "node/tallyd.h"
 
 /* Log at most one failed authentication per this many ms (debug level):

@@ -8,7 +8,7 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tools/tallyctl/main.c)
     foreach(t args output countfile ping watch)
         tally_add_test(test_tallyctl_${t} unit
             SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_tallyctl_${t}.c ${TALLYCTL_TEST_SRC}
-            LIBS tally_format tally_proto PkgConfig::CARES PkgConfig::SODIUM)
+            LIBS tally_format tally_seal tally_proto PkgConfig::CARES PkgConfig::SODIUM)
         target_include_directories(test_tallyctl_${t} PRIVATE ${PROJECT_SOURCE_DIR})
     endforeach()
     tally_add_script_test(process_tallyctl process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_tallyctl.sh)

@@ -1,10 +1,9 @@
 /*
- * seal_golden.h: one sealed datagram, byte for byte, shared by test_seal.c
- * (tallyd's node/seal.c) and test_tallyctl_seal.c (tallyctl's seal_ctl.c) so
- * the two implementations of the envelope cannot drift apart. The expected
+ * seal_golden.h: one sealed datagram, byte for byte, for test_seal.c
+ * (format/seal.c, the one envelope tallyd and tallyctl both use). The expected
  * bytes were computed independently of libsodium (Python: HChaCha20 by hand +
  * the cryptography package's ChaCha20Poly1305, hashlib's BLAKE2b for the key
- * id), so a change to the envelope fails both tests until made on purpose.
+ * id), so a change to the envelope fails the test until made on purpose.
  */
 #ifndef TALLY_SEAL_GOLDEN_H
 #define TALLY_SEAL_GOLDEN_H

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "node/seal.h"
+#include "format/seal.h"
 #include "proto/proto.h"
 #include "tests/unit/seal_golden.h"
 

@@ -6,7 +6,7 @@
  * With a key file, PINGs leave sealed and only ACKs that open are read.
  */
 #include "tools/tallyctl/ping.h"
-#include "tools/tallyctl/seal_ctl.h"
+#include "format/seal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,17 +24,18 @@
 static struct {
     bool configured; /* ping_key_file_set ran (or $TALLY_KEY_FILE was read) */
     bool on;
-    struct ctl_seal keys;
+    struct seal *keys; /* NULL without a key file */
 } ping_auth;
 
 int ping_key_file_set(const char *path, char *err, size_t err_len)
 {
-    ctl_seal_clear(&ping_auth.keys);
+    seal_free(ping_auth.keys);
+    ping_auth.keys = NULL;
     ping_auth.configured = true;
     ping_auth.on = false;
     if (!path || !path[0])
         return 0;
-    if (ctl_seal_load(path, &ping_auth.keys, err, err_len) != 0)
+    if (seal_load(path, &ping_auth.keys, err, err_len) != 0)
         return -EINVAL;
     ping_auth.on = true;
     return 0;
@@ -192,7 +193,7 @@ int ping_ack_match(const uint8_t *buf, size_t len, uint64_t nonce, struct proto_
 /* Read every datagram waiting on fd and mark the targets they answer. */
 static void ping_drain(int fd, struct ping_target *t, size_t n, const int64_t *sent_us)
 {
-    uint8_t buf[PROTO_MAX_DATAGRAM + CTL_SEAL_OVERHEAD + 1], plain[PROTO_MAX_DATAGRAM + 1];
+    uint8_t buf[PROTO_MAX_DATAGRAM + SEAL_OVERHEAD + 1], plain[PROTO_MAX_DATAGRAM + 1];
     for (;;) {
         ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (got < 0)
@@ -202,7 +203,7 @@ static void ping_drain(int fd, struct ping_target *t, size_t n, const int64_t *s
         struct proto_entry e;
         const uint8_t *msg = buf;
         if (ping_auth.on) {
-            got = ctl_seal_open(&ping_auth.keys, buf, (size_t)got, plain, sizeof(plain));
+            got = seal_open(ping_auth.keys, buf, (size_t)got, plain, sizeof(plain));
             if (got < 0)
                 continue; /* not sealed with any of our keys: not an answer to trust */
             msg = plain;
@@ -224,7 +225,7 @@ int ping_run(struct ping_target *t, size_t n, int timeout_ms)
 {
     int fds[2] = {-1, -1}; /* [0] IPv4, [1] IPv6 */
     int64_t *sent_us = calloc(n ? n : 1, sizeof(*sent_us));
-    uint8_t dgram[PROTO_MAX_DATAGRAM], sealed[PROTO_MAX_DATAGRAM + CTL_SEAL_OVERHEAD];
+    uint8_t dgram[PROTO_MAX_DATAGRAM], sealed[PROTO_MAX_DATAGRAM + SEAL_OVERHEAD];
     int rc = ping_auth_init();
 
     if (rc < 0 || !sent_us) {
@@ -246,7 +247,7 @@ int ping_run(struct ping_target *t, size_t n, int timeout_ms)
         const uint8_t *out = dgram;
         int len = ping_encode(t[i].nonce, dgram, sizeof(dgram));
         if (len >= 0 && ping_auth.on) {
-            len = ctl_seal_seal(&ping_auth.keys, dgram, (size_t)len, sealed, sizeof(sealed));
+            len = seal_seal(ping_auth.keys, dgram, (size_t)len, sealed, sizeof(sealed));
             out = sealed;
         }
         if (len < 0) {

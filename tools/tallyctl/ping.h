@@ -3,11 +3,12 @@
  * (from "tallyctl", a random nonce per target) and waits for the ACK that
  * carries the same nonce and the responder's own entry: proof that the pod's
  * gossip socket is reachable and decodes our protocol version, plus what the
- * pod says about itself (name, state, count, generation).
+ * pod says about itself (name, state, visits, incarnation).
  *
  * Against a cluster whose gossip is authenticated (tallyd --key-file), the
  * PINGs are sealed with the first key of the same key file and ACKs opened
- * with any of its keys (tools/tallyctl/seal_ctl.h): --key-file PATH, else
+ * with any of its keys (format/seal.h, the code tallyd seals with):
+ * --key-file PATH, else
  * $TALLY_KEY_FILE, the variable tallyd reads too.
  */
 #ifndef TALLYCTL_PING_H

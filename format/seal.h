@@ -21,10 +21,11 @@
  *   neither can be altered without failing the tag.
  *
  * Nothing here touches libuv: the daemon calls seal_reload_if_changed() on a
- * timer and on SIGHUP (node/peer_udp.c).
+ * timer and on SIGHUP (node/peer_udp.c); tallyctl seals its PINGs with the
+ * same code (tools/tallyctl/ping.c), so the envelope is defined once.
  */
-#ifndef TALLY_SEAL_H
-#define TALLY_SEAL_H
+#ifndef TALLY_FORMAT_SEAL_H
+#define TALLY_FORMAT_SEAL_H
 
 #include <stdbool.h>
 #include <stddef.h>

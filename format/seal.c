@@ -14,7 +14,7 @@
  * raise anything beyond what that pod itself said; it can only repeat old
  * news, which the merge ignores.
  */
-#include "node/seal.h"
+#include "format/seal.h"
 
 #include <errno.h>
 #include <fcntl.h>
