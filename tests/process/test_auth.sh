@@ -64,7 +64,8 @@ drops_above() { [ "$(auth_drops "$1")" -gt "$2" ]; }
 visit() { local _; for _ in $(seq "$2"); do curl -fsS -o /dev/null "$(cl_pod_url "$1" /)"; done; }
 
 # forge IP PORT NAME COUNT ADDR: send one unsealed HEARTBEAT, as proto/WIRE.md
-# spells it, from NAME with a fresh generation and COUNT visits.
+# (version 2) spells it, from NAME at a high incarnation with COUNT visits on
+# a made-up volume.
 forge() {
     python3 - "$@" <<'EOF'
 import socket, struct, sys, time
@@ -78,9 +79,10 @@ def u(v):
     if v < 1 << 16: return b"\xcd" + struct.pack(">H", v)
     if v < 1 << 32: return b"\xce" + struct.pack(">I", v)
     return b"\xcf" + struct.pack(">Q", v)
-gen = int(time.time() * 1000) + 3600 * 1000  # newer than the real pod's
-entry = b"\x96" + s(name) + u(gen) + u(1) + u(count) + u(0) + s(addr)
-msg = b"\x84" + s("v") + u(1) + s("t") + u(1) + s("f") + s(name) + s("e") + b"\x91" + entry
+inc, vol = 1000, 0x6d616c6c6f7279  # newer than the real pod's; a volume no one has
+entry = b"\x97" + s(name) + u(inc) + u(1) + u(0) + s(addr) + u(vol) + b"\x92" + u(vol) + u(count)
+msg = (b"\x85" + s("v") + u(2) + s("w") + b"\x92" + u(2) + u(2) + s("t") + u(1) + s("f") + s(name)
+       + s("e") + b"\x91" + entry)
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(3):
     sock.sendto(msg, (ip, port))
@@ -146,8 +148,9 @@ check "the forged HEARTBEAT is counted as an auth drop" wait_for 25 drops_above 
 sleep 1
 check_eq "pod 0's total is unchanged (9)" "$(total_of 0)" 9
 check "all totals still 9" totals_are 9
-# Control: the very same datagram, to a tallyd without a key, is believed, so
-# it is the key, not a malformed forgery, that keeps it out above.
+# Control: the very same datagram, to a tallyd without a key and without
+# discovery (so no source list either), is believed, so it is the key, not a
+# malformed forgery, that keeps it out above.
 mkdir -p "$T_WORK/data-control"
 "$TALLYD" --name control --bind "$CL_NET.14" --data-dir "$T_WORK/data-control" \
     --gossip-interval 200 --recovery-wait 10 >>"$T_WORK/control.log" 2>&1 &
