@@ -4,11 +4,19 @@
  * How it works. The in-memory count rises at once with every visit. At most
  * one write (commit_file_write) runs at a time, on the libuv thread pool
  * (uv_queue_work); it writes the count as it was when the write started. A
- * visit that arrives while a write is in flight waits in `pending`; when the
- * write finishes, the after-work callback (loop thread) answers every visit of
- * that batch and, if visits arrived meanwhile, starts the next write at once.
- * So under load a write carries every visit that arrived during the previous
- * one, and throughput follows the fsync rate times the batch size.
+ * visit waits in `pending` until a write takes it.
+ *
+ * When a write starts is shaped like Redis's beforeSleep: never from inside
+ * the call that made it due, but from a uv_check handle (`kick`), which runs
+ * after the loop's poll phase has handled every socket that was ready. So a
+ * write carries every visit read in that turn, and pipelined requests that
+ * arrived in one read join one batch. When a write ends, the after-work
+ * callback (loop thread, poll phase) answers its batch first; the next write
+ * then waits one more turn, polled without blocking (an idle handle keeps the
+ * poll at timeout 0), so the requests the answered clients have sent back
+ * meanwhile are read and join it. Starting the next write before answering
+ * (as this file once did) split a closed-loop load into a big batch and a
+ * batch of one, each paying a whole fsync.
  *
  * Modes:
  *  - ALWAYS: a visit is answered only by the write holding it: status 0 once
@@ -115,8 +123,18 @@ struct commit {
     struct store_file_id file_id; /* fd_id as of the last finished write */
 
     uv_timer_t timer; /* interval writes, and retries after a failure */
+    /* The write-start point (see the top of this file): kick runs after the
+     * poll phase; kick_idle keeps that poll from blocking while a start is
+     * due. Both run only while kick_armed. */
+    uv_check_t kick;
+    uv_idle_t kick_idle;
+    bool kick_armed;
+    bool answered_turn; /* a batch was answered in this loop turn: wait one more */
     bool closing;
-    bool timer_closed;
+    int handles_open; /* timer, kick, kick_idle: c is freed once all are closed */
+
+    commit_durable_fn on_durable; /* commit_on_durable() */
+    void *on_durable_arg;
 
     struct commit_stats stats;
 };
@@ -280,12 +298,36 @@ static void commit_work(uv_work_t *req)
 }
 
 static void commit_after_work(uv_work_t *req, int status);
+static void commit_kick_cb(uv_check_t *h);
+static void commit_kick_idle_cb(uv_idle_t *h)
+{
+    (void)h; /* only there so the poll before the kick does not block */
+}
+
+static void commit_kick_arm(struct commit *c)
+{
+    if (c->kick_armed || c->closing)
+        return;
+    c->kick_armed = true;
+    uv_check_start(&c->kick, commit_kick_cb);
+    uv_idle_start(&c->kick_idle, commit_kick_idle_cb);
+}
+
+static void commit_kick_disarm(struct commit *c)
+{
+    if (!c->kick_armed)
+        return;
+    c->kick_armed = false;
+    uv_check_stop(&c->kick);
+    uv_idle_stop(&c->kick_idle);
+}
 
 static void commit_write_start(struct commit *c)
 {
     int rc;
 
     uv_timer_stop(&c->timer);
+    commit_kick_disarm(c);
     commit_queue_splice(&c->batch, &c->pending);
     commit_queue_splice(&c->batch_flushes, &c->pending_flushes);
     c->write_value = c->count;
@@ -331,14 +373,14 @@ static void commit_schedule(struct commit *c, int last_rc)
     if (c->closing || c->in_flight)
         return;
     if (c->pending_flushes.head) {
-        commit_write_start(c);
+        commit_kick_arm(c);
         return;
     }
     if (c->mode == COMMIT_SYNC_ALWAYS) {
         /* Visits that arrived during a failed write still deserve a try:
          * they are what "a later visit retries" means. */
         if (c->pending.head || (c->count > c->durable && last_rc == 0)) {
-            commit_write_start(c);
+            commit_kick_arm(c);
             return;
         }
         if (c->count > c->durable) {
@@ -360,6 +402,24 @@ static void commit_schedule(struct commit *c, int last_rc)
     }
     if (!uv_is_active((uv_handle_t *)&c->timer))
         uv_timer_start(&c->timer, commit_timer_cb, commit_interval_delay(c), 0);
+}
+
+/* After the poll phase: start the write that commit_schedule() found due. */
+static void commit_kick_cb(uv_check_t *h)
+{
+    struct commit *c = container_of(h, struct commit, kick);
+
+    if (c->answered_turn) {
+        /* answers just left: give the clients one non-blocking poll to send
+         * their next requests, so those join this write */
+        c->answered_turn = false;
+        return;
+    }
+    commit_kick_disarm(c);
+    if (c->closing || c->in_flight)
+        return;
+    if (c->pending.head || c->pending_flushes.head || c->count > c->durable)
+        commit_write_start(c);
 }
 
 static void commit_timer_cb(uv_timer_t *t)
@@ -387,11 +447,17 @@ static void commit_after_work(uv_work_t *req, int status)
         c->stats.creates++;
     commit_stats_observe(c, (double)c->write_ns / 1e9, rc == 0 ? c->write_visits : 0);
     if (rc == 0) {
-        if (c->write_value > c->durable)
+        bool grew = c->write_value > c->durable;
+
+        if (grew)
             c->durable = c->write_value;
         c->stats.commits++;
         c->stats.visits_durable = c->durable;
         c->last_error = 0;
+        /* before the visits are answered: whoever advertises the durable
+         * count hears of it no later than a client does */
+        if (grew && c->on_durable)
+            c->on_durable(c->on_durable_arg, c->durable);
     } else {
         c->stats.commit_errors++;
         c->last_error = rc;
@@ -400,20 +466,22 @@ static void commit_after_work(uv_work_t *req, int status)
          * them; the batch histogram then sums to the visits written. */
         c->visits_unwritten += c->write_visits;
     }
-    /* Take the finished batch out first: starting the next write moves the
-     * pending visits into c->batch. Start it before answering, so a callback
-     * that counts a new visit joins the following batch instead of waiting
-     * for a write of its own. */
+    /* Answer the finished batch first; the next write starts from the kick,
+     * a turn later (see the top of this file), so visits counted by these
+     * callbacks or read meanwhile join it. */
     done = c->batch;
     flushes = c->batch_flushes;
     memset(&c->batch, 0, sizeof(c->batch));
     memset(&c->batch_flushes, 0, sizeof(c->batch_flushes));
-    commit_schedule(c, rc);
+    c->answered_turn = done.n > 0;
     commit_queue_answer(c, &done, rc);
     commit_queue_answer(c, &flushes, rc);
+    commit_schedule(c, rc);
+    if (!c->kick_armed)
+        c->answered_turn = false;
     /* commit_close() ran while this write was in flight: it left the free to
-     * whichever of the timer close and this callback comes last. */
-    if (c->closing && c->timer_closed && !c->in_flight)
+     * whichever of the handle closes and this callback comes last. */
+    if (c->closing && c->handles_open == 0 && !c->in_flight)
         commit_free(c);
 }
 
@@ -445,6 +513,10 @@ int commit_new(uv_loop_t *loop, const char *dir, enum commit_sync mode, uint32_t
         free(c);
         return rc;
     }
+    /* cannot fail on a live loop (they only link the handle in) */
+    uv_check_init(loop, &c->kick);
+    uv_idle_init(loop, &c->kick_idle);
+    c->handles_open = 3;
     c->loop = loop;
     c->mode = mode;
     c->interval_ms = interval_ms ? interval_ms : COMMIT_DEFAULT_INTERVAL_MS;
@@ -514,6 +586,12 @@ void commit_flush(struct commit *c, void (*done)(void *arg, int status), void *a
     commit_schedule(c, 0);
 }
 
+void commit_on_durable(struct commit *c, commit_durable_fn fn, void *arg)
+{
+    c->on_durable = fn;
+    c->on_durable_arg = arg;
+}
+
 void commit_reopen(struct commit *c)
 {
     c->reopen = true;
@@ -573,12 +651,11 @@ static void commit_free(struct commit *c)
     free(c);
 }
 
-static void commit_timer_closed(uv_handle_t *h)
+static void commit_handle_closed(uv_handle_t *h)
 {
-    struct commit *c = container_of((uv_timer_t *)h, struct commit, timer);
+    struct commit *c = h->data;
 
-    c->timer_closed = true;
-    if (!c->in_flight)
+    if (--c->handles_open == 0 && !c->in_flight)
         commit_free(c);
 }
 
@@ -586,9 +663,13 @@ void commit_close(struct commit *c)
 {
     if (c->closing)
         return;
+    commit_kick_disarm(c);
     c->closing = true;
     uv_timer_stop(&c->timer);
-    uv_close((uv_handle_t *)&c->timer, commit_timer_closed);
+    c->timer.data = c->kick.data = c->kick_idle.data = c;
+    uv_close((uv_handle_t *)&c->timer, commit_handle_closed);
+    uv_close((uv_handle_t *)&c->kick, commit_handle_closed);
+    uv_close((uv_handle_t *)&c->kick_idle, commit_handle_closed);
     commit_queue_answer(c, &c->pending, -ECANCELED);
     commit_queue_answer(c, &c->pending_flushes, -ECANCELED);
 }

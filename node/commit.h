@@ -3,7 +3,10 @@
  *
  * A visit raises the in-memory count at once and waits for the batch that holds
  * it. One write runs at a time on the libuv thread pool; visits that arrive
- * while it is in flight join the next batch. With COMMIT_SYNC_ALWAYS a visit's
+ * while it is in flight join the next batch. Like Redis's one fsync per loop
+ * iteration, a write starts only after the loop has read every socket that was
+ * ready (and, after a write, answered its batch and polled once more), so one
+ * write carries every visit that arrived meanwhile. With COMMIT_SYNC_ALWAYS a visit's
  * callback runs only after the write holding it is durable; with INTERVAL and
  * NONE it runs at once and the count is written at most every interval_ms
  * (INTERVAL fsyncs, NONE does not).
@@ -35,6 +38,8 @@ enum commit_sync { COMMIT_SYNC_ALWAYS, COMMIT_SYNC_INTERVAL, COMMIT_SYNC_NONE };
  * includes this visit. With COMMIT_SYNC_ALWAYS the callback runs later, on the
  * loop thread; with INTERVAL and NONE it runs before commit_visit() returns. */
 typedef void (*commit_done_fn)(void *arg, int status, uint64_t value);
+/* A write made count durable (on the loop thread; see commit_on_durable). */
+typedef void (*commit_durable_fn)(void *arg, uint64_t count);
 
 struct commit_stats {
     uint64_t commits;        /* writes completed */
@@ -69,6 +74,13 @@ int commit_new(uv_loop_t *loop, const char *dir, enum commit_sync mode, uint32_t
 /* Count one visit; cb(arg, ...) runs when it is acknowledged or failed.
  * Returns -ENOMEM or -ECANCELED (closing) without counting or calling cb. */
 int commit_visit(struct commit *c, commit_done_fn cb, void *arg);
+/* fn(arg, count) runs on the loop thread after each successful write that
+ * raised the durable count, with the count the file now holds: after the
+ * fdatasync in COMMIT_SYNC_ALWAYS (and for any flush), after the write alone
+ * in INTERVAL and NONE. Each rise is reported once, in order, before the
+ * visits of that write are answered; a write of an unchanged count, a failed
+ * write and the count loaded at start are not reported. NULL turns it off. */
+void commit_on_durable(struct commit *c, commit_durable_fn fn, void *arg);
 /* Raise the count to at least value (recovery from peers) and persist it. */
 void commit_raise(struct commit *c, uint64_t value);
 uint64_t commit_count(const struct commit *c);         /* in memory, includes pending */
