@@ -33,8 +33,10 @@
  * ends. The descriptor is dropped, and the next write creates the file again,
  * after any error (the file may be gone, the volume read-only, or a failed
  * fdatasync may have left pages the kernel no longer considers dirty), when
- * the file lost its name (store_count_overwrite says -ESTALE; the count is
- * then re-created at once, in the same write), and on commit_reopen().
+ * the file lost its name (store_count_overwrite says -ESTALE), when the name
+ * leads elsewhere (renamed away or replaced: store_count_check_name, after
+ * the fdatasync and before anything is acknowledged; in both cases the count
+ * is re-created at once, in the same write), and on commit_reopen().
  *
  * Failure policy. A failed write leaves its visits unacknowledged, but their
  * increments stay in the in-memory count: what was advertised or acknowledged
@@ -277,6 +279,8 @@ static int commit_file_write(struct commit *c)
     if (c->fd < 0 || (c->write_fsync && !c->fd_synced) || c->write_value < c->fd_count)
         return commit_file_create(c);
     rc = store_count_overwrite(c->fd, c->fd_count, c->write_value, c->write_fsync);
+    if (rc == 0)
+        rc = store_count_check_name(c->dir, &c->fd_id);
     if (rc == 0) {
         c->fd_count = c->write_value;
         return 0;

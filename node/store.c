@@ -208,7 +208,9 @@ int store_file_replace(const char *dir, const char *name, const char *text, size
     if (rc < 0)
         return rc;
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* O_NONBLOCK: a FIFO put at the temp name fails (ENXIO) instead of
+     * blocking the writer until someone reads it; a regular file ignores it */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
     if (fd < 0)
         return -errno;
     rc = store_write_all(fd, text, len);
@@ -280,7 +282,7 @@ int store_count_open(const char *dir, int *fd, struct store_file_id *id)
     rc = store_path_join(path, sizeof(path), dir, STORE_FILE_NAME);
     if (rc < 0)
         return rc;
-    f = open(path, O_WRONLY | O_CLOEXEC);
+    f = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block us */
     if (f < 0)
         return -errno;
     if (fstat(f, &st) < 0) {
@@ -366,6 +368,26 @@ int store_count_overwrite(int fd, uint64_t prev, uint64_t count, int do_fsync)
     return 0;
 }
 
+/* `mv visits.txt elsewhere` keeps the inode linked (st_nlink stays 1), so
+ * store_count_overwrite() cannot see it from the descriptor: the count would
+ * go on reaching a file no restart reads, and a restart would start from a
+ * missing file (0). Only the name tells: it must still lead to our inode. */
+int store_count_check_name(const char *dir, const struct store_file_id *id)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int rc;
+
+    rc = store_path_join(path, sizeof(path), dir, STORE_FILE_NAME);
+    if (rc < 0)
+        return rc;
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? -ESTALE : -errno;
+    if ((uint64_t)st.st_dev != id->dev || (uint64_t)st.st_ino != id->ino)
+        return -ESTALE;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Loading                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -401,11 +423,14 @@ static int store_dir_check(const char *dir, char *msg, size_t msg_len)
         snprintf(msg, msg_len, "data dir %s: path too long", dir);
         return rc;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
     if (fd < 0) {
         rc = -errno;
-        snprintf(msg, msg_len, "data dir %s is not writable: cannot create %s: %s", dir, tmp,
-                 strerror(-rc));
+        if (rc == -ENXIO) /* a FIFO nobody reads: never wait on it */
+            snprintf(msg, msg_len, "%s is a FIFO, not a file tallyd wrote: remove it", tmp);
+        else
+            snprintf(msg, msg_len, "data dir %s is not writable: cannot create %s: %s", dir, tmp,
+                     strerror(-rc));
         return rc;
     }
     store_fd_close(fd);
@@ -415,6 +440,21 @@ static int store_dir_check(const char *dir, char *msg, size_t msg_len)
         return rc;
     }
     return 0;
+}
+
+static const char *store_file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "directory";
+    if (S_ISFIFO(mode))
+        return "FIFO (named pipe)";
+    if (S_ISSOCK(mode))
+        return "socket";
+    if (S_ISCHR(mode))
+        return "character device";
+    if (S_ISBLK(mode))
+        return "block device";
+    return "special file";
 }
 
 /* Read at most STORE_MAX_FILE + 1 bytes, so an oversized file is detected
@@ -460,7 +500,9 @@ int store_count_load(const char *dir, uint64_t *count, char *msg, size_t msg_len
         snprintf(msg, msg_len, "data dir %s: path too long", dir);
         return rc;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer and
+     * hang the start; this way fstat below refuses it at once */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         rc = -errno;
         if (rc == -ENOENT) { /* a fresh volume */
@@ -477,7 +519,10 @@ int store_count_load(const char *dir, uint64_t *count, char *msg, size_t msg_len
     }
     if (!S_ISREG(st.st_mode)) {
         rc = -EINVAL;
-        snprintf(msg, msg_len, "count file %s is corrupt: not a regular file", path);
+        snprintf(msg, msg_len,
+                 "count file %s is not a regular file but a %s: move it away (tallyd neither "
+                 "reads nor replaces it)",
+                 path, store_file_kind(st.st_mode));
         goto out;
     }
     rc = store_file_read(fd, buf, sizeof(buf), &got);

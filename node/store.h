@@ -28,8 +28,9 @@
 int store_count_parse(const char *buf, size_t len, uint64_t *count, char *why, size_t why_len);
 
 /* Load DIR/visits.txt. A missing file is a fresh volume: *count = 0, returns
- * 0. A missing or unwritable DIR, an unreadable or corrupt file returns a
- * negative errno and a message naming the file and what was found in msg.
+ * 0. A missing or unwritable DIR, an unreadable or corrupt file, or one that
+ * is not a regular file (a FIFO is refused at once, never waited on) returns
+ * a negative errno and a message naming the file and what was found in msg.
  * Writability is checked by creating and removing DIR/visits.txt.tmp (the
  * first step of every write), which also removes a temp file left by a crash.
  * A file over 64 bytes is corrupt; msg may be NULL. */
@@ -74,5 +75,12 @@ int store_count_open(const char *dir, int *fd, struct store_file_id *id);
  * fdatasync the page cache is no longer to be trusted (Linux may have marked
  * the failed pages clean), so that descriptor is not retried. */
 int store_count_overwrite(int fd, uint64_t prev, uint64_t count, int do_fsync);
+
+/* After an overwrite, before acknowledging it: is DIR/visits.txt still the
+ * file id names? 0 if so; -ESTALE when the name is gone or leads elsewhere
+ * (renamed away with `mv`, which a descriptor cannot see, removed, or
+ * replaced): the caller re-creates the file by atomic replace. Another
+ * negative errno if stat fails otherwise. */
+int store_count_check_name(const char *dir, const struct store_file_id *id);
 
 #endif

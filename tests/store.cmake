@@ -59,3 +59,7 @@ endif()
 # The volume file and the saved cluster table (format/): round trips and
 # every way a file can be wrong.
 tally_add_test(test_format unit SOURCES unit/test_format.c LIBS tally_format)
+
+# The count file renamed away under load with kill -9 (acknowledged <= what
+# the restarted pod counts), and a FIFO at visits.txt refused at start.
+tally_add_script_test(process_store_rename process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_store_rename.sh)

@@ -671,6 +671,31 @@ static void test_replaced_file_recreated(void **state)
     fx_close(fx);
 }
 
+/* Renamed away (`mv visits.txt x`): the old inode keeps a name, so only the
+ * name check after the write can tell; the visit is acknowledged only once
+ * visits.txt holds it again, and x keeps what it had. */
+static void test_renamed_file_recreated(void **state)
+{
+    struct fixture *fx = *state;
+    char path[160], other[160];
+
+    snprintf(path, sizeof(path), "%s/%s", fx->dir, STORE_FILE_NAME);
+    snprintf(other, sizeof(other), "%s/x", fx->dir);
+    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 0, &fx->c), 0);
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(rename(path, other), 0);
+    assert_int_equal(visit_one(fx), 0);
+    assert_int_equal(fx->on_disk[2], 3); /* the name held it when acknowledged */
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
+    assert_identity_is_file(fx);
+    assert_int_equal(visit_one(fx), 0); /* in place on the new file */
+    assert_int_equal(disk_count(fx->dir), 4);
+    assert_int_equal(commit_stats_get(fx->c)->creates, 2);
+    unlink(other);
+    fx_close(fx);
+}
+
 /* Replaced while the old file keeps a name elsewhere (a hard link, as a
  * backup tool may leave): no write can tell, so the daemon's watch compares
  * identities and calls commit_reopen(); the flush then re-creates the file. */
@@ -938,6 +963,7 @@ int main(void)
         T(test_in_place_fdatasync_error),
         T(test_removed_file_recreated),
         T(test_replaced_file_recreated),
+        T(test_renamed_file_recreated),
         T(test_reopen_after_replace),
         T(test_interval_mode),
         T(test_none_mode),

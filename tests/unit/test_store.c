@@ -584,6 +584,29 @@ static void test_load_file_is_dir(void **state)
     assert_contains(msg, "not a regular file");
 }
 
+/* A FIFO at visits.txt (or at the temp name) is refused at once with a
+ * message naming it: opening it to read would wait for a writer forever. An
+ * alarm turns a hang into a failure instead of a stuck test. */
+static void test_load_fifo(void **state)
+{
+    struct fixture *fx = *state;
+    char msg[256];
+    uint64_t v;
+
+    assert_int_equal(mkfifo(fx->file, 0644), 0);
+    alarm(10);
+    assert_int_equal(store_count_load(fx->dir, &v, msg, sizeof(msg)), -EINVAL);
+    assert_contains(msg, fx->file);
+    assert_contains(msg, "not a regular file but a FIFO");
+    assert_int_equal(__real_unlink(fx->file), 0);
+
+    assert_int_equal(mkfifo(fx->tmp, 0644), 0);
+    assert_int_equal(store_count_load(fx->dir, &v, msg, sizeof(msg)), -ENXIO);
+    alarm(0);
+    assert_contains(msg, fx->tmp);
+    assert_contains(msg, "FIFO");
+}
+
 static void test_load_unreadable(void **state)
 {
     struct fixture *fx = *state;
@@ -831,6 +854,30 @@ static void test_overwrite_stale(void **state)
     __real_close(fd);
 }
 
+/* `mv visits.txt x` leaves the inode linked: the descriptor cannot tell,
+ * the name can. */
+static void test_check_name(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_file_id id;
+    char other[160];
+    int fd = overwrite_setup(fx, 5, &id);
+
+    path_of(other, sizeof(other), fx->dir, "x");
+    assert_int_equal(store_count_check_name(fx->dir, &id), 0);
+    assert_int_equal(__real_rename(fx->file, other), 0);
+    assert_int_equal(store_count_overwrite(fd, 5, 6, 1), 0); /* still linked: no news */
+    assert_int_equal(store_count_check_name(fx->dir, &id), -ESTALE);
+    assert_int_equal(__real_rename(other, fx->file), 0);
+    assert_int_equal(store_count_check_name(fx->dir, &id), 0); /* back: ours again */
+    file_put(other, "3\n", 2);
+    assert_int_equal(__real_rename(other, fx->file), 0); /* replaced */
+    assert_int_equal(store_count_check_name(fx->dir, &id), -ESTALE);
+    assert_int_equal(__real_unlink(fx->file), 0); /* removed */
+    assert_int_equal(store_count_check_name(fx->dir, &id), -ESTALE);
+    __real_close(fd);
+}
+
 static void test_open_errors(void **state)
 {
     struct fixture *fx = *state;
@@ -968,6 +1015,7 @@ int main(void)
         T(test_load_good_file),
         T(test_load_corrupt),
         T(test_load_file_is_dir),
+        T(test_load_fifo),
         T(test_load_unreadable),
         T(test_load_removes_leftover_tmp),
         T(test_write_round_trip),
@@ -978,6 +1026,7 @@ int main(void)
         T(test_overwrite_round_trip),
         T(test_overwrite_short_and_eintr),
         T(test_overwrite_stale),
+        T(test_check_name),
         T(test_open_errors),
         T(test_overwrite_crash_points),
     };
