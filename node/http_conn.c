@@ -249,6 +249,7 @@ static int on_message_begin(llhttp_t *p)
     c->in_headers = true;
     c->url_len = 0;
     c->nheaders = 0;
+    c->hosts = 0;
     c->hdr_bytes = 0;
     c->hdr_mark = NULL;
     c->field_len = 0;
@@ -326,6 +327,8 @@ static int on_header_field_complete(llhttp_t *p)
     c->in_accept = c->field_len == 6 && !strncasecmp(c->field, "accept", 6);
     if (c->in_accept && c->accept_len > 0)
         conn_accept_add(c, ", ", 2); /* a second Accept field: one list */
+    if (c->field_len == 4 && !strncasecmp(c->field, "host", 4))
+        c->hosts++;
     return 0;
 }
 
@@ -335,6 +338,10 @@ static int on_headers_complete(llhttp_t *p)
     c->in_headers = false;
     if (p->http_major != 1 || p->http_minor > 1)
         return conn_fail(c, 505);
+    /* RFC 9112 3.2: 400 for an HTTP/1.1 request without Host and for any
+     * request with more than one (proxies may pick different ones) */
+    if (c->hosts > 1 || (c->hosts == 0 && p->http_minor == 1))
+        return conn_fail(c, 400);
     /* llhttp already refuses this pair; keep the rule even if it turns lenient */
     if ((p->flags & F_CONTENT_LENGTH) && (p->flags & F_TRANSFER_ENCODING))
         return conn_fail(c, 400);
@@ -348,11 +355,37 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     return conn_fail(p->data, 413);
 }
 
+/* absolute-form (RFC 9112 3.2.2: "GET http://host:8000/count?x HTTP/1.1", as
+ * proxies send) becomes origin-form ("/count?x"), so routes see one shape. The
+ * result is shorter than the original, so it fits in place. */
+static void conn_url_origin_form(struct http_conn *c)
+{
+    size_t i;
+    if (c->url_len >= 7 && !strncasecmp(c->url, "http://", 7))
+        i = 7;
+    else if (c->url_len >= 8 && !strncasecmp(c->url, "https://", 8))
+        i = 8;
+    else
+        return;
+    while (i < c->url_len && c->url[i] != '/' && c->url[i] != '?')
+        i++;
+    size_t rest = c->url_len - i;
+    if (i < c->url_len && c->url[i] == '/') {
+        memmove(c->url, c->url + i, rest);
+        c->url_len = rest;
+    } else { /* "http://host" or "http://host?q": the path is "/" */
+        memmove(c->url + 1, c->url + i, rest);
+        c->url[0] = '/';
+        c->url_len = rest + 1;
+    }
+}
+
 static int on_message_complete(llhttp_t *p)
 {
     struct http_conn *c = p->data;
     struct http_server *s = c->srv;
     c->in_message = false;
+    conn_url_origin_form(c);
     struct http_exchange *ex = http__exchange_new(c->url, c->url_len, c->accept, c->accept_len);
     if (!ex)
         return conn_fail(c, 500);

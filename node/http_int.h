@@ -34,7 +34,8 @@
 enum {
     HTTP_READ_BUF =
         16 * 1024,        /* one read; also the most unparsed bytes a paused connection keeps */
-    HTTP_EX_INLINE = 384, /* responses up to this size need no second allocation */
+    HTTP_EX_INLINE = 512, /* responses up to this size need no second allocation (the
+                             visit page with its headers fits) */
 };
 
 struct http_exchange {
@@ -89,6 +90,7 @@ struct http_conn {
     const char *hdr_mark; /* in the current buffer, header bytes before it are counted */
     size_t hdr_bytes;
     unsigned nheaders;
+    unsigned hosts; /* Host fields in this request */
     size_t url_len;
     char url[HTTP_MAX_URL + 1];
     /* The field name being read, enough of it to tell "Accept" apart. */
@@ -121,10 +123,18 @@ struct http_server {
     bool draining;
     bool closing;
     struct http_server_stats stats;
+    /* "Date: <IMF-fixdate>\r\n" for every answer, formatted once a second */
+    int64_t date_sec;
+    char date_hdr[48];
+    size_t date_len;
     char rbuf[HTTP_READ_BUF];
 };
 
 /* http_server.c */
+
+/* The Date header line for an answer rendered now ("Date: ...\r\n"), its
+ * length in *len. Valid until the next call. */
+const char *http__server_date(struct http_server *s, size_t *len);
 
 /* One of s's handles (listener or connection) is gone; frees s when it was
  * the last one and http_server_close() has been called. */

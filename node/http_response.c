@@ -3,10 +3,12 @@
  * order.
  *
  * An answer is rendered whole into its exchange (inline when it fits, so most
- * answers cost no second allocation): status line, Content-Type,
+ * answers cost no second allocation): status line, Date, Content-Type,
  * Content-Length, and Connection: keep-alive or close as decided when the
- * request was parsed. For HEAD, Content-Length gives the size of the body
- * that is not sent.
+ * request was parsed; a 503 also says Retry-After (every 503 tallyd gives is
+ * a state it leaves by itself within about a second: a disk retried, a peer
+ * waited for). For HEAD, Content-Length gives the size of the body that is
+ * not sent.
  *
  * Responses leave strictly in FIFO order: when the head is answered it and
  * every answered exchange behind it go out in one writev (uv_try_write; only
@@ -96,9 +98,11 @@ static char *put_u64(char *p, uint64_t v)
     return p;
 }
 
+#define RETRY_AFTER "Retry-After: 1\r\n"
+
 /* Renders the response into ex (inline when it fits). Returns 0 or -ENOMEM. */
-static int exchange_render(struct http_exchange *ex, int status, const char *ctype,
-                           const char *extra, const char *body, size_t body_len)
+static int exchange_render(struct http_server *s, struct http_exchange *ex, int status,
+                           const char *ctype, const char *extra, const char *body, size_t body_len)
 {
     if (status < 100 || status > 599)
         status = 500;
@@ -109,8 +113,12 @@ static int exchange_render(struct http_exchange *ex, int status, const char *cty
     const char *reason = http_reason(status);
     size_t reason_len = strlen(reason), ctype_len = strlen(ctype), extra_len = strlen(extra);
     size_t send_body = ex->head ? 0 : body_len;
+    size_t date_len;
+    const char *date = http__server_date(s, &date_len);
+    bool retry = status == 503 && !strstr(extra, "Retry-After:");
     /* status line, three fixed headers, digits and CRLFs stay under 128 bytes */
-    size_t cap = 128 + reason_len + ctype_len + extra_len + send_body;
+    size_t cap = 128 + date_len + (retry ? sizeof(RETRY_AFTER) : 0) + reason_len + ctype_len +
+                 extra_len + send_body;
     char *out = ex->resp_inline;
     if (cap > sizeof(ex->resp_inline)) {
         out = malloc(cap);
@@ -121,7 +129,9 @@ static int exchange_render(struct http_exchange *ex, int status, const char *cty
     p = put_u64(p, (uint64_t)status);
     *p++ = ' ';
     p = put_str(p, reason, reason_len);
-    p = PUT_LIT(p, "\r\nContent-Type: ");
+    p = PUT_LIT(p, "\r\n");
+    p = put_str(p, date, date_len);
+    p = PUT_LIT(p, "Content-Type: ");
     p = put_str(p, ctype, ctype_len);
     p = PUT_LIT(p, "\r\nContent-Length: ");
     p = put_u64(p, body_len);
@@ -129,6 +139,8 @@ static int exchange_render(struct http_exchange *ex, int status, const char *cty
         p = PUT_LIT(p, "\r\nConnection: keep-alive\r\n");
     else
         p = PUT_LIT(p, "\r\nConnection: close\r\n");
+    if (retry)
+        p = PUT_LIT(p, RETRY_AFTER);
     p = put_str(p, extra, extra_len);
     p = PUT_LIT(p, "\r\n");
     if (send_body)
@@ -199,7 +211,7 @@ struct http_exchange *http__exchange_new_refusal(struct http_server *s, int stat
     size_t n = strlen(http_reason(status));
     memcpy(body, http_reason(status), n);
     body[n++] = '\n';
-    if (exchange_render(ex, status, "text/plain", "", body, n) < 0) {
+    if (exchange_render(s, ex, status, "text/plain", "", body, n) < 0) {
         http__exchange_free(ex);
         return NULL;
     }
@@ -324,10 +336,10 @@ void http_exchange_respond(struct http_exchange *ex, int status, const char *con
     struct http_server *s = c->srv;
     s->inflight--;
     ex->handler_owned = false;
-    if (exchange_render(ex, status, content_type, extra_headers, body, body_len) < 0) {
+    if (exchange_render(s, ex, status, content_type, extra_headers, body, body_len) < 0) {
         ex->keep_alive = false;
         status = 500;
-        exchange_render(ex, status, "text/plain", "", "", 0); /* fits inline */
+        exchange_render(s, ex, status, "text/plain", "", "", 0); /* fits inline */
     }
     stats_count_response(s, status < 100 || status > 599 ? 500 : status);
     ex->answered = true;

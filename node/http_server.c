@@ -12,7 +12,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 enum {
     HTTP_LISTEN_BACKLOG = 511, /* the usual somaxconn ceiling */
@@ -36,6 +39,31 @@ void http__server_handle_closed(struct http_server *s)
 static void server_on_listener_close(uv_handle_t *h)
 {
     http__server_handle_closed(h->data);
+}
+
+/* RFC 9110 5.6.7 IMF-fixdate, in English whatever the locale: "Date: Sun, 06
+ * Nov 1994 08:49:37 GMT\r\n". Formatted when the second changes, so a busy
+ * server pays one time() per answer. */
+const char *http__server_date(struct http_server *s, size_t *len)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t now = time(NULL);
+    if (s->date_len == 0 || (int64_t)now != s->date_sec) {
+        struct tm tm;
+        if (!gmtime_r(&now, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+            tm.tm_mon > 11)
+            memset(&tm, 0, sizeof(tm)); /* cannot happen for a time() value */
+        int n =
+            snprintf(s->date_hdr, sizeof(s->date_hdr),
+                     "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", days[tm.tm_wday], tm.tm_mday,
+                     months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        s->date_len = n > 0 && (size_t)n < sizeof(s->date_hdr) ? (size_t)n : 0;
+        s->date_sec = (int64_t)now;
+    }
+    *len = s->date_len;
+    return s->date_hdr;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -76,7 +76,10 @@ static void route_respond_hdr(struct tallyd *d, struct http_exchange *ex, enum r
 static void route_respond(struct tallyd *d, struct http_exchange *ex, enum route_id route,
                           int status, const char *ctype, const char *body, size_t len)
 {
-    const char *extra = status == 405 ? "Allow: GET, HEAD\r\n" : "";
+    /* the page that counts must never come from a cache: each GET / is a visit */
+    const char *extra = status == 405         ? "Allow: GET, HEAD\r\n"
+                        : route == ROUTE_ROOT ? "Cache-Control: no-store\r\n"
+                                              : "";
     route_respond_hdr(d, ex, route, status, ctype, extra, body, len);
 }
 

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/http_conn.h"
@@ -426,13 +427,13 @@ static void client_head(struct fx *f)
 {
     struct cl *c = cl_open(f);
     CHECK(f, c);
-    CHECK(f, cl_send_str(c, "HEAD /x HTTP/1.1\r\n\r\n"));
+    CHECK(f, cl_send_str(c, "HEAD /x HTTP/1.1\r\nHost: t\r\n\r\n"));
     struct resp r;
     CHECK(f, cl_read_response(c, &r, true));
     CHECK(f, r.status == 200);
     CHECK(f, r.content_length == 5); /* the size GET would have sent */
     /* the next response must start right after HEAD's header: no body sent */
-    CHECK(f, cl_send_str(c, "GET /y HTTP/1.1\r\n\r\n"));
+    CHECK(f, cl_send_str(c, "GET /y HTTP/1.1\r\nHost: t\r\n\r\n"));
     CHECK(f, cl_read_response(c, &r, false));
     CHECK(f, r.status == 200);
     CHECK(f, !strcmp(r.body, "ok:/y"));
@@ -451,7 +452,7 @@ static void client_method(struct fx *f)
 {
     struct cl *c = cl_open(f);
     CHECK(f, c);
-    CHECK(f, cl_send_str(c, "POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n"));
+    CHECK(f, cl_send_str(c, "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"));
     struct resp r;
     CHECK(f, cl_read_response(c, &r, false));
     CHECK(f, r.status == 405);
@@ -476,14 +477,14 @@ static void client_keep_alive(struct fx *f)
     struct cl *c = cl_open(f);
     CHECK(f, c);
     for (int i = 0; i < 5; i++) {
-        snprintf(req, sizeof(req), "GET /k%d HTTP/1.1\r\n\r\n", i);
+        snprintf(req, sizeof(req), "GET /k%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
         snprintf(body, sizeof(body), "ok:/k%d", i);
         CHECK(f, cl_send_str(c, req));
         CHECK(f, cl_read_response(c, &r, false));
         CHECK(f, r.status == 200 && r.conn_keep_alive && !strcmp(r.body, body));
     }
     /* Connection: close ends it after that response */
-    CHECK(f, cl_send_str(c, "GET /last HTTP/1.1\r\nConnection: close\r\n\r\n"));
+    CHECK(f, cl_send_str(c, "GET /last HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
     CHECK(f, cl_read_response(c, &r, false));
     CHECK(f, r.status == 200 && r.conn_close && !strcmp(r.body, "ok:/last"));
     CHECK(f, cl_expect_eof(c));
@@ -527,8 +528,9 @@ static void client_pipeline_n(struct fx *f, int n)
     static char req[64 * 1024];
     size_t len = 0;
     for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(req + len, sizeof(req) - len, "GET /%s/%d HTTP/1.1\r\n\r\n",
-                                i % 3 == 1 ? "async" : "x", i);
+        len +=
+            (size_t)snprintf(req + len, sizeof(req) - len, "GET /%s/%d HTTP/1.1\r\nHost: t\r\n\r\n",
+                             i % 3 == 1 ? "async" : "x", i);
     struct cl *c = cl_open(f);
     CHECK(f, c);
     CHECK(f, cl_send(c, req, len));
@@ -585,10 +587,11 @@ static void cmd_sample_requests(struct fx *f)
  * answers, and go on, in order, once the client reads. */
 static void client_pipeline_noread(struct fx *f)
 {
-    static char req[NOREAD_REQS * 32];
+    static char req[NOREAD_REQS * 48];
     size_t len = 0;
     for (int i = 0; i < NOREAD_REQS; i++)
-        len += (size_t)snprintf(req + len, sizeof(req) - len, "GET /big/%d HTTP/1.1\r\n\r\n", i);
+        len += (size_t)snprintf(req + len, sizeof(req) - len,
+                                "GET /big/%d HTTP/1.1\r\nHost: t\r\n\r\n", i);
     int fd = cl_socket();
     CHECK(f, fd >= 0);
     int small = 4096; /* a small window: the kernel cannot absorb the answers */
@@ -642,7 +645,8 @@ static void client_half_close(struct fx *f)
     /* like `printf ... | nc -N`: requests, then FIN; all answers still come */
     struct cl *c = cl_open(f);
     CHECK(f, c);
-    CHECK(f, cl_send_str(c, "GET /a HTTP/1.1\r\n\r\nGET /async/b HTTP/1.1\r\n\r\n"));
+    CHECK(f, cl_send_str(
+                 c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /async/b HTTP/1.1\r\nHost: t\r\n\r\n"));
     CHECK(f, shutdown(c->fd, SHUT_WR) == 0);
     struct resp r;
     CHECK(f, cl_read_response(c, &r, false));
@@ -679,7 +683,8 @@ static char *str_dup(const char *s)
     return p;
 }
 
-/* "GET <path> HTTP/1.1" with nheaders headers whose values are vlen bytes. */
+/* "GET <path> HTTP/1.1", Host, then nheaders headers whose values are vlen
+ * bytes. */
 static char *make_request(size_t path_len, int nheaders, size_t vlen)
 {
     size_t cap = path_len + (size_t)nheaders * (vlen + 32) + 64;
@@ -689,7 +694,7 @@ static char *make_request(size_t path_len, int nheaders, size_t vlen)
     size_t n = (size_t)snprintf(p, cap, "GET /");
     for (size_t i = 1; i < path_len; i++)
         p[n++] = 'a';
-    n += (size_t)snprintf(p + n, cap - n, " HTTP/1.1\r\n");
+    n += (size_t)snprintf(p + n, cap - n, " HTTP/1.1\r\nHost: t\r\n");
     for (int h = 0; h < nheaders; h++) {
         n += (size_t)snprintf(p + n, cap - n, "X-H%d: ", h);
         for (size_t i = 0; i < vlen; i++)
@@ -714,17 +719,17 @@ static void reject_cases_make(void)
     reject_cases[0].req = make_request(2, 1, HTTP_MAX_HEADER_BYTES + 100);
     reject_cases[1].req = make_request(2, HTTP_MAX_HEADERS + 1, 1);
     reject_cases[2].req = make_request(HTTP_MAX_URL + 1, 0, 0);
-    reject_cases[3].req = str_dup("POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
-    reject_cases[4].req =
-        str_dup("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-    reject_cases[5].req =
-        str_dup("POST /x HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello");
+    reject_cases[3].req = str_dup("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+    reject_cases[4].req = str_dup(
+        "POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    reject_cases[5].req = str_dup(
+        "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello");
     reject_cases[6].req = str_dup("\x01\x02\x03garbage\r\n\r\n");
     reject_cases[7].req = str_dup("GET /\r\n");
     reject_cases[8].req = str_dup("GET / HTTP/2.0\r\n\r\n");
     reject_cases[9].req = str_dup("GET / HTTP/1.2\r\n\r\n");
-    reject_cases[10].req = str_dup("GET / HTTP/1.1\r\nBad\x01: x\r\n\r\n");
-    reject_cases[11].req = str_dup("GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello");
+    reject_cases[10].req = str_dup("GET / HTTP/1.1\r\nHost: t\r\nBad\x01: x\r\n\r\n");
+    reject_cases[11].req = str_dup("GET / HTTP/1.1\r\nHost: t\r\nContent-Length : 5\r\n\r\nhello");
 }
 
 static void reject_cases_free(void)
@@ -770,7 +775,7 @@ static void test_rejects(void **state)
 static void client_within_caps(struct fx *f)
 {
     /* just inside each cap: answered, connection kept */
-    char *reqs[3] = {make_request(HTTP_MAX_URL, 0, 0), make_request(2, HTTP_MAX_HEADERS, 8),
+    char *reqs[3] = {make_request(HTTP_MAX_URL, 0, 0), make_request(2, HTTP_MAX_HEADERS - 1, 8),
                      make_request(2, 1, HTTP_MAX_HEADER_BYTES - 200)};
     struct cl *c = cl_open(f);
     bool ok = c != NULL;
@@ -815,7 +820,7 @@ static void client_idle(struct fx *f)
     /* idle after a keep-alive request */
     c = cl_open(f);
     CHECK(f, c);
-    CHECK(f, cl_send_str(c, "GET /x HTTP/1.1\r\n\r\n"));
+    CHECK(f, cl_send_str(c, "GET /x HTTP/1.1\r\nHost: t\r\n\r\n"));
     CHECK(f, cl_read_response(c, &r, false));
     CHECK(f, r.status == 200);
     CHECK(f, cl_expect_eof(c));
@@ -827,7 +832,7 @@ static void client_idle(struct fx *f)
     CHECK(f, c);
     t0 = ms_now();
     bool closed = false;
-    CHECK(f, cl_send_str(c, "GET /x HTTP/1.1\r\n"));
+    CHECK(f, cl_send_str(c, "GET /x HTTP/1.1\r\nHost: t\r\n"));
     for (int i = 0; i < 200 && !closed; i++) {
         if (!cl_send_str(c, "X"))
             break;
@@ -855,8 +860,10 @@ static void client_max_conns(struct fx *f)
     struct cl *a = cl_open(f), *b = cl_open(f), *c = NULL;
     CHECK(f, a && b);
     /* a response proves each was admitted */
-    CHECK(f, cl_send_str(a, "GET /a HTTP/1.1\r\n\r\n") && cl_read_response(a, &r, false));
-    CHECK(f, cl_send_str(b, "GET /b HTTP/1.1\r\n\r\n") && cl_read_response(b, &r, false));
+    CHECK(f,
+          cl_send_str(a, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n") && cl_read_response(a, &r, false));
+    CHECK(f,
+          cl_send_str(b, "GET /b HTTP/1.1\r\nHost: t\r\n\r\n") && cl_read_response(b, &r, false));
     c = cl_open(f);
     CHECK(f, c);
     CHECK(f, cl_expect_eof(c));
@@ -882,7 +889,8 @@ static void client_disconnect_pending(struct fx *f)
     /* an exchange awaiting its answer, and an answered one queued behind it */
     struct cl *c = cl_open(f);
     CHECK(f, c);
-    CHECK(f, cl_send_str(c, "GET /hold HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n"));
+    CHECK(f, cl_send_str(
+                 c, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\nGET /x HTTP/1.1\r\nHost: t\r\n\r\n"));
     uv_sem_wait(&f->held_sem);
     cl_reset(c);
     /* fx_close_all answers the held exchange after the server saw the reset */
@@ -915,9 +923,11 @@ static void client_drain(struct fx *f)
     struct resp r;
     struct cl *idle = cl_open(f), *busy = cl_open(f);
     CHECK(f, idle && busy);
-    CHECK(f, cl_send_str(idle, "GET /x HTTP/1.1\r\n\r\n") && cl_read_response(idle, &r, false));
+    CHECK(f, cl_send_str(idle, "GET /x HTTP/1.1\r\nHost: t\r\n\r\n") &&
+                 cl_read_response(idle, &r, false));
     CHECK(f, r.conn_keep_alive);
-    CHECK(f, cl_send_str(busy, "GET /x HTTP/1.1\r\n\r\nGET /hold HTTP/1.1\r\n\r\n"));
+    CHECK(f, cl_send_str(
+                 busy, "GET /x HTTP/1.1\r\nHost: t\r\n\r\nGET /hold HTTP/1.1\r\nHost: t\r\n\r\n"));
     CHECK(f, cl_read_response(busy, &r, false) && r.conn_keep_alive);
     uv_sem_wait(&f->held_sem);
 
@@ -971,13 +981,59 @@ static void sync_handler(void *ctx, struct http_exchange *ex, const struct http_
     http_exchange_respond(ex, 200, "text/plain", "", body, (size_t)n);
 }
 
+/* IMF-fixdate of t, as RFC 9110 5.6.7 spells it (English, GMT). */
+static void imf_date(time_t t, char out[48])
+{
+    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct tm tm;
+    assert_non_null(gmtime_r(&t, &tm));
+    snprintf(out, 48, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+             months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Checks every "\r\nDate: " line of the responses in buf: the date of a
+ * second within the last 30 s (the machine may be slow, never wrong), then
+ * overwrites it with PINNED_DATE (same length). Returns how many there were;
+ * fails on a response head without one. */
+#define PINNED_DATE "Sun, 06 Nov 1994 08:49:37 GMT"
+static int dates_pin(char *buf, size_t len)
+{
+    int heads = 0, dates = 0;
+    time_t now = time(NULL);
+    for (size_t i = 0; i + 9 <= len; i++) {
+        if (!memcmp(buf + i, "HTTP/1.1 ", 9)) /* no body here holds that */
+            heads++;
+        if (i + 8 + 29 + 2 > len || memcmp(buf + i, "\r\nDate: ", 8))
+            continue;
+        char *d = buf + i + 8;
+        bool fresh = false;
+        for (time_t t = now + 1; t >= now - 30 && !fresh; t--) {
+            char want[48];
+            imf_date(t, want);
+            fresh = !memcmp(d, want, 29);
+        }
+        if (!fresh || memcmp(d + 29, "\r\n", 2))
+            fail_msg("bad Date: %.31s", d);
+        memcpy(d, PINNED_DATE, 29);
+        dates++;
+    }
+    assert_int_equal(dates, heads);
+    return dates;
+}
+
+/* Every answer carries Date; dates_pin() checks each against the clock and
+ * pins it to RFC 9110's example so the rest can be compared byte for byte. */
 static const char GOLDEN_A[] = "HTTP/1.1 200 OK\r\n"
+                               "Date: " PINNED_DATE "\r\n"
                                "Content-Type: text/plain\r\n"
                                "Content-Length: 11\r\n"
                                "Connection: keep-alive\r\n"
                                "\r\n"
                                "GET /a ?q=1";
 static const char GOLDEN_B[] = "HTTP/1.1 200 OK\r\n"
+                               "Date: " PINNED_DATE "\r\n"
                                "Content-Type: text/plain\r\n"
                                "Content-Length: 9\r\n"
                                "Connection: close\r\n"
@@ -1006,8 +1062,8 @@ static int sink_run(const char *input, size_t len, size_t step, struct out *o, b
 static void test_sink_golden_bytes(void **state)
 {
     const char in[] = "GET /a?q=1 HTTP/1.1\r\nHost: h\r\n\r\n"
-                      "HEAD /b HTTP/1.1\r\nConnection: close\r\n\r\n"
-                      "GET /ignored HTTP/1.1\r\n\r\n";
+                      "HEAD /b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                      "GET /ignored HTTP/1.1\r\nHost: t\r\n\r\n";
     char want[512];
     int wn = snprintf(want, sizeof(want), "%s%s", GOLDEN_A, GOLDEN_B);
     static const size_t steps[] = {1, 2, 7, sizeof(in)};
@@ -1017,9 +1073,129 @@ static void test_sink_golden_bytes(void **state)
         bool open;
         assert_int_equal(sink_run(in, sizeof(in) - 1, steps[i], &o, &open), 2);
         assert_false(open); /* closed after the Connection: close answer */
+        assert_int_equal(dates_pin(o.buf, o.len), 2);
         assert_int_equal(o.len, (size_t)wn);
         assert_memory_equal(o.buf, want, (size_t)wn);
     }
+}
+
+/* A handler that answers 503 for /busy, else echoes like sync_handler. */
+static void busy_handler(void *ctx, struct http_exchange *ex, const struct http_request_view *req)
+{
+    if (!strcmp(req->path, "/busy")) {
+        int *calls = ctx;
+        (*calls)++;
+        http_exchange_respond(ex, 503, "text/plain", "", "later\n", 6);
+        return;
+    }
+    sync_handler(ctx, ex, req);
+}
+
+/* Like sink_run, with any handler. */
+static int sink_run_with(http_handler_fn handler, const char *input, size_t len, size_t step,
+                         struct out *o, bool *open)
+{
+    uv_loop_t loop;
+    int calls = 0;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    struct http_server_config cfg = {.handler = handler, .handler_ctx = &calls};
+    struct http_server *s;
+    assert_int_equal(http_server_new_unbound(&loop, &cfg, &s), 0);
+    struct http_conn *c = http_conn_open_sink(s, out_sink, o);
+    assert_non_null(c);
+    for (size_t off = 0; off < len; off += step)
+        http_conn_feed(c, input + off, len - off < step ? len - off : step);
+    *open = http_conn_is_open(c);
+    http_conn_free_sink(c);
+    http_server_close(s);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    return calls;
+}
+
+static const size_t feed_steps[] = {1, 3, 1 << 20};
+
+/* RFC 9112 3.2: an HTTP/1.1 request needs exactly one Host; HTTP/1.0 may
+ * have none, never two. The field name is matched case-insensitively and
+ * whole, however the bytes are split. */
+static void test_host_rules(void **state)
+{
+    static const struct {
+        const char *req;
+        int status; /* 0: handled, 200 */
+    } cases[] = {
+        {"GET /a HTTP/1.1\r\n\r\n", 400},
+        {"GET /a HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400},
+        {"GET /a HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400},
+        {"GET /a HTTP/1.0\r\nHost: a\r\nHOST: b\r\n\r\n", 400},
+        {"GET /a HTTP/1.1\r\nX-Host: a\r\nHostname: b\r\nHos: c\r\n\r\n", 400},
+        {"GET /a HTTP/1.0\r\n\r\n", 200},
+        {"GET /a HTTP/1.1\r\nX-Host: a\r\nHostname: b\r\nhOsT: c\r\n\r\n", 200},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        for (size_t k = 0; k < sizeof(feed_steps) / sizeof(feed_steps[0]); k++) {
+            static struct out o;
+            o.len = 0;
+            bool open;
+            int calls = sink_run(cases[i].req, strlen(cases[i].req), feed_steps[k], &o, &open);
+            char want[32];
+            snprintf(want, sizeof(want), "HTTP/1.1 %d ", cases[i].status);
+            if (o.len < 13 || memcmp(o.buf, want, 13) || calls != (cases[i].status == 200))
+                fail_msg("case %zu step %zu: got \"%.13s\", %d handler calls", i, feed_steps[k],
+                         o.buf, calls);
+            if (cases[i].status == 400)
+                assert_false(open); /* a refusal closes */
+        }
+    }
+}
+
+/* absolute-form targets (as proxies send them) reach the handler as the path
+ * and query they name. */
+static void test_absolute_form(void **state)
+{
+    static const struct {
+        const char *target, *echo;
+    } cases[] = {
+        {"http://example.com:8000/count?x=1", "GET /count ?x=1"},
+        {"HTTP://h/a/b", "GET /a/b ?"},
+        {"https://h", "GET / ?"},
+        {"http://h?q=2", "GET / ?q=2"},
+        {"/plain?y", "GET /plain ?y"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char req[256], want[64];
+        int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", cases[i].target);
+        snprintf(want, sizeof(want), "\r\n\r\n%s", cases[i].echo);
+        static struct out o;
+        o.len = 0;
+        bool open;
+        assert_int_equal(sink_run(req, (size_t)n, 1 << 20, &o, &open), 1);
+        assert_true(open);
+        o.buf[o.len < sizeof(o.buf) ? o.len : sizeof(o.buf) - 1] = '\0';
+        if (!strstr(o.buf, want))
+            fail_msg("target %s: got %s", cases[i].target, o.buf);
+    }
+}
+
+/* Date on every answer, refusals included; Retry-After on 503 only. */
+static void test_date_and_retry_after(void **state)
+{
+    const char in[] = "GET /busy HTTP/1.1\r\nHost: h\r\n\r\n"
+                      "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n"
+                      "GET /x HTTP/1.1\r\n\r\n"; /* no Host: refused */
+    static struct out o;
+    o.len = 0;
+    bool open;
+    assert_int_equal(sink_run_with(busy_handler, in, sizeof(in) - 1, 1 << 20, &o, &open), 2);
+    assert_false(open);
+    assert_int_equal(dates_pin(o.buf, o.len), 3);
+    o.buf[o.len < sizeof(o.buf) ? o.len : sizeof(o.buf) - 1] = '\0';
+    const char *busy = strstr(o.buf, "HTTP/1.1 503 ");
+    const char *ok = strstr(o.buf, "HTTP/1.1 200 ");
+    const char *bad = strstr(o.buf, "HTTP/1.1 400 ");
+    assert_true(busy && ok && bad && busy < ok && ok < bad);
+    const char *retry = strstr(o.buf, "\r\nRetry-After: 1\r\n");
+    assert_true(retry && retry > busy && retry < ok); /* on the 503, and only there */
+    assert_null(strstr(retry + 3, "Retry-After"));
 }
 
 static void test_sink_caps_bytewise(void **state)
@@ -1067,11 +1243,11 @@ static void test_sink_accept(void **state)
     memset(long_value, 'x', sizeof(long_value) - 1);
     long_value[sizeof(long_value) - 1] = '\0';
     snprintf(in, sizeof(in),
-             "GET /1 HTTP/1.1\r\nAccept: text/html,*/*;q=0.8\r\n\r\n"
-             "GET /2 HTTP/1.1\r\nACCEPT:  a/b\r\nX-Accept: no\r\naccept: c/d\r\n\r\n"
-             "GET /3 HTTP/1.1\r\nAccept-Encoding: gzip\r\nAccepts: x\r\nAccep: y\r\n\r\n"
-             "GET /4 HTTP/1.1\r\nAccept: %s\r\n\r\n"
-             "GET /5 HTTP/1.1\r\n\r\n",
+             "GET /1 HTTP/1.1\r\nHost: h\r\nAccept: text/html,*/*;q=0.8\r\n\r\n"
+             "GET /2 HTTP/1.1\r\nACCEPT:  a/b\r\nX-Accept: no\r\naccept: c/d\r\nHost: h\r\n\r\n"
+             "GET /3 HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nAccepts: x\r\nAccep: y\r\n\r\n"
+             "GET /4 HTTP/1.1\r\nHost: h\r\nAccept: %s\r\n\r\n"
+             "GET /5 HTTP/1.1\r\nHost: h\r\n\r\n",
              long_value);
     static const size_t steps[] = {1, 3, 1000000};
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -1157,6 +1333,9 @@ int main(void)
         cmocka_unit_test(test_disconnect_pending),
         cmocka_unit_test(test_stop_accepting_drains),
         cmocka_unit_test(test_sink_golden_bytes),
+        cmocka_unit_test(test_host_rules),
+        cmocka_unit_test(test_absolute_form),
+        cmocka_unit_test(test_date_and_retry_after),
         cmocka_unit_test(test_sink_caps_bytewise),
         cmocka_unit_test(test_sink_accept),
     };
