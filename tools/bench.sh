@@ -7,6 +7,10 @@
 #   tools/bench.sh --smoke        every piece once with tiny durations (ctest bench_smoke)
 #   tools/bench.sh --runs 5 --duration 10 --out DIR
 #
+# Ends with the table of issue 13's targets (Redis INCR appendfsync always at
+# 1, 64 and 64 x 16 pipelined connections; nginx at 64 with server CPU per
+# request; 300 clients that pipeline GET /metrics and never read) and verdicts.
+#
 # Method (see docs/BENCHMARKS.md): each server is pinned to CPU 0 with
 # taskset -c 0 and the load generator (wrk, redis-benchmark) to CPU 1; all the
 # servers compared run side by side in the same run, interleaved run by run,
@@ -37,7 +41,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift ;;
     --build) BUILD=$2; shift ;;
     --pods) PODS=$2; shift ;;
-    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -209,11 +213,29 @@ mkdir -p "$WORK/store"
 timeout 120 "$BUILD/tests/bench_store" "$WORK/store" "$([ "$SMOKE" = 1 ] && echo 50 || echo 2000)" \
     >"$OUT/raw/bench_store.txt" 2>&1 || true
 cat "$OUT/raw/bench_store.txt" >&2
-fact disk_commits_s "$(awk '/with fsync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
-fact disk_nofsync_s "$(awk '/without fsync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
-fact disk_store_inplace_s "$(awk '/in place with fdatasync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
-fact disk_store_inplace_nosync_s "$(awk '/in place without fdatasync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
-figure "disk atomic replaces/s" "$(awk '/with fsync/ {print $(NF-1)}' "$OUT/raw/bench_store.txt")"
+# bs ROW FIELD: from bench_store's line starting with ROW, the number before
+# "commits/s" (rate), "us each" (us) or "us" at the end (cpu).
+bs() {
+    awk -v row="$1" -v want="$2" 'index($0, row) == 1 {
+        for (i = 1; i <= NF; i++) {
+            if ($i == "commits/s," && want == "rate") print $(i - 1)
+            if ($i == "each," && want == "us") print $(i - 2)
+        }
+        if (want == "cpu") print $(NF - 1)
+    }' "$OUT/raw/bench_store.txt" | head -1
+}
+fact disk_commits_s "$(bs "atomic replace with fsync:" rate)"
+fact disk_nofsync_s "$(bs "atomic replace without fsync:" rate)"
+fact disk_store_inplace_s "$(bs "in place with fdatasync:" rate)"
+fact disk_store_inplace_nosync_s "$(bs "in place without fdatasync:" rate)"
+# The same in-place writes through node/commit.c, one visit a time: what a
+# write costs beyond pwrite + fdatasync (thread hand-offs, the loop turn).
+fact disk_inplace_again_us "$(bs "in place with fdatasync (again):" us)"
+fact disk_inplace_again_cpu_us "$(bs "in place with fdatasync (again):" cpu)"
+fact disk_commit_one_us "$(bs "group commit, one visit a time:" us)"
+fact disk_commit_one_cpu_us "$(bs "group commit, one visit a time:" cpu)"
+figure "disk atomic replaces/s" "$(sed -n 's/^disk_commits_s=//p' "$FACTS")"
+figure "group commit of one visit (us per write)" "$(sed -n 's/^disk_commit_one_us=//p' "$FACTS")"
 figure "disk in-place overwrites/s (store_count_overwrite)" "$(sed -n 's/^disk_store_inplace_s=//p' "$FACTS")"
 # The same in-place commit from Python, independent of tally's code.
 timeout 120 python3 "$HELP/disk_inplace.py" "$WORK/store" "$([ "$SMOKE" = 1 ] && echo 50 || echo 2000)" \
@@ -348,7 +370,8 @@ run_redis() {
     say "redis $fs c=$conns pipe=$pipe run $run: ${rps:-0} ops/s p99 ${p99:-?}ms"
 }
 
-if [ "$SMOKE" = 1 ]; then CONFS="64:1 64:16"; else CONFS="1:1 64:1 512:1 64:16"; fi
+# The smoke run keeps every row a target of issue 13 reads (1, 64, 64 x 16).
+if [ "$SMOKE" = 1 ]; then CONFS="1:1 64:1 64:16"; else CONFS="1:1 64:1 512:1 64:16"; fi
 for run in $(seq "$RUNS"); do
     for conf in $CONFS; do
         conns=${conf%:*} pipe=${conf#*:}
@@ -364,6 +387,32 @@ for fs in always everysec no; do stop "${SPID[redis-$fs]}"; done
 figure "nginx req/s at 64 connections" "$(awk -F'\t' '$2 == "nginx" && $4 == 64 && $5 == 1 {print $7; exit}' "$HTTP_TSV")"
 figure "tally --sync always req/s at 64" "$(awk -F'\t' '$2 == "tally-always" && $4 == 64 && $5 == 1 {print $7; exit}' "$HTTP_TSV")"
 figure "redis INCR always ops/s at 64" "$(awk -F'\t' '$2 == "redis-always" && $4 == 64 && $5 == 1 {print int($7); exit}' "$HTTP_TSV")"
+
+# ---------------------------------------------------------------- clients that never read
+
+# Issue 13's memory target: 300 connections each send 64 KB of pipelined
+# GET /metrics and never read (tests/process/noread_clients.py, the same
+# client as the process test); tallyd's peak RSS (VmHWM) must stay under
+# 32 MiB and /healthz, asked on a fresh connection meanwhile, answer in
+# under 100 ms. tallyd pinned to CPU 0, the clients to CPU 1.
+NR_CONNS=$([ "$SMOKE" = 1 ] && echo 20 || echo 300)
+NR_PROBES=$([ "$SMOKE" = 1 ] && echo 5 || echo 20)
+say "noread: $NR_CONNS connections pipelining GET /metrics, never reading"
+tally_start tally-noread 127.0.7.13 always --idle-timeout 120000
+NPID=$TALLY_PID
+timeout 300 taskset -c 1 python3 "$SRC/tests/process/noread_clients.py" --host 127.0.7.13 \
+    --pid "$NPID" --conns "$NR_CONNS" --bytes 65536 --path /metrics --probes "$NR_PROBES" \
+    >"$OUT/raw/noread.json" 2>"$OUT/raw/noread.err" || say "noread_clients failed (see $OUT/raw/noread.err)"
+nr() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$OUT/raw/noread.json" "$1" 2>/dev/null; }
+fact noread_conns "$(nr conns)"
+fact noread_probes "$NR_PROBES"
+fact noread_hwm_kib "$(nr hwm_kib)"
+fact noread_healthz_ok "$(nr healthz_ok)"
+fact noread_healthz_ms_max "$(nr healthz_ms_max)"
+fact noread_healthz_ms_p50 "$(nr healthz_ms_p50)"
+stop "$NPID"
+figure "peak RSS with $NR_CONNS non-reading clients (KiB)" "$(sed -n 's/^noread_hwm_kib=//p' "$FACTS")"
+figure "/healthz max meanwhile (ms)" "$(sed -n 's/^noread_healthz_ms_max=//p' "$FACTS")"
 
 # ---------------------------------------------------------------- /count and /cluster
 
@@ -504,8 +553,13 @@ fact load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 python3 "$HELP/report.py" "$OUT" >"$OUT/results.md"
 say "report: $OUT/results.md"
+echo "Targets of issue 13 (same run, ratios of medians):"
+python3 "$HELP/report.py" --issue13 "$OUT"
 if [ "$SMOKE" = 1 ]; then
     grep -q 'nginx' "$OUT/results.md" && ok "report written" || not_ok "report missing figures"
+    # every row of issue 13 has a figure (its verdict means nothing in 1 s runs)
+    rows=$(python3 "$HELP/report.py" --issue13 "$OUT" | grep -c '| \(met\|\*\*missed\*\*\) |' || true)
+    [ "$rows" = 5 ] && ok "issue 13: 5 target rows with figures" || not_ok "issue 13: $rows of 5 rows with figures"
     echo "$PASS passed, $FAIL failed"
     [ "$FAIL" = 0 ]
 else

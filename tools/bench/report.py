@@ -7,6 +7,7 @@ docs/BENCHMARKS.md: medians with min-max over the runs, ratios to nginx
 measured in the same run, and each target as met or missed with its gap.
 
     report.py OUT > OUT/results.md
+    report.py --issue13 OUT      only the table of issue 13's targets
 """
 import csv
 import math
@@ -155,6 +156,64 @@ def verdict(ok, fig, gap):
     return ("met" if ok else "**missed**"), fig, gap
 
 
+def ratio_verdict(a, b, target, unit):
+    """a / b against target: the row's verdict, figure and gap ("no figure"
+    when a run is missing, e.g. a smoke run)."""
+    r = a / b if b else float("nan")
+    if math.isnan(r):
+        return "no figure", "-", "-"
+    return verdict(r >= target, "%sx (%s vs %s %s)" % (fmt(r, 2), fmt(a), fmt(b), unit),
+                   "%+.2fx" % (r - target))
+
+
+def issue13(rows, facts):
+    """The targets of issue 13 (durable counting ahead of Redis, an HTTP
+    server no client can blow up): ratios of medians of the same run."""
+    def m(srv, conns, pipe, field="rps"):
+        test = "incr" if srv.startswith("redis") else "get"
+        return med(series(rows, srv, test, conns, pipe, field))
+    t = []
+    t.append(("`--sync always`, 64 connections >= 1.1x Redis `appendfsync always`",)
+             + ratio_verdict(m("tally-always", 64, 1), m("redis-always", 64, 1), 1.1, "req/s"))
+    t.append(("`--sync always`, 64 connections x 16 pipelined >= 1.0x Redis `appendfsync always` "
+              "pipelined",)
+             + ratio_verdict(m("tally-always", 64, 16), m("redis-always", 64, 16), 1.0, "req/s"))
+    t.append(("`--sync always`, 1 connection >= 1.0x Redis `appendfsync always`",)
+             + ratio_verdict(m("tally-always", 1, 1), m("redis-always", 1, 1), 1.0, "req/s"))
+    rps = m("tally-none", 64, 1) / m("nginx", 64, 1)
+    cpu = m("tally-none", 64, 1, "cpu_us") / m("nginx", 64, 1, "cpu_us")
+    if math.isnan(rps) or math.isnan(cpu):
+        t.append(("`--sync none`, 64 connections >= 1.0x nginx req/s and <= 1.0x nginx server "
+                  "CPU per request", "no figure", "-", "-"))
+    else:
+        t.append(("`--sync none`, 64 connections >= 1.0x nginx req/s and <= 1.0x nginx server "
+                  "CPU per request",)
+                 + verdict(rps >= 1.0 and cpu <= 1.0,
+                           "%sx req/s, %sx CPU (%s vs %s us/req)" % (
+                               fmt(rps, 2), fmt(cpu, 2), fmt(m("tally-none", 64, 1, "cpu_us"), 2),
+                               fmt(m("nginx", 64, 1, "cpu_us"), 2)),
+                           "%+.2fx req/s, %+.2fx CPU" % (rps - 1.0, cpu - 1.0)))
+    hwm = num(facts.get("noread_hwm_kib"))
+    hz = num(facts.get("noread_healthz_ms_max"))
+    n = facts.get("noread_conns", "?")
+    label = ("RSS with %s connections each sending 64 KB of pipelined `GET /metrics` and never "
+             "reading < 32 MiB, and `/healthz` < 100 ms meanwhile" % n)
+    if math.isnan(hwm) or math.isnan(hz):
+        t.append((label, "no figure", "-", "-"))
+    else:
+        ok = hwm < 32768 and hz < 100 and facts.get("noread_healthz_ok") == facts.get(
+            "noread_probes")
+        t.append((label,) + verdict(ok, "peak RSS %s MiB; /healthz max %s ms, p50 %s ms, %s/%s "
+                                    "answered" % (fmt(hwm / 1024, 1), fmt(hz, 1),
+                                                  fmt(num(facts.get("noread_healthz_ms_p50")), 1),
+                                                  facts.get("noread_healthz_ok", "?"),
+                                                  facts.get("noread_probes", "?")),
+                                    "%+.1f MiB, %+.0f ms" % ((hwm - 32768) / 1024, hz - 100)))
+    out = ["| measure (issue 13) | verdict | figure | gap |", "|---|---|---|---|"]
+    out += ["| %s | %s | %s | %s |" % row for row in t]
+    return out
+
+
 def targets(rows, facts, sim):
     t = []
     ng64 = med(series(rows, "nginx", "get", 64, 1, "rps"))
@@ -208,6 +267,10 @@ def targets(rows, facts, sim):
 
 
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--issue13":
+        rows, facts, _ = load(sys.argv[2])
+        print("\n".join(issue13(rows, facts)))
+        return
     out = sys.argv[1]
     rows, facts, sim = load(out)
     p = []
@@ -220,6 +283,7 @@ def main():
                     ("load_end", "load average at end")]:
         p.append("| %s | %s |" % (what, facts.get(k, "-")))
     p += ["", "### Targets", ""] + targets(rows, facts, sim)
+    p += ["", "### Targets of issue 13 (same run, ratios of medians)", ""] + issue13(rows, facts)
     p += ["", "### GET / (and Redis INCR), server on CPU 0, load generator on CPU 1", ""]
     p += http_table(rows)
     p += ["", "nginx's body: %s bytes (tally's page at a 7-digit count)." % facts.get("body_bytes", "?")]
@@ -233,7 +297,16 @@ def main():
               fmt(num(facts.get("disk_inplace_s")))),
           "| atomic replace: temp, fsync, rename, fsync dir (`store_count_write`, creates "
           "the file; tests/bench_store) | %s | %s |" % (
-              fmt(num(facts.get("disk_commits_s"))), fmt(num(facts.get("disk_nofsync_s"))))]
+              fmt(num(facts.get("disk_commits_s"))), fmt(num(facts.get("disk_nofsync_s")))),
+          "",
+          "| one write, one visit at a time (tests/bench_store) | us per write | CPU us per "
+          "write |", "|---|---|---|",
+          "| pwrite + fdatasync, directly | %s | %s |" % (
+              fmt(num(facts.get("disk_inplace_again_us")), 1),
+              fmt(num(facts.get("disk_inplace_again_cpu_us")), 1)),
+          "| the same through the group commit (libuv loop + thread pool, `node/commit.c`) "
+          "| %s | %s |" % (fmt(num(facts.get("disk_commit_one_us")), 1),
+                          fmt(num(facts.get("disk_commit_one_cpu_us")), 1))]
     p += ["", "### /count and /cluster with 3 and 1000 members (`--sync none`)", ""]
     p += members_table(rows)
     c3 = med(series(rows, "tally-members", "cluster-m3", 64, 1, "cpu_us"))
