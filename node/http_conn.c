@@ -633,6 +633,8 @@ static void conn_link(struct http_server *s, struct http_conn *c)
     s->handles++;
     s->stats.connections_accepted++;
     s->stats.connections_open++;
+    if (s->stats.connections_open > s->stats.connections_open_peak)
+        s->stats.connections_open_peak = s->stats.connections_open;
 }
 
 int http__conn_accept(struct http_server *s, uv_stream_t *listener)

@@ -90,7 +90,8 @@ struct http_server_stats {
     /* The rejections above by the status they were answered with, so an
      * operator can tell a scanner's garbage from a client on HTTP/2. */
     uint64_t rejected_by_code[HTTP_REJ__COUNT];
-    uint64_t cap_reached; /* times connections_open reached max_conns */
+    uint64_t cap_reached;           /* times connections_open reached max_conns */
+    uint64_t connections_open_peak; /* most open at once: never above max_conns */
     /* The most answer bytes one connection held at once (FIFO + write
      * queue): HTTP_MAX_CONN_OUT plus at most one answer. */
     uint64_t conn_out_bytes_peak;

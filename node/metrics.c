@@ -111,6 +111,9 @@ static void metrics_http(const struct tallyd *d, struct buf *b)
                hs->cap_reached);
     metric_u64(b, "tally_http_connections_open", "gauge", "Open HTTP connections.",
                hs->connections_open);
+    metric_u64(b, "tally_http_connections_open_peak", "gauge",
+               "Most HTTP connections open at once (never above the cap).",
+               hs->connections_open_peak);
     metric_u64(b, "tally_http_conn_out_bytes_peak", "gauge",
                "Most answer bytes one connection has held unsent (cap + one answer).",
                hs->conn_out_bytes_peak);

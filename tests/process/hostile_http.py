@@ -100,8 +100,9 @@ def probe(a):
 
 
 def slowloris(a, out):
-    """--slow connections, one header byte each per second; counts how many
-    the server closed before --slow-seconds were over."""
+    """--slow connections, one header byte each per second, until the server
+    has closed them all or --slow-seconds are over; counts how many it
+    closed."""
     line = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"z" * 64
     socks = []
     for _ in range(a.slow):
@@ -161,8 +162,10 @@ def pipeline(a, out):
 
 
 def idle_wave(a, out):
-    """--idle connections that never send; held --idle-hold seconds. Counts
-    how many the server closed meanwhile (refused at the cap or timed out)."""
+    """--idle connections that never send, held until the server has closed
+    every one (refused at the cap or timed out) or --idle-hold seconds have
+    passed: the server guarantees the closing, not how fast a busy machine
+    gets there. Counts how many it closed."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     sel = selectors.DefaultSelector()
@@ -178,8 +181,9 @@ def idle_wave(a, out):
         socks.append(s)
         sel.register(s, selectors.EVENT_READ)
     closed = 0
-    end = time.monotonic() + a.idle_hold
-    while time.monotonic() < end:
+    t0 = time.monotonic()
+    end = t0 + a.idle_hold
+    while time.monotonic() < end and closed < len(socks):
         for key, _ in sel.select(timeout=0.2):
             try:
                 data = key.fileobj.recv(4096)
@@ -194,6 +198,7 @@ def idle_wave(a, out):
     out["idle_opened"] = len(socks)
     out["idle_connect_errors"] = connect_errors
     out["idle_closed_by_server"] = closed
+    out["idle_all_closed_after_s"] = round(time.monotonic() - t0, 2)
 
 
 def attack(a):
@@ -220,10 +225,10 @@ def main():
     ap.add_argument("--requests", type=int, default=300)
     ap.add_argument("--gap-ms", type=float, default=20)
     ap.add_argument("--slow", type=int, default=50)
-    ap.add_argument("--slow-seconds", type=float, default=5)
+    ap.add_argument("--slow-seconds", type=float, default=20)
     ap.add_argument("--pipeline", type=int, default=1000)
     ap.add_argument("--idle", type=int, default=10000)
-    ap.add_argument("--idle-hold", type=float, default=3.5)
+    ap.add_argument("--idle-hold", type=float, default=20)
     a = ap.parse_args()
     probe(a) if a.mode == "probe" else attack(a)
 
