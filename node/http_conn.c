@@ -149,6 +149,7 @@ void http__conn_close_now(struct http_conn *c)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
     http__server_resume_cancel(s, c);
+    http__server_flush_cancel(s, c);
     s->stats.connections_open--;
     if (c->sink)
         return;

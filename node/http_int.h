@@ -67,6 +67,8 @@ struct http_conn {
     struct http_conn *prev, *next;       /* server's list */
     struct http_conn *rq_prev, *rq_next; /* server's resume queue, when rq_queued */
     bool rq_queued;
+    struct http_conn *fq_prev, *fq_next; /* server's flush queue, when fq_queued */
+    bool fq_queued;
     struct http_exchange *head, *tail;
     size_t queued;    /* exchanges in the FIFO */
     size_t out_bytes; /* rendered answers in the FIFO, not yet handed to a write */
@@ -117,6 +119,14 @@ struct http_server {
     struct http_conn *rq_head, *rq_tail;
     uv_idle_t resume_idle;
     bool resume_idle_open;
+    /* Connections answered outside parsing (a commit's batch of visits, a
+     * handler answering later) are written once per loop turn, from
+     * flush_check after the poll phase, so a pipelining client's answers
+     * of one batch leave in one writev, not one write each. flush_idle keeps
+     * the poll from blocking while some wait. */
+    struct http_conn *fq_head, *fq_tail;
+    uv_check_t flush_check;
+    uv_idle_t flush_idle;
     size_t inflight;
     size_t handles; /* listener + connections not yet freed */
     bool listening;
@@ -162,6 +172,10 @@ void http__conn_progress(struct http_conn *c);
 /* Queues c to resume its parser on the next loop iteration; unqueues it. */
 void http__server_resume_later(struct http_server *s, struct http_conn *c);
 void http__server_resume_cancel(struct http_server *s, struct http_conn *c);
+/* Queues c to write its answers after this loop turn's poll phase (now, for
+ * a sink or a server without a loop); unqueues it. */
+void http__server_flush_later(struct http_server *s, struct http_conn *c);
+void http__server_flush_cancel(struct http_server *s, struct http_conn *c);
 
 /* The server is draining: close c now if idle, else after its queue. */
 void http__conn_drain(struct http_conn *c);

@@ -14,8 +14,10 @@
  * every answered exchange behind it go out in one writev (uv_try_write; only
  * what the kernel does not take is copied into a uv_write). While a read
  * buffer is being parsed, answers are only recorded, so a burst of pipelined
- * requests is answered by a single write. After the last response of a
- * connection (keep_alive false) the connection shuts its write side.
+ * requests is answered by a single write; answers given outside parsing (a
+ * group commit answering its batch) are written once per loop turn, after
+ * the poll phase (the flush queue in http_server.c), for the same reason. After the last response
+ * of a connection (keep_alive false) the connection shuts its write side.
  */
 #include "node/http_int.h"
 
@@ -344,8 +346,10 @@ void http_exchange_respond(struct http_exchange *ex, int status, const char *con
     stats_count_response(s, status < 100 || status > 599 ? 500 : status);
     ex->answered = true;
     http__conn_out_add(c, ex->resp_len);
+    /* answered while parsing: the parse's end writes it; else once after
+     * this turn's poll, with whatever else this connection is answered */
     if (!c->in_parse && c->head == ex)
-        http__conn_progress(c);
+        http__server_flush_later(s, c);
 }
 
 bool http_exchange_is_head(const struct http_exchange *ex)

@@ -123,6 +123,71 @@ static void server_on_resume_idle(uv_idle_t *h)
         uv_idle_stop(h);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Flush queue: one write per connection per loop turn                      */
+
+static void server_on_flush_check(uv_check_t *h);
+static void server_on_flush_idle(uv_idle_t *h)
+{
+    (void)h; /* only there so the poll before the flush does not block */
+}
+
+void http__server_flush_later(struct http_server *s, struct http_conn *c)
+{
+    if (c->fq_queued)
+        return;
+    if (c->sink || !s->resume_idle_open) {
+        http__conn_progress(c);
+        return;
+    }
+    c->fq_queued = true;
+    c->fq_next = NULL;
+    c->fq_prev = s->fq_tail;
+    if (s->fq_tail)
+        s->fq_tail->fq_next = c;
+    else
+        s->fq_head = c;
+    s->fq_tail = c;
+    uv_check_start(&s->flush_check, server_on_flush_check);
+    uv_idle_start(&s->flush_idle, server_on_flush_idle);
+}
+
+void http__server_flush_cancel(struct http_server *s, struct http_conn *c)
+{
+    if (!c->fq_queued)
+        return;
+    if (c->fq_prev)
+        c->fq_prev->fq_next = c->fq_next;
+    else
+        s->fq_head = c->fq_next;
+    if (c->fq_next)
+        c->fq_next->fq_prev = c->fq_prev;
+    else
+        s->fq_tail = c->fq_prev;
+    c->fq_prev = c->fq_next = NULL;
+    c->fq_queued = false;
+}
+
+/* After the poll phase: write what each queued connection was answered.
+ * Connections queued while this runs (an answer given from within) wait
+ * for the next turn, so this ends. */
+static void server_on_flush_check(uv_check_t *h)
+{
+    struct http_server *s = container_of(h, struct http_server, flush_check);
+    struct http_conn *last = s->fq_tail;
+    while (s->fq_head) {
+        struct http_conn *c = s->fq_head;
+        http__server_flush_cancel(s, c);
+        http__conn_progress(c);
+        if (c == last)
+            break;
+    }
+    if (!s->fq_head) {
+        uv_check_stop(&s->flush_check);
+        uv_idle_stop(&s->flush_idle);
+    }
+}
+
 static void server_on_idle_close(uv_handle_t *h)
 {
     http__server_handle_closed(h->data);
@@ -224,6 +289,10 @@ int http_server_start(uv_loop_t *loop, const struct http_server_config *cfg,
     s->resume_idle.data = s;
     s->resume_idle_open = true;
     s->handles++;
+    uv_check_init(loop, &s->flush_check);
+    uv_idle_init(loop, &s->flush_idle);
+    s->flush_check.data = s->flush_idle.data = s;
+    s->handles += 2;
     *out = s;
     return 0;
 }
@@ -263,6 +332,8 @@ void http_server_close(struct http_server *s)
     if (s->resume_idle_open) {
         s->resume_idle_open = false;
         uv_close((uv_handle_t *)&s->resume_idle, server_on_idle_close);
+        uv_close((uv_handle_t *)&s->flush_check, server_on_idle_close);
+        uv_close((uv_handle_t *)&s->flush_idle, server_on_idle_close);
     }
     server_maybe_free(s);
 }
