@@ -309,6 +309,11 @@ const struct gossip_member *gossip_member_at(const struct gossip *g, size_t i)
     return i < g->t.n ? &g->t.rows[i].m : NULL;
 }
 
+bool gossip_addr_known(const struct gossip *g, const char *addr)
+{
+    return addr && addr[0] && member_table_addr_find(&g->t, addr) != MEMBER_NONE;
+}
+
 const struct gossip_member *gossip_member_find(const struct gossip *g, const char *name)
 {
     uint32_t i = member_table_find(&g->t, name);

@@ -166,6 +166,10 @@ const struct gossip_stats *gossip_stats_get(const struct gossip *g);
 /* Count one drop decided outside the core (e.g. authentication). */
 void gossip_drop_count(struct gossip *g, enum gossip_drop why);
 
+/* Some member other than us has this gossip "ip:port" (any state): the node
+ * hears it even if discovery does not list it, since only heard sources can
+ * have introduced it. O(1). */
+bool gossip_addr_known(const struct gossip *g, const char *addr);
 /* The member named name, or NULL. O(1). */
 const struct gossip_member *gossip_member_find(const struct gossip *g, const char *name);
 /* Current failure-detection timeouts (they grow with log2 of the table size):

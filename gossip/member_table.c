@@ -125,6 +125,15 @@ void member_table_addr_set(struct member_table *t, uint32_t i, const char *addr)
     t->addr_heads[b] = i;
 }
 
+uint32_t member_table_addr_find(const struct member_table *t, const char *addr)
+{
+    for (uint32_t i = t->addr_heads[member_table_bucket(t, addr)]; i != MEMBER_NONE;
+         i = t->rows[i].addr_next)
+        if (i != 0 && strcmp(t->rows[i].m.addr, addr) == 0)
+            return i;
+    return MEMBER_NONE;
+}
+
 bool member_table_addr_live(const struct member_table *t, const char *addr)
 {
     for (uint32_t i = t->addr_heads[member_table_bucket(t, addr)]; i != MEMBER_NONE;

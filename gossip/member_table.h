@@ -40,6 +40,8 @@ uint32_t member_table_find(const struct member_table *t, const char *name);
 uint32_t member_table_add(struct member_table *t, const char *name);
 /* Changes a row's address, keeping the address index right. */
 void member_table_addr_set(struct member_table *t, uint32_t i, const char *addr);
+/* A row other than ours with this address (any state), or MEMBER_NONE. */
+uint32_t member_table_addr_find(const struct member_table *t, const char *addr);
 /* True when some row with this address is alive, suspect or ourselves. */
 bool member_table_addr_live(const struct member_table *t, const char *addr);
 

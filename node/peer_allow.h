@@ -6,9 +6,12 @@
  * listed for a while after its last answer (pods keep talking through a DNS
  * hiccup or a slow endpoint update), then is forgotten.
  *
- * Datagrams from other sources are dropped before the gossip core merges a
- * byte (reason "source"); a PING is still answered, so tallyctl ping works
- * from anywhere that can reach the port.
+ * A member's own gossip address (its exact ip:port) is heard too, listed or
+ * not: only a heard source can have introduced it, so with static --peers as
+ * seeds the rest of the StatefulSet still joins by gossip, and an outsider
+ * still cannot get in. Datagrams from other sources are dropped before the
+ * gossip core merges a byte (reason "source"); a PING is still answered, so
+ * tallyctl ping works from anywhere that can reach the port.
  */
 #ifndef TALLY_PEER_ALLOW_H
 #define TALLY_PEER_ALLOW_H

@@ -116,7 +116,8 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct soc
         }
         data = plain;
         n = len;
-    } else if (d->allow && !peer_allow_check(d->allow, from, tallyd_now_ms(d))) {
+    } else if (d->allow && !peer_allow_check(d->allow, from, tallyd_now_ms(d)) &&
+               !gossip_addr_known(d->gossip, addr)) {
         gossip_receive_unlisted(d->gossip, tallyd_now_ms(d), addr, data, (size_t)n);
         return;
     }
