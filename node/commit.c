@@ -371,7 +371,7 @@ static uint64_t commit_interval_delay(struct commit *c)
 }
 
 /* Decide what happens next when no write is in flight. last_rc is the result
- * of the write that just ended (0 when called for a new visit or raise). */
+ * of the write that just ended (0 when called for a new visit). */
 static void commit_schedule(struct commit *c, int last_rc)
 {
     if (c->closing || c->in_flight)
@@ -560,14 +560,6 @@ int commit_visit(struct commit *c, commit_done_fn cb, void *arg)
     commit_queue_push(&c->pending, w);
     commit_schedule(c, 0);
     return 0;
-}
-
-void commit_raise(struct commit *c, uint64_t value)
-{
-    if (c->closing || value <= c->count)
-        return;
-    c->count = value;
-    commit_schedule(c, 0);
 }
 
 void commit_flush(struct commit *c, void (*done)(void *arg, int status), void *arg)

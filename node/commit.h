@@ -55,7 +55,7 @@ struct commit_stats {
     double latency_sum_s;
     /* batch size: visits carried by a successful write (including those of an
      * earlier failed write, whose increments it carries); writes carrying no
-     * visit (raise, flush or retry alone) are not observed. le 1,2,...,1024,+Inf */
+     * visit (flush or retry alone) are not observed. le 1,2,...,1024,+Inf */
     uint64_t batch_buckets[12];
     uint64_t batch_sum;
     /* writes that (re-)created the file by atomic replace rather than
@@ -81,8 +81,6 @@ int commit_visit(struct commit *c, commit_done_fn cb, void *arg);
  * visits of that write are answered; a write of an unchanged count, a failed
  * write and the count loaded at start are not reported. NULL turns it off. */
 void commit_on_durable(struct commit *c, commit_durable_fn fn, void *arg);
-/* Raise the count to at least value (recovery from peers) and persist it. */
-void commit_raise(struct commit *c, uint64_t value);
 uint64_t commit_count(const struct commit *c);         /* in memory, includes pending */
 uint64_t commit_durable_count(const struct commit *c); /* last written */
 /* Pending visits not yet written. */

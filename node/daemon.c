@@ -63,18 +63,14 @@ const char *tallyd_not_ready(const struct tallyd *d)
     return NULL;
 }
 
-/* Our slot's value in gossip: what visits.txt holds durably, less the base
- * of the slot (DATA_DIR/volume). */
-static uint64_t tallyd_slot_durable(const struct tallyd *d)
+/* The one way gossip learns our count: the commit layer reports each rise
+ * of what visits.txt holds durably (after the fsync in --sync always, after
+ * the write otherwise), and our slot is that less the slot's base. */
+static void on_durable(void *arg, uint64_t count)
 {
-    uint64_t durable = commit_durable_count(d->commit);
-    return durable > d->vol.base ? durable - d->vol.base : 0;
-}
-
-void tallyd_slot_publish(struct tallyd *d)
-{
-    if (d->gossip && d->commit)
-        gossip_count_set(d->gossip, tallyd_slot_durable(d));
+    struct tallyd *d = arg;
+    if (d->gossip)
+        gossip_count_set(d->gossip, count > d->vol.base ? count - d->vol.base : 0);
 }
 
 uint64_t tallyd_visits(const struct tallyd *d, uint64_t file_count)
@@ -245,7 +241,6 @@ static void store_watch_file(struct tallyd *d)
 static void on_gossip_tick(uv_timer_t *t)
 {
     struct tallyd *d = t->data;
-    tallyd_slot_publish(d);
     gossip_tick(d->gossip, tallyd_now_ms(d));
     table_saver_poll(d->table, tallyd_now_ms(d));
     store_watch_state(d);
@@ -296,7 +291,6 @@ static void on_flushed(void *arg, int status)
                   (unsigned long long)commit_durable_count(d->commit));
         d->exit_code = 1;
     }
-    tallyd_slot_publish(d);
     gossip_leave(d->gossip, tallyd_now_ms(d));
     if (d->table && table_saver_save_now(d->table) < 0)
         log_warn("table_save_failed dir=\"%s\" (peers still hold the table)", d->cfg.data_dir);
@@ -398,6 +392,7 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
     d->gossip = gossip_new(&gc, &io, tallyd_now_ms(d));
     if (!d->gossip)
         return -ENOMEM;
+    commit_on_durable(d->commit, on_durable, d);
     int rc = table_file_load(c->data_dir, d->gossip, tallyd_now_ms(d), msg, sizeof(msg));
     if (rc < 0) {
         log_error("table_load_failed %s", msg);

@@ -126,7 +126,6 @@ static void visit_done(void *arg, int status, uint64_t value)
     d->req_start_ns = v->start_ns;
     if (status == 0) {
         char page[512];
-        tallyd_slot_publish(d);
         int n = page_format(d, tallyd_visits(d, value), page, sizeof(page));
         route_respond(d, v->ex, ROUTE_ROOT, 200, HTML, page, (size_t)n);
     } else {
@@ -176,7 +175,6 @@ static void route_root(struct tallyd *d, struct http_exchange *ex)
 static void route_count(struct tallyd *d, struct http_exchange *ex)
 {
     char body[160];
-    tallyd_slot_publish(d);
     int n = snprintf(body, sizeof(body), "{\"pod\": \"%s\", \"visits\": %llu}\n", d->cfg.name,
                      (unsigned long long)tallyd_visits(d, commit_count(d->commit)));
     route_respond(d, ex, ROUTE_COUNT, 200, JSON, body, (size_t)n);
@@ -213,8 +211,6 @@ static void route_cluster(struct tallyd *d, struct http_exchange *ex,
                           (const char *)cluster_page_html, cluster_page_html_len);
         return;
     }
-    /* Our own row shows what our slot holds durably now. */
-    tallyd_slot_publish(d);
     struct buf b;
     uint64_t now = tallyd_now_ms(d);
     buf_init(&b, BODY_MAX);
@@ -247,7 +243,6 @@ static void route_cluster(struct tallyd *d, struct http_exchange *ex,
 /* GET /status: what tallyctl status shows, in one request. */
 static void route_status(struct tallyd *d, struct http_exchange *ex)
 {
-    tallyd_slot_publish(d);
     struct buf b;
     uint64_t by_state[4] = {0};
     char vol[VOLUME_ID_HEXLEN + 1];

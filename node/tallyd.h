@@ -113,8 +113,6 @@ uint64_t tallyd_now_ms(const struct tallyd *d);
 /* This pod name's visits when visits.txt holds file_count: our slot's part
  * of it plus every other slot of our name (earlier volumes). */
 uint64_t tallyd_visits(const struct tallyd *d, uint64_t file_count);
-/* Tell gossip what our slot holds durably (the only way it learns it). */
-void tallyd_slot_publish(struct tallyd *d);
 /* True while another live process speaks for our name (warning shown). */
 bool tallyd_duplicate_active(const struct tallyd *d);
 

@@ -418,12 +418,6 @@ static void test_on_durable_always(void **state)
     assert_int_equal(dl.n, 3);
     assert_int_equal(dl.count[2], 13);
     assert_int_equal(dl.on_disk[2], 13);
-
-    /* Raised counts are reported too (the write that carries them). */
-    commit_raise(fx->c, 40);
-    run_until_durable(fx, 40);
-    assert_int_equal(dl.n, 4);
-    assert_int_equal(dl.count[3], 40);
     for (int i = 1; i < dl.n; i++)
         assert_true(dl.count[i] > dl.count[i - 1]);
     fx_close(fx);
@@ -813,46 +807,8 @@ static void test_none_mode(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
-/* raise and flush                                                           */
+/* flush                                                                     */
 /* ------------------------------------------------------------------------ */
-
-static void test_raise(void **state)
-{
-    struct fixture *fx = *state;
-
-    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_ALWAYS, 0, 3, &fx->c), 0);
-    commit_raise(fx->c, 50);
-    assert_int_equal(commit_count(fx->c), 50);
-    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(disk_count(fx->dir), 50);
-    assert_int_equal(commit_durable_count(fx->c), 50);
-    assert_int_equal(commit_stats_get(fx->c)->commits, 1);
-
-    /* Lower or equal: nothing changes, nothing is written. */
-    commit_raise(fx->c, 10);
-    commit_raise(fx->c, 50);
-    assert_int_equal(commit_count(fx->c), 50);
-    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(commit_stats_get(fx->c)->commits, 1);
-
-    assert_int_equal(commit_visit(fx->c, on_visit, fx), 0);
-    assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
-    assert_int_equal(fx->value[0], 51);
-    assert_int_equal(disk_count(fx->dir), 51);
-    fx_close(fx);
-}
-
-static void test_raise_interval(void **state)
-{
-    struct fixture *fx = *state;
-
-    assert_int_equal(commit_new(&fx->loop, fx->dir, COMMIT_SYNC_INTERVAL, 20, 0, &fx->c), 0);
-    commit_raise(fx->c, 70);
-    assert_int_equal(commit_pending(fx->c), 70);
-    run_until_durable(fx, 70);
-    assert_int_equal(disk_count(fx->dir), 70);
-    fx_close(fx);
-}
 
 static void test_flush_interval(void **state)
 {
@@ -967,8 +923,6 @@ int main(void)
         T(test_reopen_after_replace),
         T(test_interval_mode),
         T(test_none_mode),
-        T(test_raise),
-        T(test_raise_interval),
         T(test_flush_interval),
         T(test_flush_waits_for_in_flight),
         T(test_flush_failure),
