@@ -31,15 +31,10 @@ size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint
         uint64_t age = now_ms > r->m.last_seen_ms ? now_ms - r->m.last_seen_ms : 0;
         /* State changes move the table version, so the node's saved copy
          * of the table follows them (gossip_table_version). */
-        if (r->m.state == GOSSIP_ALIVE && age > suspect_ms) {
-            r->m.state = GOSSIP_SUSPECT;
-            g->stats.suspicions++;
-            g->table_version++;
-        }
-        if (r->m.state == GOSSIP_SUSPECT && age > dead_ms) {
-            r->m.state = GOSSIP_DEAD;
-            g->table_version++;
-        }
+        if (r->m.state == GOSSIP_ALIVE && age > suspect_ms)
+            gossip_state_set(g, (uint32_t)i, GOSSIP_SUSPECT);
+        if (r->m.state == GOSSIP_SUSPECT && age > dead_ms)
+            gossip_state_set(g, (uint32_t)i, GOSSIP_DEAD);
         if (!r->m.addr[0])
             continue;
         if (r->m.state == GOSSIP_ALIVE || r->m.state == GOSSIP_SUSPECT) {

@@ -59,6 +59,20 @@ int gossip_scratch_reserve(struct gossip *g, size_t n)
     return 0;
 }
 
+void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to)
+{
+    struct gmember *r = &g->t.rows[i];
+    enum gossip_state from = r->m.state;
+    if (from == to)
+        return;
+    r->m.state = to;
+    g->table_version++;
+    if (from == GOSSIP_ALIVE && to == GOSSIP_SUSPECT)
+        g->stats.suspicions++;
+    if (g->io.state_changed)
+        g->io.state_changed(g->io.ctx, r->m.name, from, to);
+}
+
 struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_io *io,
                           uint64_t now_ms)
 {

@@ -88,6 +88,10 @@ struct gossip_io {
     /* Optional: another live process speaks for our name from another volume
      * (vol, at addr). Both keep counting, each on its own slot. */
     void (*duplicate)(void *ctx, uint64_t vol, const char *addr);
+    /* Optional: our view of member name went from one state to another
+     * (the simulator counts live members marked dead; a node may log). */
+    void (*state_changed)(void *ctx, const char *name, enum gossip_state from,
+                          enum gossip_state to);
 };
 
 struct gossip_config {

@@ -139,6 +139,9 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
 
 /* gossip.c */
 int gossip_scratch_reserve(struct gossip *g, size_t n);
+/* Every change of a member's state goes through here: it moves the table
+ * version (the node saves the table), counts suspicions and tells io. */
+void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to);
 
 /* merge.c: apply one received entry; from is the datagram's sender name,
  * from_addr its source address. */

@@ -173,7 +173,6 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
 
     struct gmember *r = &g->t.rows[i];
     int cmp = gossip_version_cmp(e->incarnation, e->heartbeat, r->m.incarnation, r->m.heartbeat);
-    enum gossip_state before = r->m.state;
     if (cmp > 0 && !from_owner && e->incarnation > r->m.incarnation &&
         e->incarnation - r->m.incarnation > GOSSIP_INC_JUMP_MAX) {
         g->stats.dropped[GOSSIP_DROP_FORGED]++; /* its slots still merge below */
@@ -187,15 +186,13 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
         r->m.vol = e->vol;
         r->m.last_seen_ms = now_ms;
         if (e->state == GOSSIP_LEFT && from_owner)
-            r->m.state = GOSSIP_LEFT;
+            gossip_state_set(g, i, GOSSIP_LEFT);
         else if (r->m.state != GOSSIP_LEFT || new_inc || from_owner)
-            r->m.state = GOSSIP_ALIVE;
+            gossip_state_set(g, i, GOSSIP_ALIVE);
         r->sends = 0;
     } else if (cmp == 0 && from_owner && e->state == GOSSIP_LEFT && r->m.state != GOSSIP_LEFT) {
-        r->m.state = GOSSIP_LEFT;
+        gossip_state_set(g, i, GOSSIP_LEFT);
         r->sends = 0;
     }
-    if (r->m.state != before)
-        g->table_version++;
     gossip_slots_merge(g, i, e);
 }
