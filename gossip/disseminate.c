@@ -18,6 +18,7 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
     memcpy(m->from, gossip_self_row(g)->m.name, sizeof(m->from));
     m->nonce = 0;
     m->reply = 0;
+    m->target[0] = '\0';
     m->part = m->parts = 0;
     m->whole = 0;
     m->n_buckets = 0;
@@ -145,7 +146,10 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
     for (size_t t = 0; t < n_targets; t++) {
         uint32_t target = targets[t];
         size_t used = gossip_tx_start(g, PROTO_HEARTBEAT, 0, true);
-        g->t.rows[target].stamp = g->stamp; /* it knows itself best */
+        /* It knows itself best, unless we suspect it or think it dead:
+         * then it must hear so, to refute (SWIM). */
+        if (g->t.rows[target].m.state == GOSSIP_ALIVE)
+            g->t.rows[target].stamp = g->stamp;
         bool full = false;
         while (h < n_hot && !full) {
             struct gmember *r = &g->t.rows[g->scratch_b[h]];

@@ -29,17 +29,6 @@ uint32_t gossip_retransmits(const struct gossip *g)
     return GOSSIP_LAMBDA * gossip_log2_ceil(g->t.n);
 }
 
-uint64_t gossip_suspect_ms(const struct gossip *g)
-{
-    return (uint64_t)g->interval_ms *
-           (GOSSIP_SUSPECT_BASE + GOSSIP_SUSPECT_LOG * gossip_log2_ceil(g->t.n));
-}
-
-uint64_t gossip_dead_ms(const struct gossip *g)
-{
-    return gossip_suspect_ms(g);
-}
-
 int gossip_scratch_reserve(struct gossip *g, size_t n)
 {
     if (n <= g->scratch_cap)
@@ -66,6 +55,9 @@ void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to)
     if (from == to)
         return;
     r->m.state = to;
+    r->sends = 0; /* a change: gossiped first, a bounded number of times */
+    if (to != GOSSIP_SUSPECT)
+        r->suspect_timer = false;
     g->table_version++;
     if (from == GOSSIP_ALIVE && to == GOSSIP_SUSPECT)
         g->stats.suspicions++;
@@ -174,6 +166,7 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
         else if (g->t.n > GOSSIP_STALE_PULL_MIN)
             gossip_digest_send(g, g->t.rows[pp].m.addr);
     }
+    gossip_probe_step(g, now_ms, n_live);
 }
 
 static struct gossip_greeted *gossip_greeted_slot(struct gossip *g, uint64_t h)

@@ -14,7 +14,9 @@
  * peer into our own slot. Members (liveness) are keyed by pod name and ordered
  * by (incarnation, heartbeat); the incarnation is kept on the volume by the
  * node and raised at each start, and the core raises it again to refute any
- * claim about itself (SWIM). Only the owner's own datagrams can say it left.
+ * claim about itself (SWIM). Liveness comes from probing (SWIM with
+ * Lifeguard), not from heartbeats. Only the owner's own datagrams can say it
+ * left.
  */
 #ifndef TALLY_GOSSIP_H
 #define TALLY_GOSSIP_H
@@ -118,8 +120,8 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
                           uint64_t now_ms);
 void gossip_free(struct gossip *g);
 
-/* A round: bump heartbeat, send heartbeats to fanout peers, age members,
- * occasionally push-pull. Call every interval_ms. */
+/* A round: bump heartbeat, expire suspicions, send heartbeats to fanout
+ * peers, repair with one peer, probe one member. Call every interval_ms. */
 void gossip_tick(struct gossip *g, uint64_t now_ms);
 /* A datagram arrived from "ip:port". Malformed input is dropped and counted. */
 void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const uint8_t *buf,
@@ -172,9 +174,10 @@ void gossip_drop_count(struct gossip *g, enum gossip_drop why);
 
 /* The member named name, or NULL. O(1). */
 const struct gossip_member *gossip_member_find(const struct gossip *g, const char *name);
-/* Current failure-detection timeouts (they grow with log2 of the table size):
- * a member is SUSPECT once its heartbeat is older than gossip_suspect_ms(),
- * DEAD after gossip_dead_ms() more. */
+/* Current suspicion timeouts (SWIM with Lifeguard, gossip/detect.c; they
+ * grow with log10 of the table size): a member our probes could not reach
+ * is SUSPECT, then DEAD after gossip_suspect_ms() once enough independent
+ * accusers confirm it, gossip_dead_ms() at most with none. */
 uint64_t gossip_suspect_ms(const struct gossip *g);
 uint64_t gossip_dead_ms(const struct gossip *g);
 

@@ -92,6 +92,7 @@ int sim_scenario_row(const struct sim_config *cfg, uint32_t max_rounds, bool wit
     out->false_susp_per_1000 =
         st.node_rounds ? 1000.0 * (double)st.suspicions / (double)st.node_rounds : 0;
 
+    out->false_deaths = sim_false_deaths(s);
     out->dead_rounds = -1;
     if (with_dead) {
         uint32_t victim = (uint32_t)(scen_rand(&x) % cfg->nodes);

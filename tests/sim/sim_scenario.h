@@ -22,6 +22,7 @@ struct sim_row {
     double bytes_mean; /* per node per round, over the steady window */
     uint64_t bytes_max;
     double false_susp_per_1000; /* suspicions per 1000 node-rounds, steady window */
+    uint64_t false_deaths;      /* live members marked DEAD by anyone before the stop */
     int dead_rounds;            /* one node stops: until all others mark it DEAD */
     uint64_t suspect_ms;        /* timeouts in force at that size */
 };
