@@ -1,12 +1,14 @@
 /*
  * disseminate.c: building and sending datagrams. A heartbeat carries our own
- * entry first, then as many other entries as fit in PROTO_MAX_DATAGRAM:
- * first the entries that changed recently in our view and were sent the
- * fewest times since (each change is owed about LAMBDA * log2(N) sends, as in
- * SWIM's piggybacking), then a rotating cursor over the whole table so every
- * entry, however old, is sent now and then. One datagram per target, so the
- * bytes a node sends per round are bounded by (fanout + small constants) *
- * PROTO_MAX_DATAGRAM whatever N is.
+ * entry first (and the target's own entry when we suspect it or think it
+ * dead, so it can refute), then the event queue: entries that changed in
+ * our view (a new member, a state, incarnation, address, volume or slot;
+ * not a heartbeat that merely rose) and were sent fewer than
+ * GOSSIP_RETRANSMIT_MULT x ceil(log10(N + 1)) times since, fewest sends
+ * first, as memberlist's TransmitLimitedQueue. Nothing else: an empty queue
+ * makes a heartbeat of one entry, and what piggybacking missed is repaired
+ * by SYNC. One datagram per target, so the bytes a node sends per round are
+ * bounded by (fanout + small constants) * PROTO_MAX_DATAGRAM whatever N is.
  */
 #include "gossip/gossip_int.h"
 
@@ -147,9 +149,13 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
         uint32_t target = targets[t];
         size_t used = gossip_tx_start(g, PROTO_HEARTBEAT, 0, true);
         /* It knows itself best, unless we suspect it or think it dead:
-         * then it must hear so, to refute (SWIM). */
+         * then it hears so right after our own entry, however old the
+         * claim, so it can refute it (SWIM; how a healed partition comes
+         * back together). */
         if (g->t.rows[target].m.state == GOSSIP_ALIVE)
             g->t.rows[target].stamp = g->stamp;
+        else
+            gossip_tx_add(g, &g->t.rows[target], &used);
         bool full = false;
         while (h < n_hot && !full) {
             struct gmember *r = &g->t.rows[g->scratch_b[h]];
@@ -163,21 +169,6 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
             }
             r->sends++;
             h++;
-        }
-        /* Room left: the rotating cursor, at most one pass over the table. */
-        for (size_t k = 1; !full && k < g->t.n; k++) {
-            g->cursor = g->cursor + 1 < g->t.n ? g->cursor + 1 : 1;
-            struct gmember *r = &g->t.rows[g->cursor];
-            if (r->stamp == g->stamp)
-                continue;
-            if (gossip_tx_add(g, r, &used)) {
-                if (r->sends < UINT32_MAX)
-                    r->sends++;
-            } else {
-                full = true;
-                /* Not sent: give it the first place next time. */
-                g->cursor = g->cursor > 1 ? g->cursor - 1 : g->t.n - 1;
-            }
         }
         gossip_tx_send(g, g->t.rows[target].m.addr);
     }

@@ -26,7 +26,11 @@ uint32_t gossip_log2_ceil(size_t n)
 
 uint32_t gossip_retransmits(const struct gossip *g)
 {
-    return GOSSIP_LAMBDA * gossip_log2_ceil(g->t.n);
+    /* memberlist's TransmitLimitedQueue: mult x ceil(log10(N + 1)). */
+    uint32_t digits = 1;
+    for (size_t n = g->t.n + 1; n >= 10; n /= 10)
+        digits++;
+    return GOSSIP_RETRANSMIT_MULT * digits;
 }
 
 int gossip_scratch_reserve(struct gossip *g, size_t n)
@@ -157,15 +161,9 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
     gossip_heartbeats_send(g, g->scratch_a, k);
     /* Repair with one peer: a SYNC every round until we hold a peer's whole
      * table (readiness), then every pushpull_every rounds (whatever
-     * piggybacking missed); in the other rounds, once the table outgrows
-     * what heartbeats refresh, a DIGEST of the members we heard of least
-     * recently (keeps heartbeats fresh everywhere). */
-    if (pp != MEMBER_NONE) {
-        if (!g->synced || g->round % g->pushpull_every == 0)
-            gossip_sync_send(g, g->t.rows[pp].m.addr);
-        else if (g->t.n > GOSSIP_STALE_PULL_MIN)
-            gossip_digest_send(g, g->t.rows[pp].m.addr);
-    }
+     * piggybacking missed). */
+    if (pp != MEMBER_NONE && (!g->synced || g->round % g->pushpull_every == 0))
+        gossip_sync_send(g, g->t.rows[pp].m.addr);
     gossip_probe_step(g, now_ms, n_live);
 }
 

@@ -38,11 +38,10 @@
 /* Every DEAD_PEER_EVERY rounds one dead member joins the round's targets, so a
  * healed partition reconnects even when each side thinks the other is dead. */
 #define GOSSIP_DEAD_PEER_EVERY 4
-/* Above this many members a heartbeat no longer carries the whole table, so
- * each round also pulls fresh versions of the stalest members (pushpull.c). */
-#define GOSSIP_STALE_PULL_MIN 16
-/* SWIM's lambda: a change is piggybacked about LAMBDA * log2(N) times. */
-#define GOSSIP_LAMBDA 3
+/* Each change (a member's state, incarnation, address, volume or slot) is
+ * piggybacked RETRANSMIT_MULT x ceil(log10(N + 1)) times by every node that
+ * learns it, least-sent first (memberlist's RetransmitMult, 4). */
+#define GOSSIP_RETRANSMIT_MULT 4
 /* Greeting memory: DNS re-resolves every few seconds; an address greeted less
  * than GREET_QUIET rounds ago is not greeted again, and at most
  * GREETS_PER_ROUND new addresses are greeted per round (1000 A records at
@@ -101,7 +100,6 @@ struct gossip {
     uint64_t dup_vol, dup_inc, dup_until_round;
     uint64_t rng;
     uint64_t round;
-    size_t cursor; /* rotating piggyback cursor over the table */
     /* The probe in flight (detect.c): its row, nonce, phase (0 none, 1 the
      * first PING, 2 the second), rounds left in the phase, whether its ACK
      * came; the round-robin walk; Lifeguard's awareness score. */
@@ -111,7 +109,6 @@ struct gossip {
     size_t probe_cursor;
     struct gossip_relay relays[GOSSIP_RELAYS];
     uint32_t relay_next;
-    size_t digest_cursor; /* rotating push-pull slice */
     uint64_t nonce;
     uint64_t stamp; /* numbers the datagrams being packed */
     uint32_t greets_this_round;
@@ -229,10 +226,7 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n)
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);
 
-/* pushpull.c */
-/* One DIGEST (reply=0): our own item, then the live members we heard of
- * least recently. */
-void gossip_digest_send(struct gossip *g, const char *addr);
+/* pushpull.c: a DIGEST arrived in g->rx. */
 void gossip_digest_handle(struct gossip *g, const char *from_addr);
 
 #endif
