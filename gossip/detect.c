@@ -73,7 +73,7 @@ void gossip_suspect_start(struct gossip *g, uint32_t i, uint64_t now_ms, const c
     gossip_accuser_set(r, by && by[0] ? by : gossip_self_row(g)->m.name);
     r->confirm[r->n_confirm++] = member_table_hash(r->accuser);
     gossip_state_set(g, i, GOSSIP_SUSPECT);
-    r->sends = 0;
+    gossip_news(g, r);
 }
 
 bool gossip_suspect_confirm(struct gossip *g, uint32_t i, const char *by)
@@ -89,7 +89,7 @@ bool gossip_suspect_confirm(struct gossip *g, uint32_t i, const char *by)
         return false; /* the timer is at its minimum already */
     r->confirm[r->n_confirm++] = h;
     gossip_accuser_set(r, by);
-    r->sends = 0; /* tell the others of this accuser too */
+    gossip_news(g, r); /* tell the others of this accuser too */
     return true;
 }
 

@@ -173,3 +173,25 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
         gossip_tx_send(g, g->t.rows[target].m.addr);
     }
 }
+
+void gossip_news_flush(struct gossip *g)
+{
+    if (!g->news || g->left || g->flushes >= GOSSIP_FLUSHES_PER_ROUND || g->t.n < 2)
+        return;
+    uint32_t targets[GOSSIP_FLUSH_FANOUT];
+    size_t want = GOSSIP_FLUSH_FANOUT, k = 0;
+    for (size_t tries = 0; k < want && tries < 16 * want; tries++) {
+        uint32_t i = 1 + gossip_rand_below(g, (uint32_t)(g->t.n - 1));
+        const struct gmember *r = &g->t.rows[i];
+        bool again = false;
+        for (size_t j = 0; j < k; j++)
+            again |= targets[j] == i;
+        if (!again && r->m.state == GOSSIP_ALIVE && r->m.addr[0])
+            targets[k++] = i;
+    }
+    if (k == 0 || gossip_scratch_reserve(g, g->t.n) != 0)
+        return;
+    g->news = false;
+    g->flushes++;
+    gossip_heartbeats_send(g, targets, k);
+}

@@ -59,7 +59,7 @@ void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to)
     if (from == to)
         return;
     r->m.state = to;
-    r->sends = 0; /* a change: gossiped first, a bounded number of times */
+    gossip_news(g, r); /* a change: gossiped first, a bounded number of times */
     if (to != GOSSIP_SUSPECT)
         r->suspect_timer = false;
     g->table_version++;
@@ -159,6 +159,8 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
     if (k_live > 0)
         pp = g->scratch_a[gossip_rand_below(g, (uint32_t)k_live)];
     gossip_heartbeats_send(g, g->scratch_a, k);
+    g->news = false; /* these heartbeats carry it */
+    g->flushes = 0;
     /* Repair with one peer: a SYNC every round until we hold a peer's whole
      * table (readiness), then every pushpull_every rounds (whatever
      * piggybacking missed). */
@@ -195,6 +197,7 @@ void gossip_greet(struct gossip *g, uint64_t now_ms, const char *addr)
 void gossip_count_set(struct gossip *g, uint64_t count)
 {
     gossip_slot_merge(g, GOSSIP_SELF, gossip_self_row(g)->m.vol, count);
+    gossip_news_flush(g);
 }
 
 int gossip_slot_move(struct gossip *g, uint64_t vol)
@@ -209,7 +212,7 @@ int gossip_slot_move(struct gossip *g, uint64_t vol)
     if (self->m.incarnation < PROTO_VALUE_MAX)
         self->m.incarnation++;
     self->m.heartbeat = 0;
-    self->sends = 0;
+    gossip_news(g, self);
     return 0;
 }
 

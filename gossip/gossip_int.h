@@ -42,6 +42,13 @@
  * piggybacked RETRANSMIT_MULT x ceil(log10(N + 1)) times by every node that
  * learns it, least-sent first (memberlist's RetransmitMult, 4). */
 #define GOSSIP_RETRANSMIT_MULT 4
+/* A change is not left waiting for the next round: when a datagram or a
+ * count brings news, heartbeats go to fanout random live members at once,
+ * at most FLUSHES_PER_ROUND times between two rounds. memberlist gossips
+ * every 200 ms for the same reason; this spends datagrams only when
+ * something changed. */
+#define GOSSIP_FLUSHES_PER_ROUND 2
+#define GOSSIP_FLUSH_FANOUT      1
 /* Greeting memory: DNS re-resolves every few seconds; an address greeted less
  * than GREET_QUIET rounds ago is not greeted again, and at most
  * GREETS_PER_ROUND new addresses are greeted per round (1000 A records at
@@ -112,6 +119,10 @@ struct gossip {
     uint64_t nonce;
     uint64_t stamp; /* numbers the datagrams being packed */
     uint32_t greets_this_round;
+    /* Something changed since the last heartbeats, and how many early
+     * heartbeats went out this round (gossip_news_flush). */
+    bool news;
+    uint32_t flushes;
     struct gossip_stats stats;
     struct gossip_greeted greeted[GOSSIP_GREET_SLOTS];
     /* Scratch: indices of live peers and the piggyback order of this round. */
@@ -122,6 +133,13 @@ struct gossip {
     struct proto_digest_item reply_items[PROTO_MAX_DIGEST];
     uint8_t buf[PROTO_MAX_DATAGRAM];
 };
+
+/* Row r changed in our view: it goes to the front of the event queue. */
+static inline void gossip_news(struct gossip *g, struct gmember *r)
+{
+    r->sends = 0;
+    g->news = true;
+}
 
 /* The owner's row is always row 0. */
 #define GOSSIP_SELF 0u
@@ -223,6 +241,8 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type);
  * returns how many entries were sent (the rest are the caller's to resend). */
 uint32_t gossip_tx_send(struct gossip *g, const char *addr);
 void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n);
+/* News since the last heartbeats: send them now (bounded per round). */
+void gossip_news_flush(struct gossip *g);
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);
 

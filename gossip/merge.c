@@ -83,7 +83,7 @@ static void gossip_refute(struct gossip *g, uint64_t inc)
         return; /* cannot go past it: the claim stands until it ages out */
     self->m.incarnation = inc + 1;
     self->m.heartbeat = 0;
-    self->sends = 0;
+    gossip_news(g, self);
     g->stats.refutations++;
 }
 
@@ -220,7 +220,7 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
         r->m.vol = e->vol;
         r->m.state = (e->state == GOSSIP_LEFT && from_owner) ? GOSSIP_LEFT : GOSSIP_ALIVE;
         r->m.last_seen_ms = now_ms;
-        r->sends = 0;
+        gossip_news(g, r);
         g->table_version++;
         /* A member first heard of as suspect or dead is taken as such (SWIM),
          * so the order entries arrive in does not matter. */
@@ -247,7 +247,7 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
          * probes), or every row would be owed sends all the time and a
          * count that rose would wait behind them. */
         if (new_inc || r->m.vol != e->vol || strcmp(r->m.addr, addr) != 0)
-            r->sends = 0;
+            gossip_news(g, r);
         member_table_addr_set(&g->t, i, addr);
         r->m.incarnation = e->incarnation;
         r->m.heartbeat = e->heartbeat;

@@ -81,6 +81,7 @@ void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const u
         return;
     }
     gossip_msg_handle(g, now_ms, from);
+    gossip_news_flush(g);
 }
 
 void gossip_receive_unlisted(struct gossip *g, uint64_t now_ms, const char *from,

@@ -1660,8 +1660,48 @@ static void test_greet_once(void **state)
     assert_int_equal(fx->io.n_sent, 2);
     /* A known live member's address is not greeted. */
     deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    fx->io.n_sent = 0;
     gossip_greet(fx->g, 1000, "10.0.0.2:7946");
-    assert_int_equal(fx->io.n_sent, 2);
+    assert_int_equal(fx->io.n_sent, 0);
+}
+
+/* News is not left waiting for the next round: it goes out at once, at most
+ * GOSSIP_FLUSHES_PER_ROUND (2) times between rounds. */
+static void test_news_flushed_at_once(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_msg out;
+    fx->io.n_sent = 0;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    assert_int_equal(fx->io.n_sent, 1); /* a new member: pod-1 hears of us */
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_HEARTBEAT);
+    assert_string_equal(fx->io.sent[0].addr, "10.0.0.2:7946");
+    /* A member relayed by pod-2: pod-1 hears of it at once. */
+    fx->io.n_sent = 0;
+    deliver1(fx, 2, "pod-2", mk_entry("pod-3", "", 1, 1, V3, 7, 0)); /* no address yet */
+    assert_int_equal(fx->io.n_sent, 1);
+    bool carried = false;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (strcmp(fx->io.sent[i].addr, "10.0.0.2:7946") != 0)
+            continue;
+        for (uint32_t k = 0; k < out.n_entries; k++)
+            carried |= strcmp(out.entries[k].name, "pod-3") == 0;
+    }
+    assert_true(carried);
+    /* The second flush of the round was the last. */
+    fx->io.n_sent = 0;
+    deliver1(fx, 3, "pod-2", mk_entry("pod-4", "10.0.0.5:7946", 1, 1, V2, 1, 0));
+    assert_int_equal(fx->io.n_sent, 0);
+    /* A round later our own count goes out as soon as it is durable. */
+    gossip_tick(fx->g, 1000);
+    fx->io.n_sent = 0;
+    gossip_count_set(fx->g, 6);
+    assert_true(fx->io.n_sent >= 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_HEARTBEAT);
+    assert_int_equal(proto_entry_visits(&out.entries[0]), 6);
 }
 
 static void test_digest_exchange(void **state)
@@ -1783,6 +1823,7 @@ int main(void)
         T(test_malformed_counted),
         T(test_ping_ack),
         T(test_greet_once),
+        T(test_news_flushed_at_once),
         T(test_digest_exchange),
         T(test_leave_sends),
     };
