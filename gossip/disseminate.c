@@ -1,12 +1,14 @@
 /*
  * disseminate.c: building and sending datagrams. A heartbeat carries our own
- * entry first, then as many other entries as fit in PROTO_MAX_DATAGRAM:
- * first the entries that changed recently in our view and were sent the
- * fewest times since (each change is owed about LAMBDA * log2(N) sends, as in
- * SWIM's piggybacking), then a rotating cursor over the whole table so every
- * entry, however old, is sent now and then. One datagram per target, so the
- * bytes a node sends per round are bounded by (fanout + small constants) *
- * PROTO_MAX_DATAGRAM whatever N is.
+ * entry first (and the target's own entry when we suspect it or think it
+ * dead, so it can refute), then the event queue: entries that changed in
+ * our view (a new member, a state, incarnation, address, volume or slot;
+ * not a heartbeat that merely rose) and were sent fewer than
+ * GOSSIP_RETRANSMIT_MULT x ceil(log10(N + 1)) times since, fewest sends
+ * first, as memberlist's TransmitLimitedQueue. Nothing else: an empty queue
+ * makes a heartbeat of one entry, and what piggybacking missed is repaired
+ * by SYNC. One datagram per target, so the bytes a node sends per round are
+ * bounded by (fanout + small constants) * PROTO_MAX_DATAGRAM whatever N is.
  */
 #include "gossip/gossip_int.h"
 
@@ -18,6 +20,7 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
     memcpy(m->from, gossip_self_row(g)->m.name, sizeof(m->from));
     m->nonce = 0;
     m->reply = 0;
+    m->target[0] = '\0';
     m->part = m->parts = 0;
     m->whole = 0;
     m->n_buckets = 0;
@@ -145,7 +148,14 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
     for (size_t t = 0; t < n_targets; t++) {
         uint32_t target = targets[t];
         size_t used = gossip_tx_start(g, PROTO_HEARTBEAT, 0, true);
-        g->t.rows[target].stamp = g->stamp; /* it knows itself best */
+        /* It knows itself best, unless we suspect it or think it dead:
+         * then it hears so right after our own entry, however old the
+         * claim, so it can refute it (SWIM; how a healed partition comes
+         * back together). */
+        if (g->t.rows[target].m.state == GOSSIP_ALIVE)
+            g->t.rows[target].stamp = g->stamp;
+        else
+            gossip_tx_add(g, &g->t.rows[target], &used);
         bool full = false;
         while (h < n_hot && !full) {
             struct gmember *r = &g->t.rows[g->scratch_b[h]];
@@ -160,21 +170,28 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
             r->sends++;
             h++;
         }
-        /* Room left: the rotating cursor, at most one pass over the table. */
-        for (size_t k = 1; !full && k < g->t.n; k++) {
-            g->cursor = g->cursor + 1 < g->t.n ? g->cursor + 1 : 1;
-            struct gmember *r = &g->t.rows[g->cursor];
-            if (r->stamp == g->stamp)
-                continue;
-            if (gossip_tx_add(g, r, &used)) {
-                if (r->sends < UINT32_MAX)
-                    r->sends++;
-            } else {
-                full = true;
-                /* Not sent: give it the first place next time. */
-                g->cursor = g->cursor > 1 ? g->cursor - 1 : g->t.n - 1;
-            }
-        }
         gossip_tx_send(g, g->t.rows[target].m.addr);
     }
+}
+
+void gossip_news_flush(struct gossip *g)
+{
+    if (!g->news || g->left || g->flushes >= GOSSIP_FLUSHES_PER_ROUND || g->t.n < 2)
+        return;
+    uint32_t targets[GOSSIP_FLUSH_FANOUT];
+    size_t want = GOSSIP_FLUSH_FANOUT, k = 0;
+    for (size_t tries = 0; k < want && tries < 16 * want; tries++) {
+        uint32_t i = 1 + gossip_rand_below(g, (uint32_t)(g->t.n - 1));
+        const struct gmember *r = &g->t.rows[i];
+        bool again = false;
+        for (size_t j = 0; j < k; j++)
+            again |= targets[j] == i;
+        if (!again && r->m.state == GOSSIP_ALIVE && r->m.addr[0])
+            targets[k++] = i;
+    }
+    if (k == 0 || gossip_scratch_reserve(g, g->t.n) != 0)
+        return;
+    g->news = false;
+    g->flushes++;
+    gossip_heartbeats_send(g, targets, k);
 }

@@ -26,18 +26,11 @@ uint32_t gossip_log2_ceil(size_t n)
 
 uint32_t gossip_retransmits(const struct gossip *g)
 {
-    return GOSSIP_LAMBDA * gossip_log2_ceil(g->t.n);
-}
-
-uint64_t gossip_suspect_ms(const struct gossip *g)
-{
-    return (uint64_t)g->interval_ms *
-           (GOSSIP_SUSPECT_BASE + GOSSIP_SUSPECT_LOG * gossip_log2_ceil(g->t.n));
-}
-
-uint64_t gossip_dead_ms(const struct gossip *g)
-{
-    return gossip_suspect_ms(g);
+    /* memberlist's TransmitLimitedQueue: mult x ceil(log10(N + 1)). */
+    uint32_t digits = 1;
+    for (size_t n = g->t.n + 1; n >= 10; n /= 10)
+        digits++;
+    return GOSSIP_RETRANSMIT_MULT * digits;
 }
 
 int gossip_scratch_reserve(struct gossip *g, size_t n)
@@ -57,6 +50,23 @@ int gossip_scratch_reserve(struct gossip *g, size_t n)
     g->scratch_b = b;
     g->scratch_cap = cap;
     return 0;
+}
+
+void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to)
+{
+    struct gmember *r = &g->t.rows[i];
+    enum gossip_state from = r->m.state;
+    if (from == to)
+        return;
+    r->m.state = to;
+    gossip_news(g, r); /* a change: gossiped first, a bounded number of times */
+    if (to != GOSSIP_SUSPECT)
+        r->suspect_timer = false;
+    g->table_version++;
+    if (from == GOSSIP_ALIVE && to == GOSSIP_SUSPECT)
+        g->stats.suspicions++;
+    if (g->io.state_changed)
+        g->io.state_changed(g->io.ctx, r->m.name, from, to);
 }
 
 struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_io *io,
@@ -149,17 +159,14 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
     if (k_live > 0)
         pp = g->scratch_a[gossip_rand_below(g, (uint32_t)k_live)];
     gossip_heartbeats_send(g, g->scratch_a, k);
+    g->news = false; /* these heartbeats carry it */
+    g->flushes = 0;
     /* Repair with one peer: a SYNC every round until we hold a peer's whole
      * table (readiness), then every pushpull_every rounds (whatever
-     * piggybacking missed); in the other rounds, once the table outgrows
-     * what heartbeats refresh, a DIGEST of the members we heard of least
-     * recently (keeps heartbeats fresh everywhere). */
-    if (pp != MEMBER_NONE) {
-        if (!g->synced || g->round % g->pushpull_every == 0)
-            gossip_sync_send(g, g->t.rows[pp].m.addr);
-        else if (g->t.n > GOSSIP_STALE_PULL_MIN)
-            gossip_digest_send(g, g->t.rows[pp].m.addr);
-    }
+     * piggybacking missed). */
+    if (pp != MEMBER_NONE && (!g->synced || g->round % g->pushpull_every == 0))
+        gossip_sync_send(g, g->t.rows[pp].m.addr);
+    gossip_probe_step(g, now_ms, n_live);
 }
 
 static struct gossip_greeted *gossip_greeted_slot(struct gossip *g, uint64_t h)
@@ -190,6 +197,7 @@ void gossip_greet(struct gossip *g, uint64_t now_ms, const char *addr)
 void gossip_count_set(struct gossip *g, uint64_t count)
 {
     gossip_slot_merge(g, GOSSIP_SELF, gossip_self_row(g)->m.vol, count);
+    gossip_news_flush(g);
 }
 
 int gossip_slot_move(struct gossip *g, uint64_t vol)
@@ -204,7 +212,7 @@ int gossip_slot_move(struct gossip *g, uint64_t vol)
     if (self->m.incarnation < PROTO_VALUE_MAX)
         self->m.incarnation++;
     self->m.heartbeat = 0;
-    self->sends = 0;
+    gossip_news(g, self);
     return 0;
 }
 

@@ -14,7 +14,9 @@
  * peer into our own slot. Members (liveness) are keyed by pod name and ordered
  * by (incarnation, heartbeat); the incarnation is kept on the volume by the
  * node and raised at each start, and the core raises it again to refute any
- * claim about itself (SWIM). Only the owner's own datagrams can say it left.
+ * claim about itself (SWIM). Liveness comes from probing (SWIM with
+ * Lifeguard), not from heartbeats. Only the owner's own datagrams can say it
+ * left.
  */
 #ifndef TALLY_GOSSIP_H
 #define TALLY_GOSSIP_H
@@ -88,6 +90,10 @@ struct gossip_io {
     /* Optional: another live process speaks for our name from another volume
      * (vol, at addr). Both keep counting, each on its own slot. */
     void (*duplicate)(void *ctx, uint64_t vol, const char *addr);
+    /* Optional: our view of member name went from one state to another
+     * (the simulator counts live members marked dead; a node may log). */
+    void (*state_changed)(void *ctx, const char *name, enum gossip_state from,
+                          enum gossip_state to);
 };
 
 struct gossip_config {
@@ -114,8 +120,8 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
                           uint64_t now_ms);
 void gossip_free(struct gossip *g);
 
-/* A round: bump heartbeat, send heartbeats to fanout peers, age members,
- * occasionally push-pull. Call every interval_ms. */
+/* A round: bump heartbeat, expire suspicions, send heartbeats to fanout
+ * peers, repair with one peer, probe one member. Call every interval_ms. */
 void gossip_tick(struct gossip *g, uint64_t now_ms);
 /* A datagram arrived from "ip:port". Malformed input is dropped and counted. */
 void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const uint8_t *buf,
@@ -172,9 +178,10 @@ void gossip_drop_count(struct gossip *g, enum gossip_drop why);
 bool gossip_addr_known(const struct gossip *g, const char *addr);
 /* The member named name, or NULL. O(1). */
 const struct gossip_member *gossip_member_find(const struct gossip *g, const char *name);
-/* Current failure-detection timeouts (they grow with log2 of the table size):
- * a member is SUSPECT once its heartbeat is older than gossip_suspect_ms(),
- * DEAD after gossip_dead_ms() more. */
+/* Current suspicion timeouts (SWIM with Lifeguard, gossip/detect.c; they
+ * grow with log10 of the table size): a member our probes could not reach
+ * is SUSPECT, then DEAD after gossip_suspect_ms() once enough independent
+ * accusers confirm it, gossip_dead_ms() at most with none. */
 uint64_t gossip_suspect_ms(const struct gossip *g);
 uint64_t gossip_dead_ms(const struct gossip *g);
 

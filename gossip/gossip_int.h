@@ -12,26 +12,43 @@
 #include "gossip/gossip.h"
 #include "gossip/member_table.h"
 
-/* Failure detection, in rounds, scaled with the cluster size so that a
- * heartbeat has time to cross the epidemic (O(log N) hops) before anyone
- * suspects its owner: suspect after interval * (SUSPECT_BASE + SUSPECT_LOG *
- * log2(N)), dead after as long again in suspicion. Tuned with tally-sim (see
- * gossip/README.md for the figures). */
-#define GOSSIP_SUSPECT_BASE 4
-#define GOSSIP_SUSPECT_LOG  3
-/* A member whose heartbeat is older than this fraction (1/PROBE_DIV) of the
- * suspicion timeout is pinged directly, so detection does not depend only on
- * its heartbeat being relayed to us by chance (at most PROBES_PER_ROUND). */
-#define GOSSIP_PROBE_DIV        2
-#define GOSSIP_PROBES_PER_ROUND 4
+/* Failure detection (detect.c, SWIM with Lifeguard, memberlist's defaults):
+ * a suspicion lasts at least SUSPICION_MULT x max(1, log10 N) rounds (4 s at
+ * 10 members, 12 s at 1000), and MAX_MULT times that with no independent
+ * confirmation; K confirmations bring it down to the minimum. A node's
+ * awareness score (0..AWARENESS_MAX) stretches its own probe phases. */
+#define GOSSIP_SUSPICION_MULT     4
+#define GOSSIP_SUSPICION_MAX_MULT 6
+#define GOSSIP_SUSPICION_K        2
+#define GOSSIP_AWARENESS_MAX      8
+/* SWIM's k: members asked to probe for us when a direct PING went
+ * unanswered. A helper keeps RELAYS probes for others in flight at most (a
+ * PING_REQ past that is ignored: the asker has other helpers), each for
+ * RELAY_ROUNDS rounds, and probes only addresses of live members it knows,
+ * so it cannot be used to send datagrams to anyone else. */
+#define GOSSIP_INDIRECT_K 3
+/* Rounds a probe may take before its member is suspected: a direct PING,
+ * then PROBE_PHASES - 1 rounds of PING again + k indirect. Without a timer
+ * inside the round, memberlist's "ack timeout, then indirect in the same
+ * interval" becomes one round per phase; the third phase cuts a probe's
+ * false failure at 20% loss from ~2.6% to ~0.2% for one more round. */
+#define GOSSIP_PROBE_PHASES 3
+#define GOSSIP_RELAYS       8
+#define GOSSIP_RELAY_ROUNDS 2
 /* Every DEAD_PEER_EVERY rounds one dead member joins the round's targets, so a
  * healed partition reconnects even when each side thinks the other is dead. */
 #define GOSSIP_DEAD_PEER_EVERY 4
-/* Above this many members a heartbeat no longer carries the whole table, so
- * each round also pulls fresh versions of the stalest members (pushpull.c). */
-#define GOSSIP_STALE_PULL_MIN 16
-/* SWIM's lambda: a change is piggybacked about LAMBDA * log2(N) times. */
-#define GOSSIP_LAMBDA 3
+/* Each change (a member's state, incarnation, address, volume or slot) is
+ * piggybacked RETRANSMIT_MULT x ceil(log10(N + 1)) times by every node that
+ * learns it, least-sent first (memberlist's RetransmitMult, 4). */
+#define GOSSIP_RETRANSMIT_MULT 4
+/* A change is not left waiting for the next round: when a datagram or a
+ * count brings news, heartbeats go to fanout random live members at once,
+ * at most FLUSHES_PER_ROUND times between two rounds. memberlist gossips
+ * every 200 ms for the same reason; this spends datagrams only when
+ * something changed. */
+#define GOSSIP_FLUSHES_PER_ROUND 2
+#define GOSSIP_FLUSH_FANOUT      1
 /* Greeting memory: DNS re-resolves every few seconds; an address greeted less
  * than GREET_QUIET rounds ago is not greeted again, and at most
  * GREETS_PER_ROUND new addresses are greeted per round (1000 A records at
@@ -63,6 +80,13 @@ struct gossip_greeted {
     uint64_t until_ms;
 };
 
+/* A probe we run for another member (PING_REQ): our PING's nonce, the
+ * asker's nonce and address, and until when an ACK is forwarded. */
+struct gossip_relay {
+    uint64_t ours, theirs, until_ms;
+    char addr[PROTO_ADDR_MAX + 1];
+};
+
 struct gossip {
     struct gossip_io io;
     struct member_table t;
@@ -83,11 +107,22 @@ struct gossip {
     uint64_t dup_vol, dup_inc, dup_until_round;
     uint64_t rng;
     uint64_t round;
-    size_t cursor;        /* rotating piggyback cursor over the table */
-    size_t digest_cursor; /* rotating push-pull slice */
+    /* The probe in flight (detect.c): its row, nonce, phase (0 none, 1 the
+     * first PING, 2 the second), rounds left in the phase, whether its ACK
+     * came; the round-robin walk; Lifeguard's awareness score. */
+    uint32_t probe_row, probe_phase, probe_wait, awareness;
+    uint64_t probe_nonce;
+    bool probe_acked;
+    size_t probe_cursor;
+    struct gossip_relay relays[GOSSIP_RELAYS];
+    uint32_t relay_next;
     uint64_t nonce;
     uint64_t stamp; /* numbers the datagrams being packed */
     uint32_t greets_this_round;
+    /* Something changed since the last heartbeats, and how many early
+     * heartbeats went out this round (gossip_news_flush). */
+    bool news;
+    uint32_t flushes;
     struct gossip_stats stats;
     struct gossip_greeted greeted[GOSSIP_GREET_SLOTS];
     /* Scratch: indices of live peers and the piggyback order of this round. */
@@ -98,6 +133,13 @@ struct gossip {
     struct proto_digest_item reply_items[PROTO_MAX_DIGEST];
     uint8_t buf[PROTO_MAX_DATAGRAM];
 };
+
+/* Row r changed in our view: it goes to the front of the event queue. */
+static inline void gossip_news(struct gossip *g, struct gmember *r)
+{
+    r->sends = 0;
+    g->news = true;
+}
 
 /* The owner's row is always row 0. */
 #define GOSSIP_SELF 0u
@@ -139,6 +181,9 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
 
 /* gossip.c */
 int gossip_scratch_reserve(struct gossip *g, size_t n);
+/* Every change of a member's state goes through here: it moves the table
+ * version (the node saves the table), counts suspicions and tells io. */
+void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to);
 
 /* merge.c: apply one received entry; from is the datagram's sender name,
  * from_addr its source address. */
@@ -170,8 +215,25 @@ void gossip_sync_handle(struct gossip *g, const char *from_addr);
 /* A DELTA that answers a SYNC (parts != 0) arrived and was merged. */
 void gossip_sync_part(struct gossip *g, uint64_t now_ms);
 
-/* detect.c: age members; collects live peers into scratch_a, returns their number. */
+/* detect.c: expire suspicions, step the probe; collects live peers into
+ * scratch_a, returns their number. */
 size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint32_t *dead_pick);
+/* Row i becomes SUSPECT in our view with a fresh suspicion timer, accused
+ * by the member named by (ourselves after a failed probe). */
+void gossip_suspect_start(struct gossip *g, uint32_t i, uint64_t now_ms, const char *by);
+/* Another accuser (by name) suspects row i too: the first GOSSIP_SUSPICION_K
+ * distinct ones shorten the timer, and the claim is gossiped again naming
+ * the new accuser, so others count it too. Returns true if it was new. */
+bool gossip_suspect_confirm(struct gossip *g, uint32_t i, const char *by);
+/* The round's probe: the next step of the one in flight, or a new one
+ * (after the heartbeats, so they stay the round's first datagrams). */
+void gossip_probe_step(struct gossip *g, uint64_t now_ms, size_t n_live);
+/* An ACK with this nonce arrived: our probe's, or one we forward. */
+void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce);
+/* A PING_REQ in g->rx from from_addr: probe its target for the asker. */
+void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_addr);
+/* We had to refute a claim that we are suspect or dead: we are the slow one. */
+void gossip_awareness_raise(struct gossip *g);
 
 /* disseminate.c */
 void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type);
@@ -179,13 +241,12 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type);
  * returns how many entries were sent (the rest are the caller's to resend). */
 uint32_t gossip_tx_send(struct gossip *g, const char *addr);
 void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n);
+/* News since the last heartbeats: send them now (bounded per round). */
+void gossip_news_flush(struct gossip *g);
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);
 
-/* pushpull.c */
-/* One DIGEST (reply=0): our own item, then the live members we heard of
- * least recently. */
-void gossip_digest_send(struct gossip *g, const char *addr);
+/* pushpull.c: a DIGEST arrived in g->rx. */
 void gossip_digest_handle(struct gossip *g, const char *from_addr);
 
 #endif

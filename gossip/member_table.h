@@ -18,10 +18,14 @@ struct gmember {
     struct gossip_member m; /* what gossip_member_at() exposes */
     uint32_t name_next;     /* hash chains */
     uint32_t addr_next;
-    uint32_t sends;     /* times piggybacked since its last change in our view */
-    uint64_t probed_ms; /* last direct ping (stale heartbeat) */
-    uint64_t stamp;     /* last datagram it was packed into (no duplicates) */
-    uint8_t bucket;     /* proto_bucket_of(name), for SYNC */
+    uint32_t sends;                   /* times piggybacked since its last change in our view */
+    uint64_t suspect_since_ms;        /* when our suspicion timer started */
+    bool suspect_timer;               /* a SWIM suspicion runs (not a row loaded as suspect) */
+    uint8_t n_confirm;                /* independent accusers seen, up to GOSSIP_SUSPICION_K */
+    uint64_t confirm[4];              /* their name hashes */
+    char accuser[PROTO_NAME_MAX + 1]; /* the accuser our SUSPECT entry names */
+    uint64_t stamp;                   /* last datagram it was packed into (no duplicates) */
+    uint8_t bucket;                   /* proto_bucket_of(name), for SYNC */
 };
 
 struct member_table {

@@ -45,6 +45,10 @@ void gossip_entry_fill(const struct gossip *g, const struct gmember *r, struct p
     e->state = (uint8_t)r->m.state;
     e->n_slots = r->m.n_slots;
     memcpy(e->slots, r->m.slots, r->m.n_slots * sizeof(e->slots[0]));
+    if (r->m.state == GOSSIP_SUSPECT && r->suspect_timer)
+        memcpy(e->accuser, r->accuser, sizeof(e->accuser));
+    else
+        e->accuser[0] = '\0';
 }
 
 bool gossip_from_owner(const struct proto_entry *e, const char *from, const char *from_addr)
@@ -79,7 +83,7 @@ static void gossip_refute(struct gossip *g, uint64_t inc)
         return; /* cannot go past it: the claim stands until it ages out */
     self->m.incarnation = inc + 1;
     self->m.heartbeat = 0;
-    self->sends = 0;
+    gossip_news(g, self);
     g->stats.refutations++;
 }
 
@@ -135,8 +139,59 @@ static void gossip_self_merge(struct gossip *g, const struct proto_entry *e, con
     bool current = e->incarnation == self->m.incarnation && e->heartbeat <= self->m.heartbeat &&
                    e->state == GOSSIP_ALIVE && !other_vol &&
                    (!self->m.addr[0] || strcmp(e->addr, self->m.addr) == 0);
-    if (!current && !g->left)
+    if (!current && !g->left) {
+        /* Lifeguard: being suspected means we are probably the slow one. */
+        if (e->state == GOSSIP_SUSPECT || e->state == GOSSIP_DEAD)
+            gossip_awareness_raise(g);
         gossip_refute(g, e->incarnation);
+    }
+}
+
+/* SWIM's precedence for a member other than us, after its version was
+ * taken (cmp > 0: the entry was newer). A newer incarnation settles the
+ * state as the entry gives it; at the same incarnation the owner's own
+ * datagram proves it alive, a relay's SUSPECT or DEAD claim spreads (the
+ * owner refutes it with a newer incarnation), and a relayed newer heartbeat
+ * ends only a suspicion we loaded from the volume, never a running one or a
+ * death. LEFT is only ever the owner's word. */
+static void gossip_liveness_merge(struct gossip *g, uint32_t i, const struct proto_entry *e,
+                                  int cmp, bool new_inc, bool from_owner, const char *from,
+                                  uint64_t now_ms)
+{
+    struct gmember *r = &g->t.rows[i];
+    enum gossip_state cur = r->m.state;
+    if (e->state == GOSSIP_LEFT) {
+        if (from_owner && cmp >= 0)
+            gossip_state_set(g, i, GOSSIP_LEFT);
+        return;
+    }
+    if (e->incarnation < r->m.incarnation)
+        return; /* an older life: no say about this one */
+    if (from_owner && cmp > 0) {
+        gossip_state_set(g, i, GOSSIP_ALIVE);
+        return;
+    }
+    if (cur == GOSSIP_LEFT && !new_inc)
+        return;
+    switch (e->state) {
+    case GOSSIP_DEAD:
+        if (cur != GOSSIP_DEAD)
+            gossip_state_set(g, i, GOSSIP_DEAD);
+        return;
+    case GOSSIP_SUSPECT: {
+        const char *by = e->accuser[0] ? e->accuser : from;
+        if (cur == GOSSIP_ALIVE || cur == GOSSIP_LEFT || new_inc ||
+            (cur == GOSSIP_SUSPECT && !r->suspect_timer) || (cur == GOSSIP_DEAD && new_inc))
+            gossip_suspect_start(g, i, now_ms, by);
+        else if (r->m.state == GOSSIP_SUSPECT)
+            gossip_suspect_confirm(g, i, by);
+        return;
+    }
+    default: /* ALIVE */
+        if (new_inc || (cmp > 0 && cur == GOSSIP_SUSPECT && !r->suspect_timer))
+            gossip_state_set(g, i, GOSSIP_ALIVE);
+        return;
+    }
 }
 
 void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,
@@ -165,37 +220,40 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
         r->m.vol = e->vol;
         r->m.state = (e->state == GOSSIP_LEFT && from_owner) ? GOSSIP_LEFT : GOSSIP_ALIVE;
         r->m.last_seen_ms = now_ms;
-        r->sends = 0;
+        gossip_news(g, r);
         g->table_version++;
+        /* A member first heard of as suspect or dead is taken as such (SWIM),
+         * so the order entries arrive in does not matter. */
+        if (e->state == GOSSIP_DEAD && !from_owner)
+            gossip_state_set(g, i, GOSSIP_DEAD);
+        else if (e->state == GOSSIP_SUSPECT && !from_owner)
+            gossip_suspect_start(g, i, now_ms, e->accuser[0] ? e->accuser : from);
         gossip_slots_merge(g, i, e);
         return;
     }
 
     struct gmember *r = &g->t.rows[i];
     int cmp = gossip_version_cmp(e->incarnation, e->heartbeat, r->m.incarnation, r->m.heartbeat);
-    enum gossip_state before = r->m.state;
     if (cmp > 0 && !from_owner && e->incarnation > r->m.incarnation &&
         e->incarnation - r->m.incarnation > GOSSIP_INC_JUMP_MAX) {
         g->stats.dropped[GOSSIP_DROP_FORGED]++; /* its slots still merge below */
-        cmp = 0;
+        gossip_slots_merge(g, i, e);
+        return;
     }
+    bool new_inc = e->incarnation > r->m.incarnation;
     if (cmp > 0) {
-        bool new_inc = e->incarnation > r->m.incarnation;
+        /* Only news is gossiped again: a new life, address or volume. A
+         * heartbeat that merely advanced is not (liveness comes from
+         * probes), or every row would be owed sends all the time and a
+         * count that rose would wait behind them. */
+        if (new_inc || r->m.vol != e->vol || strcmp(r->m.addr, addr) != 0)
+            gossip_news(g, r);
         member_table_addr_set(&g->t, i, addr);
         r->m.incarnation = e->incarnation;
         r->m.heartbeat = e->heartbeat;
         r->m.vol = e->vol;
         r->m.last_seen_ms = now_ms;
-        if (e->state == GOSSIP_LEFT && from_owner)
-            r->m.state = GOSSIP_LEFT;
-        else if (r->m.state != GOSSIP_LEFT || new_inc || from_owner)
-            r->m.state = GOSSIP_ALIVE;
-        r->sends = 0;
-    } else if (cmp == 0 && from_owner && e->state == GOSSIP_LEFT && r->m.state != GOSSIP_LEFT) {
-        r->m.state = GOSSIP_LEFT;
-        r->sends = 0;
     }
-    if (r->m.state != before)
-        g->table_version++;
+    gossip_liveness_merge(g, i, e, cmp, new_inc, from_owner, from, now_ms);
     gossip_slots_merge(g, i, e);
 }

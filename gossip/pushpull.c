@@ -1,13 +1,12 @@
 /*
- * pushpull.c: liveness freshness by digest, as in Scuttlebutt. Past
- * GOSSIP_STALE_PULL_MIN members a heartbeat no longer carries the whole
- * table, so each round a node sends one peer a DIGEST (reply=0) of
- * (name, incarnation, heartbeat, sum of slots) for its own entry and the live
- * members it heard of least recently. The peer answers with a DELTA of its
- * entries that are newer (version or sum) and a DIGEST (reply=1) of the items
- * where it is older or lacks the name; the first node answers that with a
- * DELTA. Counts are made whole by SYNC (sync.c); this keeps heartbeats fresh
- * so the failure detector needs no timeouts that grow with N.
+ * pushpull.c: answering a DIGEST, as in Scuttlebutt. A DIGEST lists
+ * (name, incarnation, heartbeat, sum of slots) of what its sender holds; we
+ * answer with a DELTA of our entries that are newer (version or sum) and a
+ * DIGEST (reply=1) of the items where we are older or lack the name, which
+ * its sender answers with a DELTA. tally no longer sends a DIGEST each round
+ * (it kept heartbeats fresh for the old detector; liveness now comes from
+ * SWIM probes, detect.c, and counts from the event queue and SYNC), but a
+ * peer's DIGEST is still answered.
  */
 #include "gossip/gossip_int.h"
 
@@ -19,79 +18,6 @@ static void gossip_item_fill(const struct gmember *r, struct proto_digest_item *
     it->incarnation = r->m.incarnation;
     it->heartbeat = r->m.heartbeat;
     it->count = r->m.count;
-}
-
-static size_t gossip_item_add(struct gossip *g, const struct gmember *r, size_t used)
-{
-    struct proto_msg *m = &g->tx;
-    if (m->n_digest >= PROTO_MAX_DIGEST)
-        return 0;
-    struct proto_digest_item *it = &m->digest[m->n_digest];
-    gossip_item_fill(r, it);
-    size_t sz = proto_digest_item_size(it);
-    if (used + sz > PROTO_MAX_DATAGRAM)
-        return 0;
-    m->n_digest++;
-    return sz;
-}
-
-/* Moves the k rows with the oldest last_seen_ms to the front of a[0..n)
- * (quickselect, O(n) on average; order among them unspecified). */
-static void gossip_stalest_select(struct gossip *g, uint32_t *a, size_t n, size_t k)
-{
-    size_t lo = 0, hi = n;
-    if (k == 0 || k >= n)
-        return;
-    while (hi - lo > 1) {
-        uint64_t pivot =
-            g->t.rows[a[lo + gossip_rand_below(g, (uint32_t)(hi - lo))]].m.last_seen_ms;
-        size_t i = lo, lt = lo, gt = hi;
-        /* Three-way partition: < pivot, == pivot, > pivot. */
-        while (i < gt) {
-            uint64_t v = g->t.rows[a[i]].m.last_seen_ms;
-            uint32_t tmp;
-            if (v < pivot) {
-                tmp = a[lt], a[lt] = a[i], a[i] = tmp;
-                lt++, i++;
-            } else if (v > pivot) {
-                gt--;
-                tmp = a[gt], a[gt] = a[i], a[i] = tmp;
-            } else {
-                i++;
-            }
-        }
-        if (k <= lt)
-            hi = lt;
-        else if (k <= gt)
-            return;
-        else
-            lo = gt;
-    }
-}
-
-void gossip_digest_send(struct gossip *g, const char *addr)
-{
-    gossip_msg_init(g, &g->tx, PROTO_DIGEST);
-    g->tx.nonce = ++g->nonce;
-    size_t used = proto_msg_overhead(&g->tx);
-    used += gossip_item_add(g, gossip_self_row(g), used);
-    /* Ask about the live members we heard least recently: the peer answers
-     * with any newer version, which refreshes them. */
-    size_t n = g->t.n, m = 0;
-    for (size_t i = 1; i < n; i++) {
-        enum gossip_state st = g->t.rows[i].m.state;
-        if (st == GOSSIP_ALIVE || st == GOSSIP_SUSPECT)
-            g->scratch_b[m++] = (uint32_t)i;
-    }
-    size_t k = PROTO_MAX_DIGEST < m ? PROTO_MAX_DIGEST : m;
-    gossip_stalest_select(g, g->scratch_b, m, k);
-    for (size_t j = 0; j < k; j++) {
-        size_t sz = gossip_item_add(g, &g->t.rows[g->scratch_b[j]], used);
-        if (!sz)
-            break;
-        used += sz;
-    }
-    gossip_tx_send(g, addr);
 }
 
 /* Our row is ahead of the item (version or count). */

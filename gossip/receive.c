@@ -3,7 +3,8 @@
  * refuse our own datagrams coming back, then dispatch by message type.
  * Entries of HEARTBEAT, DELTA, LEAVE, PING and ACK all go through the same
  * merge (merge.c); DIGEST goes to push-pull (pushpull.c), SYNC and the DELTA
- * parts that answer one to sync.c.
+ * parts that answer one to sync.c, ACK and PING_REQ to the prober
+ * (detect.c).
  *
  * Threat note: without authentication the "from" field and every relayed
  * entry can be forged, and a relayed slot value cannot be told from a lie
@@ -40,6 +41,12 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
         if (from_addr && from_addr[0])
             gossip_entries_send(g, PROTO_ACK, m->nonce, from_addr, NULL, 0);
         break;
+    case PROTO_ACK:
+        gossip_probe_ack(g, now_ms, m->nonce);
+        break;
+    case PROTO_PING_REQ:
+        gossip_ping_req_handle(g, now_ms, from_addr);
+        break;
     default:
         break;
     }
@@ -74,6 +81,7 @@ void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const u
         return;
     }
     gossip_msg_handle(g, now_ms, from);
+    gossip_news_flush(g);
 }
 
 void gossip_receive_unlisted(struct gossip *g, uint64_t now_ms, const char *from,

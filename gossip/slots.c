@@ -60,7 +60,7 @@ int gossip_slot_merge(struct gossip *g, uint32_t i, uint64_t vol, uint64_t count
         *bucket ^= proto_slot_share(r->m.name, vol, count);
     }
     gossip_row_sum(r);
-    r->sends = 0;
+    gossip_news(g, r);
     g->table_version++;
     return 1;
 }

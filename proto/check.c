@@ -33,7 +33,7 @@ static int check_name(const char name[PROTO_NAME_MAX + 1])
 
 int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
 {
-    if (msg->type < PROTO_HEARTBEAT || msg->type > PROTO_SYNC)
+    if (msg->type < PROTO_HEARTBEAT || msg->type > PROTO_PING_REQ)
         return check_fail(err, PROTO_ERR_RANGE, "t", -1, NULL);
     if (!check_name(msg->from))
         return check_fail(err, PROTO_ERR_RANGE, "f", -1, NULL);
@@ -57,6 +57,10 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
             return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "heartbeat");
         if (e->n_slots > PROTO_MAX_SLOTS)
             return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "slots");
+        /* Only a suspicion has an accuser. */
+        size_t acc = strnlen(e->accuser, PROTO_NAME_MAX + 1);
+        if (acc > PROTO_NAME_MAX || (acc != 0 && e->state != PROTO_STATE_SUSPECT))
+            return check_fail(err, PROTO_ERR_RANGE, "e", (int)i, "accuser");
         /* A slot is a volume: its id is never 0 and appears once. */
         for (unsigned k = 0; k < e->n_slots; k++) {
             if (e->slots[k].vol == 0 || e->slots[k].count > PROTO_VALUE_MAX)
@@ -92,6 +96,12 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
         return check_fail(err, PROTO_ERR_RANGE, "p", -1, NULL);
     if (msg->parts == 0 && (msg->part != 0 || msg->whole != 0))
         return check_fail(err, PROTO_ERR_RANGE, "p", -1, NULL);
+    /* A PING_REQ names the member to probe, and only a PING_REQ does. */
+    size_t target_len = strnlen(msg->target, PROTO_ADDR_MAX + 1);
+    if (target_len > PROTO_ADDR_MAX || (target_len != 0 && msg->type != PROTO_PING_REQ))
+        return check_fail(err, PROTO_ERR_RANGE, "a", -1, NULL);
+    if (msg->type == PROTO_PING_REQ && target_len == 0)
+        return check_fail(err, PROTO_ERR_MISSING, "a", -1, NULL);
     /* A heartbeat or an ack speaks for its sender: its first entry is the
      * sender's own, so a receiver can refresh the sender without a lookup. */
     if (msg->type == PROTO_HEARTBEAT || msg->type == PROTO_ACK) {

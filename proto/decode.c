@@ -170,6 +170,13 @@ static int reader_map(struct reader *r, uint32_t *n)
     return PROTO_OK;
 }
 
+/* The next value is a msgpack str (fixstr, str8, str16, str32). */
+static bool reader_is_str(const struct reader *r)
+{
+    uint8_t b = r->p[r->off];
+    return (b & 0xe0) == 0xa0 || b == 0xd9 || b == 0xda || b == 0xdb;
+}
+
 /* Skips one value of any type. depth is the number of containers around it;
  * a container that would be deeper than PROTO_MAX_DEPTH is refused. */
 static int reader_skip_value(struct reader *r, int depth)
@@ -391,7 +398,15 @@ static int decode_entry(struct reader *r, uint32_t i, struct proto_entry *e,
         return decode_fail(err, rc, "e[%u].vol", i);
     if ((rc = decode_slots(r, i, e, err)) != PROTO_OK)
         return rc;
-    if ((rc = decode_skip_extra(r, n - 7)) != PROTO_OK)
+    /* Element 7, when it is a string, names a suspicion's accuser; any
+     * other value there is a later version's and is skipped like the rest. */
+    uint32_t known = 7;
+    if (n >= 8 && reader_left(r) > 0 && reader_is_str(r)) {
+        if ((rc = decode_name(r, PROTO_NAME_MAX, 1, e->accuser)) != PROTO_OK)
+            return decode_fail(err, rc, "e[%u].accuser", i);
+        known = 8;
+    }
+    if ((rc = decode_skip_extra(r, n - known)) != PROTO_OK)
         return decode_fail(err, rc, "e[%u]", i);
     return PROTO_OK;
 }
@@ -521,6 +536,7 @@ enum decode_key {
     KEY_W = 1 << 7,
     KEY_P = 1 << 8,
     KEY_B = 1 << 9,
+    KEY_A = 1 << 10,
 };
 
 static int decode_key_bit(const uint8_t *k, size_t kn)
@@ -548,6 +564,8 @@ static int decode_key_bit(const uint8_t *k, size_t kn)
         return KEY_P;
     case 'b':
         return KEY_B;
+    case 'a':
+        return KEY_A;
     default:
         return 0;
     }
@@ -578,7 +596,7 @@ static int decode_field(struct reader *r, char key, struct proto_msg *msg, uint6
     case 't':
         if ((rc = reader_uint(r, &v)) != PROTO_OK)
             return decode_fail(err, rc, "t");
-        if (v < PROTO_HEARTBEAT || v > PROTO_SYNC)
+        if (v < PROTO_HEARTBEAT || v > PROTO_PING_REQ)
             return decode_fail(err, PROTO_ERR_RANGE, "t");
         msg->type = (uint8_t)v;
         return PROTO_OK;
@@ -593,6 +611,10 @@ static int decode_field(struct reader *r, char key, struct proto_msg *msg, uint6
     case 'r':
         if ((rc = decode_flag(r, &msg->reply)) != PROTO_OK)
             return decode_fail(err, rc, "r");
+        return PROTO_OK;
+    case 'a':
+        if ((rc = decode_name(r, PROTO_ADDR_MAX, 1, msg->target)) != PROTO_OK)
+            return decode_fail(err, rc, "a");
         return PROTO_OK;
     case 'e':
         if ((rc = reader_array(r, PROTO_MAX_ENTRIES, &n)) != PROTO_OK)

@@ -74,6 +74,8 @@ size_t proto_entry_size(const struct proto_entry *e)
                encode_uint_size(e->vol) + encode_array_hdr_size(2u * e->n_slots);
     for (unsigned i = 0; i < e->n_slots && i < PROTO_MAX_SLOTS; i++)
         n += encode_uint_size(e->slots[i].vol) + encode_uint_size(e->slots[i].count);
+    if (e->accuser[0])
+        n += encode_str_size(strnlen(e->accuser, sizeof(e->accuser)));
     return n;
 }
 
@@ -86,7 +88,7 @@ size_t proto_digest_item_size(const struct proto_digest_item *d)
 
 size_t proto_msg_overhead(const struct proto_msg *msg)
 {
-    size_t n = 1;                             /* fixmap header, at most 10 keys */
+    size_t n = 1;                             /* fixmap header, at most 11 keys */
     n += 2 + encode_uint_size(PROTO_VERSION); /* "v" */
     n += 2 + 1 + encode_uint_size(PROTO_VERSION_MIN) + encode_uint_size(PROTO_VERSION_MAX);
     n += 2 + encode_uint_size(msg->type);                            /* "t" */
@@ -95,6 +97,8 @@ size_t proto_msg_overhead(const struct proto_msg *msg)
         n += 2 + encode_uint_size(msg->nonce); /* "n" */
     if (msg->reply != 0)
         n += 2 + 1; /* "r": true */
+    if (msg->target[0])
+        n += 2 + encode_str_size(strnlen(msg->target, sizeof(msg->target))); /* "a" */
     if (msg->parts != 0)
         n += 2 + 1 + encode_uint_size(msg->part) + encode_uint_size(msg->parts) + 1; /* "p" */
     if (msg->n_buckets != 0) {
@@ -123,7 +127,7 @@ static int encode_str(msgpack_packer *pk, const char *s, size_t cap)
 
 static int encode_entry(msgpack_packer *pk, const struct proto_entry *e)
 {
-    if (msgpack_pack_array(pk, 7) || encode_str(pk, e->name, sizeof(e->name)) ||
+    if (msgpack_pack_array(pk, e->accuser[0] ? 8 : 7) || encode_str(pk, e->name, sizeof(e->name)) ||
         msgpack_pack_uint64(pk, e->incarnation) || msgpack_pack_uint64(pk, e->heartbeat) ||
         msgpack_pack_uint64(pk, e->state) || encode_str(pk, e->addr, sizeof(e->addr)) ||
         msgpack_pack_uint64(pk, e->vol) || msgpack_pack_array(pk, 2u * e->n_slots))
@@ -131,6 +135,8 @@ static int encode_entry(msgpack_packer *pk, const struct proto_entry *e)
     for (unsigned i = 0; i < e->n_slots; i++)
         if (msgpack_pack_uint64(pk, e->slots[i].vol) || msgpack_pack_uint64(pk, e->slots[i].count))
             return -1;
+    if (e->accuser[0] && encode_str(pk, e->accuser, sizeof(e->accuser)))
+        return -1;
     return 0;
 }
 
@@ -146,8 +152,9 @@ static int encode_digest_item(msgpack_packer *pk, const struct proto_digest_item
 /* Writes the whole map; any non-zero return means the sink is full. */
 static int encode_msg(msgpack_packer *pk, const struct proto_msg *msg)
 {
-    size_t keys = 4 + (msg->nonce != 0) + (msg->reply != 0) + (msg->parts != 0) +
-                  (msg->n_buckets != 0) + (msg->n_entries != 0) + (msg->n_digest != 0);
+    size_t keys = 4 + (msg->nonce != 0) + (msg->reply != 0) + (msg->target[0] != 0) +
+                  (msg->parts != 0) + (msg->n_buckets != 0) + (msg->n_entries != 0) +
+                  (msg->n_digest != 0);
     if (msgpack_pack_map(pk, keys) || encode_key(pk, "v") ||
         msgpack_pack_uint64(pk, PROTO_VERSION) || encode_key(pk, "w") ||
         msgpack_pack_array(pk, 2) || msgpack_pack_uint64(pk, PROTO_VERSION_MIN) ||
@@ -158,6 +165,8 @@ static int encode_msg(msgpack_packer *pk, const struct proto_msg *msg)
     if (msg->nonce != 0 && (encode_key(pk, "n") || msgpack_pack_uint64(pk, msg->nonce)))
         return -1;
     if (msg->reply != 0 && (encode_key(pk, "r") || msgpack_pack_true(pk)))
+        return -1;
+    if (msg->target[0] && (encode_key(pk, "a") || encode_str(pk, msg->target, sizeof(msg->target))))
         return -1;
     if (msg->parts != 0 &&
         (encode_key(pk, "p") || msgpack_pack_array(pk, 3) || msgpack_pack_uint64(pk, msg->part) ||

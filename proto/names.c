@@ -47,6 +47,8 @@ const char *proto_type_str(int type)
         return "ack";
     case PROTO_SYNC:
         return "sync";
+    case PROTO_PING_REQ:
+        return "ping_req";
     default:
         return "unknown";
     }

@@ -51,6 +51,7 @@ enum proto_type {
     PROTO_PING = 5,      /* tallyctl ping / probe: answer with ACK */
     PROTO_ACK = 6,       /* answer to PING: responder's own entry, same nonce */
     PROTO_SYNC = 7,      /* bucket hashes of the slot table: answer with DELTA of what differs */
+    PROTO_PING_REQ = 8,  /* SWIM indirect probe: PING "a" for me, ACK me with my nonce */
 };
 
 /* Liveness as the sender sees it. */
@@ -77,6 +78,10 @@ struct proto_entry {
     uint8_t state;                 /* enum proto_state */
     uint8_t n_slots;
     struct proto_slot slots[PROTO_MAX_SLOTS]; /* distinct vols; merge by max */
+    /* SUSPECT only: the member whose failed probe started this claim (SWIM's
+     * "from" of a suspect message), so receivers count independent
+     * accusers, not relays; "" when not given. */
+    char accuser[PROTO_NAME_MAX + 1];
 };
 
 struct proto_digest_item {
@@ -92,6 +97,7 @@ struct proto_msg {
     uint8_t vmin, vmax;            /* "w": versions the sender speaks (encode: ours) */
     uint64_t nonce;                /* PING/ACK correlation; DIGEST and SYNC request id */
     uint8_t reply;                 /* DIGEST: 1 if this digest answers one (do not answer again) */
+    char target[PROTO_ADDR_MAX + 1]; /* "a": PING_REQ's member to probe, "ip:port"; else "" */
     /* "p": a DELTA answering a SYNC is datagram part of parts (1-based);
      * whole: those parts hold every entry of every bucket that differed.
      * parts 0: not a SYNC answer (and part, whole 0 too). */

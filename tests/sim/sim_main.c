@@ -7,6 +7,7 @@
  *
  *   tally-sim --nodes 100 --loss 0.2 --seed 7 --rounds 300
  *   tally-sim --table [--seed S]            N in {3,10,100,1000} x loss {0,.1,.2,.3}
+ *   tally-sim --nodes 1000 --loss 0.1 --seed 42 --json   issue 12's measures, one line
  *   tally-sim --scenario partition|restart|leave --nodes 50
  *   tally-sim --scenario lost-volume|crash|replay|ready|flood|duplicate --nodes 50
  *
@@ -27,6 +28,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: tally-sim [--nodes N] [--loss P] [--seed S] [--rounds MAX]\n"
                "                 [--delay-min MS] [--delay-max MS] [--fanout K]\n"
                "                 [--table] [--scenario NAME] [--no-dead]\n"
+               "                 [--json [--trials T] [--soak R]]\n"
                "  --nodes N      cluster size (default 100)\n"
                "  --loss P       datagram loss probability 0..1 (default 0)\n"
                "  --seed S       PRNG seed (default: time); printed so a run replays\n"
@@ -40,7 +42,15 @@ static void usage(FILE *f)
                "                 (captured datagrams replayed), ready (total at the first\n"
                "                 ready moment), flood (made-up members, cap 64), duplicate\n"
                "                 (two processes, one name)\n"
-               "  --no-dead      row: skip the stopped-node phase (faster)\n");
+               "  --no-dead      row: skip the stopped-node phase (faster)\n"
+               "  --json         one JSON object on one line (and nothing else on stdout):\n"
+               "                 join_rounds, single_change_rounds (worst of --trials T, default\n"
+               "                 8), update_rounds, bytes_per_node_round_avg/_max (40 rounds\n"
+               "                 from the update), dead_seconds, false_deaths (whole run),\n"
+               "                 false_suspicions_per_1000 (node-rounds after the join, before\n"
+               "                 the stop); -1 for a phase that did not finish in --rounds.\n"
+               "                 --soak R adds R rounds of light traffic before the stop\n"
+               "                 (default 0), so false deaths are counted over a longer run\n");
 }
 
 /* One line per issue-11 scenario; returns its rounds, or -1 if any view's
@@ -110,7 +120,8 @@ int main(int argc, char **argv)
         .dns_every = 5,
     };
     uint64_t max_rounds = 300, v;
-    bool table = false, with_dead = true;
+    uint64_t trials = 8, soak = 0;
+    bool table = false, with_dead = true, json = false;
     const char *scenario = "row";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -140,6 +151,18 @@ int main(int argc, char **argv)
             rc = parse_u64(a, val, 64, &v);
             cfg.fanout = (uint32_t)v;
             i++;
+        } else if (strcmp(a, "--trials") == 0) {
+            rc = parse_u64(a, val, 1000, &trials);
+            if (rc == 0 && trials == 0) {
+                fprintf(stderr, "tally-sim: --trials must be at least 1\n");
+                rc = -1;
+            }
+            i++;
+        } else if (strcmp(a, "--soak") == 0) {
+            rc = parse_u64(a, val, 1000000, &soak);
+            i++;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
         } else if (strcmp(a, "--no-dead") == 0) {
             with_dead = false;
         } else if (strcmp(a, "--table") == 0) {
@@ -161,6 +184,24 @@ int main(int argc, char **argv)
     if (cfg.nodes == 0 || cfg.delay_max_ms < cfg.delay_min_ms || cfg.fanout == 0) {
         fprintf(stderr, "tally-sim: need --nodes >= 1, --fanout >= 1, delay-min <= delay-max\n");
         return 2;
+    }
+    if (json) {
+        struct sim_report r;
+        if (sim_scenario_report(&cfg, (uint32_t)max_rounds, (uint32_t)trials, (uint32_t)soak, &r) !=
+            0) {
+            fprintf(stderr, "tally-sim: out of memory\n");
+            return 1;
+        }
+        printf("{\"nodes\":%u,\"loss\":%.3g,\"seed\":%llu,\"fanout\":%u,\"trials\":%llu,"
+               "\"join_rounds\":%d,\"single_change_rounds\":%d,\"update_rounds\":%d,"
+               "\"bytes_per_node_round_avg\":%.0f,\"bytes_per_node_round_max\":%llu,"
+               "\"dead_seconds\":%.1f,\"false_deaths\":%llu,"
+               "\"false_suspicions_per_1000\":%.3f,\"rounds\":%u}\n",
+               cfg.nodes, cfg.loss, (unsigned long long)cfg.seed, cfg.fanout,
+               (unsigned long long)trials, r.join_rounds, r.single_change_rounds, r.update_rounds,
+               r.bytes_avg, (unsigned long long)r.bytes_max, r.dead_seconds,
+               (unsigned long long)r.false_deaths, r.false_susp_per_1000, r.rounds);
+        return 0;
     }
     printf("tally-sim seed=%llu delay=%u..%ums fanout=%u interval=%ums max_rounds=%llu\n",
            (unsigned long long)cfg.seed, cfg.delay_min_ms, cfg.delay_max_ms, cfg.fanout,

@@ -66,6 +66,7 @@ struct sim {
     uint32_t *dns;            /* scratch for DNS answers */
     struct sim_captured *cap; /* ring of carried datagrams, cap_max long */
     size_t cap_max, cap_n, cap_next;
+    uint64_t false_deaths;
 };
 
 static uint64_t sim_rand(struct sim *s)
@@ -223,6 +224,18 @@ static void sim_on_duplicate(void *ctx, uint64_t vol, const char *addr)
     n->dup_calls++;
 }
 
+static uint32_t sim_name_idx(const char *name);
+
+static void sim_on_state_changed(void *ctx, const char *name, enum gossip_state from,
+                                 enum gossip_state to)
+{
+    struct sim_node *n = ctx;
+    (void)from;
+    uint32_t idx = sim_name_idx(name);
+    if (to == GOSSIP_DEAD && idx < n->s->cfg.nodes && n->s->nodes[idx].up)
+        n->s->false_deaths++;
+}
+
 static uint64_t sim_vol_new(struct sim *s)
 {
     uint64_t v;
@@ -252,7 +265,8 @@ static int sim_node_start(struct sim *s, struct sim_node *n)
     struct gossip_io io = {.ctx = n,
                            .send = sim_send,
                            .slot_behind = sim_on_slot_behind,
-                           .duplicate = sim_on_duplicate};
+                           .duplicate = sim_on_duplicate,
+                           .state_changed = sim_on_state_changed};
     n->g = gossip_new(&cfg, &io, s->now);
     if (!n->g)
         return -1;
@@ -386,7 +400,12 @@ static void sim_ready_watch(struct sim *s, struct sim_node *n)
 
 void sim_run_rounds(struct sim *s, uint32_t rounds)
 {
-    uint64_t end = s->now + (uint64_t)rounds * s->cfg.interval_ms;
+    sim_run_ms(s, (uint64_t)rounds * s->cfg.interval_ms);
+}
+
+void sim_run_ms(struct sim *s, uint64_t ms)
+{
+    uint64_t end = s->now + ms;
     while (s->n_heap > 0 && s->heap[0].t <= end) {
         struct sim_event ev = sim_pop(s);
         s->now = ev.t;
@@ -558,6 +577,24 @@ void sim_callbacks_get(const struct sim *s, uint32_t i, uint32_t *dup_calls, uin
 static uint32_t sim_name_idx(const char *name)
 {
     return (uint32_t)strtoul(name + 4, NULL, 10); /* "pod-%u" */
+}
+
+uint64_t sim_false_deaths(const struct sim *s)
+{
+    return s->false_deaths;
+}
+
+bool sim_all_hold_count(const struct sim *s, uint32_t i)
+{
+    for (uint32_t j = 0; j < s->cfg.nodes; j++) {
+        const struct sim_node *n = &s->nodes[j];
+        if (j == i || !n->up)
+            continue;
+        const struct gossip_member *m = gossip_member_find(n->g, s->nodes[i].name);
+        if (!m || m->count != s->nodes[i].truth)
+            return false;
+    }
+    return true;
 }
 
 bool sim_counts_converged(const struct sim *s)

@@ -37,8 +37,9 @@ void sim_free(struct sim *s);
 uint32_t sim_nodes(const struct sim *s);
 uint64_t sim_now(const struct sim *s);
 struct gossip *sim_gossip(struct sim *s, uint32_t i);
-/* Runs the cluster for that many rounds of fake time. */
+/* Runs the cluster for that many rounds (or milliseconds) of fake time. */
 void sim_run_rounds(struct sim *s, uint32_t rounds);
+void sim_run_ms(struct sim *s, uint64_t ms);
 
 /* The truth: visits served by node i (what every view must converge to). */
 uint64_t sim_truth(const struct sim *s, uint32_t i);
@@ -89,6 +90,11 @@ bool sim_counts_converged(const struct sim *s);
 bool sim_alive_converged(const struct sim *s);
 /* Every up node other than i sees i in state st. */
 bool sim_all_see_state(const struct sim *s, uint32_t i, enum gossip_state st);
+/* Every up node other than i holds i's true count. */
+bool sim_all_hold_count(const struct sim *s, uint32_t i);
+/* Times any node's view of a member went to DEAD while that member's node
+ * was up (since sim_new): what a live pod must never suffer. */
+uint64_t sim_false_deaths(const struct sim *s);
 
 /* Measurements since the last sim_stats_reset. */
 struct sim_stats {

@@ -92,12 +92,100 @@ int sim_scenario_row(const struct sim_config *cfg, uint32_t max_rounds, bool wit
     out->false_susp_per_1000 =
         st.node_rounds ? 1000.0 * (double)st.suspicions / (double)st.node_rounds : 0;
 
+    out->false_deaths = sim_false_deaths(s);
     out->dead_rounds = -1;
     if (with_dead) {
         uint32_t victim = (uint32_t)(scen_rand(&x) % cfg->nodes);
         sim_stop(s, victim);
         out->dead_rounds = sim_rounds_until(s, pred_dead, victim, max_rounds);
     }
+    sim_free(s);
+    return 0;
+}
+
+static bool pred_hold(const struct sim *s, uint32_t i)
+{
+    return sim_all_hold_count(s, i);
+}
+
+/* Adds the window's node-rounds and suspicions to the run's, then resets. */
+static void scen_stats_take(struct sim *s, uint64_t *node_rounds, uint64_t *susp)
+{
+    struct sim_stats st;
+    sim_stats_get(s, &st);
+    *node_rounds += st.node_rounds;
+    *susp += st.suspicions;
+    sim_stats_reset(s);
+}
+
+/* A random node that is up (every node is, until the last phase). */
+static uint32_t scen_pick(uint64_t *x, uint32_t n)
+{
+    return (uint32_t)(scen_rand(x) % n);
+}
+
+int sim_scenario_report(const struct sim_config *cfg, uint32_t max_rounds, uint32_t trials,
+                        uint32_t soak, struct sim_report *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct sim *s = scen_start(cfg, max_rounds, &out->join_rounds);
+    if (!s)
+        return -1;
+    uint64_t x = cfg->seed * 2246822519u + 3, node_rounds = 0, susp = 0;
+    sim_stats_reset(s);
+
+    /* Single changes, one at a time: the worst trial is the figure. */
+    out->single_change_rounds = 0;
+    for (uint32_t t = 0; t < trials; t++) {
+        uint32_t i = scen_pick(&x, cfg->nodes);
+        sim_visits_add(s, i, 1);
+        int r = sim_rounds_until(s, pred_hold, i, max_rounds);
+        if (r < 0) {
+            out->single_change_rounds = -1;
+            break;
+        }
+        if (r > out->single_change_rounds)
+            out->single_change_rounds = r;
+    }
+    scen_stats_take(s, &node_rounds, &susp);
+
+    /* Everyone at once, and the byte window that starts with it. */
+    enum { WINDOW = 40 };
+    for (uint32_t i = 0; i < cfg->nodes; i++)
+        sim_visits_add(s, i, 1 + scen_rand(&x) % 100);
+    out->update_rounds = sim_rounds_until(s, pred_counts, 0, max_rounds);
+    if (out->update_rounds >= 0 && out->update_rounds < WINDOW)
+        sim_run_rounds(s, WINDOW - (uint32_t)out->update_rounds);
+    struct sim_stats st;
+    sim_stats_get(s, &st);
+    out->bytes_avg = st.node_rounds ? (double)st.bytes_out / (double)st.node_rounds : 0;
+    out->bytes_max = st.bytes_round_max;
+    scen_stats_take(s, &node_rounds, &susp);
+
+    /* Soak: light traffic, nobody down; false suspicions and deaths. */
+    for (uint32_t r = 0; r < soak; r++) {
+        sim_visits_add(s, scen_pick(&x, cfg->nodes), 1);
+        sim_run_rounds(s, 1);
+    }
+    scen_stats_take(s, &node_rounds, &susp);
+    out->false_susp_per_1000 = node_rounds ? 1000.0 * (double)susp / (double)node_rounds : 0;
+
+    /* One node stops: time until every other marks it DEAD, in 100 ms steps. */
+    out->dead_seconds = -1;
+    if (cfg->nodes > 1) {
+        uint32_t victim = scen_pick(&x, cfg->nodes);
+        sim_stop(s, victim);
+        uint64_t step = 100, limit = (uint64_t)max_rounds * cfg->interval_ms;
+        for (uint64_t t = 0; t <= limit; t += step) {
+            if (sim_all_see_state(s, victim, GOSSIP_DEAD)) {
+                out->dead_seconds = (double)t / 1000.0;
+                break;
+            }
+            sim_run_ms(s, step);
+        }
+    }
+    out->false_deaths = sim_false_deaths(s);
+    out->rounds = (uint32_t)(sim_now(s) / cfg->interval_ms);
     sim_free(s);
     return 0;
 }

@@ -22,6 +22,7 @@ struct sim_row {
     double bytes_mean; /* per node per round, over the steady window */
     uint64_t bytes_max;
     double false_susp_per_1000; /* suspicions per 1000 node-rounds, steady window */
+    uint64_t false_deaths;      /* live members marked DEAD by anyone before the stop */
     int dead_rounds;            /* one node stops: until all others mark it DEAD */
     uint64_t suspect_ms;        /* timeouts in force at that size */
 };
@@ -31,6 +32,26 @@ struct sim_row {
  * failed. Rounds that never converged within max_rounds are -1. */
 int sim_scenario_row(const struct sim_config *cfg, uint32_t max_rounds, bool with_dead,
                      struct sim_row *out);
+
+/* What tally-sim --json prints: issue 12's measures of one (N, loss, seed). */
+struct sim_report {
+    int join_rounds;            /* cold start until every node knows every member and count */
+    int single_change_rounds;   /* worst of the trials: +1 on one node until all others hold it */
+    int update_rounds;          /* every node gets visits at once: until all views match */
+    double bytes_avg;           /* per node per round over the 40 rounds from the update */
+    uint64_t bytes_max;         /* most one node sent in one of those rounds */
+    double dead_seconds;        /* a node stopped until every other marks it DEAD (-1: never) */
+    uint64_t false_deaths;      /* live members marked DEAD by anyone, whole run */
+    double false_susp_per_1000; /* suspicions per 1000 node-rounds after the join, no one down */
+    uint32_t rounds;            /* rounds of fake time the run took */
+};
+
+/* The report for cfg: join, trials single changes (>= 1), the update burst
+ * and its 40-round byte window, soak more rounds with a visit a round (false
+ * deaths and suspicions), then one node stopped. Phases that do not finish
+ * within max_rounds are -1. Returns 0, or -1 on allocation failure. */
+int sim_scenario_report(const struct sim_config *cfg, uint32_t max_rounds, uint32_t trials,
+                        uint32_t soak, struct sim_report *out);
 
 /* Split the converged cluster in two for split_rounds, heal, return rounds
  * until every count and every liveness has converged again (-1: never). */

@@ -38,21 +38,27 @@ static void check_row(uint32_t n, double loss, uint64_t seed)
      * with 5 more rounds of margin per 10% of loss. */
     int update_bound = (int)(2 * lg + 10 + 50 * loss);
     int join_bound = (int)(2 * lg + 15 + 50 * loss);
-    /* Stopped node: suspicion + death timeouts, plus the time its last
-     * heartbeat keeps circulating (it refreshes last_seen where it lands). */
+    /* Stopped node: probed within a few rounds, suspected after the probe's
+     * phases, dead after a suspicion timeout (at least gossip_suspect_ms,
+     * more while accusers are few), then the DEAD claim spreads. */
     int dead_bound = (int)(2 * r.suspect_ms / 1000 + 2 * lg + 10);
     printf("# n=%u loss=%.2f seed=%llu join=%d (<=%d) update=%d (<=%d) dead=%d (<=%d) "
-           "falsesusp/1000=%.3f bytes avg=%.0f max=%llu\n",
+           "falsesusp/1000=%.3f falsedeaths=%llu bytes avg=%.0f max=%llu\n",
            n, loss, (unsigned long long)seed, r.join_rounds, join_bound, r.update_rounds,
-           update_bound, r.dead_rounds, dead_bound, r.false_susp_per_1000, r.bytes_mean,
-           (unsigned long long)r.bytes_max);
+           update_bound, r.dead_rounds, dead_bound, r.false_susp_per_1000,
+           (unsigned long long)r.false_deaths, r.bytes_mean, (unsigned long long)r.bytes_max);
     assert_in_range(r.join_rounds, 0, join_bound);
     assert_in_range(r.update_rounds, 0, update_bound);
     assert_in_range(r.dead_rounds, 0, dead_bound);
+    /* SWIM under loss: a probe whose PINGs and indirect PINGs are all lost
+     * accuses a live member, every node takes the suspicion (so one
+     * accusation counts up to N - 1 times here) and the member refutes it
+     * before any timer runs out. Never a death; no suspicion without loss. */
+    assert_int_equal(r.false_deaths, 0);
     if (loss == 0)
         assert_true(r.false_susp_per_1000 == 0);
     else
-        assert_true(r.false_susp_per_1000 < 1.0);
+        assert_true(r.false_susp_per_1000 < 100.0);
     /* Bounded bytes: fanout heartbeats, one digest, its replies, probes,
      * answers to others' digests: a handful of datagrams, whatever N. */
     assert_true(r.bytes_mean <= 8 * PROTO_MAX_DATAGRAM);

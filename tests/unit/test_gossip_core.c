@@ -374,7 +374,7 @@ static void test_merge_older_ignored(void **state)
 {
     struct fixture *fx = *state;
     deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, V1, 11, 0));
-    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.8:7946", 7, 9, V1, 11, PROTO_STATE_DEAD));
+    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.8:7946", 6, 9, V1, 11, PROTO_STATE_DEAD));
     deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.8:7946", 6, 99, V1, 11, PROTO_STATE_LEFT));
     deliver1(fx, 20, "pod-1", mk_entry("pod-1", "10.6.6.6:7946", 6, 500, V1, 3, 0));
     const struct gossip_member *m = find(fx, "pod-1");
@@ -386,18 +386,33 @@ static void test_merge_older_ignored(void **state)
     assert_int_equal(m->count, 11);
 }
 
-static void test_merge_third_party_dead_does_not_override(void **state)
+static void test_merge_third_party_claims_spread(void **state)
 {
     struct fixture *fx = *state;
     deliver1(fx, 10, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 7, 10, V1, 11, 0));
-    /* pod-2 thinks pod-1 is dead, with a newer heartbeat it relays: the
-     * heartbeat advanced, so pod-1 is alive for us. */
-    deliver1(fx, 20, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 7, 12, V1, 11, PROTO_STATE_DEAD));
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    assert_int_equal(find(fx, "pod-1")->heartbeat, 12);
+    /* SWIM: pod-2 suspects pod-1 at its current incarnation; we do too. */
     deliver1(fx, 20, "pod-2",
-             mk_entry("pod-1", "10.0.0.2:7946", 7, 13, V1, 11, PROTO_STATE_SUSPECT));
+             mk_entry("pod-1", "10.0.0.2:7946", 7, 12, V1, 11, PROTO_STATE_SUSPECT));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    /* A relayed newer heartbeat does not end a suspicion: only the owner's
+     * own datagram or a newer incarnation (its refutation) does. */
+    deliver1(fx, 21, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 7, 13, V1, 11, 0));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    assert_int_equal(find(fx, "pod-1")->heartbeat, 13);
+    /* A death at its incarnation is taken, and not undone by a relay. */
+    deliver1(fx, 22, "pod-3", mk_entry("pod-1", "10.0.0.2:7946", 7, 13, V1, 11, PROTO_STATE_DEAD));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
+    deliver1(fx, 23, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 7, 20, V1, 11, 0));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
+    /* Its refutation, relayed: alive again; older claims count no more. */
+    deliver1(fx, 24, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 8, 1, V1, 11, 0));
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    deliver1(fx, 25, "pod-3", mk_entry("pod-1", "10.0.0.2:7946", 7, 30, V1, 11, PROTO_STATE_DEAD));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    /* A relayed LEFT is never believed. */
+    deliver1(fx, 26, "pod-3", mk_entry("pod-1", "10.0.0.2:7946", 8, 2, V1, 11, PROTO_STATE_LEFT));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    assert_int_equal(gossip_total(fx->g), 5 + 11);
 }
 
 static void test_merge_new_incarnation_revives_dead(void **state)
@@ -1259,12 +1274,15 @@ static void test_table_version_moves(void **state)
     MOVED();
     gossip_count_set(fx->g, 6);
     STILL();
-    /* Failure detection: alive -> suspect -> dead. */
-    uint64_t t = gossip_suspect_ms(fx->g) + 1;
-    gossip_tick(fx->g, t);
+    /* Failure detection: probes unanswered -> suspect -> dead. */
+    uint64_t t = 0;
+    for (int i = 0; i < 10 && find(fx, "pod-1")->state == GOSSIP_ALIVE; i++) {
+        t += 1000;
+        gossip_tick(fx->g, t);
+    }
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
     MOVED();
-    t += gossip_dead_ms(fx->g);
+    t += gossip_dead_ms(fx->g) + 1;
     gossip_tick(fx->g, t);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
     MOVED();
@@ -1284,32 +1302,209 @@ static void test_table_version_moves(void **state)
 
 /* ---- failure detection ---- */
 
+/* The nonce of the PING fx sent to addr since n_sent was reset (0: none),
+ * and how many there were. */
+static uint64_t ping_to(struct fixture *fx, const char *addr, int *count)
+{
+    struct proto_msg m;
+    uint64_t nonce = 0;
+    *count = 0;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &m);
+        if (m.type == PROTO_PING && strcmp(fx->io.sent[i].addr, addr) == 0) {
+            nonce = m.nonce;
+            ++*count;
+        }
+    }
+    return nonce;
+}
+
+/* pod-1 answers a PING: an ACK with the nonce and its own entry. */
+static void ack_from_pod1(struct fixture *fx, uint64_t now, uint64_t nonce, uint64_t hb)
+{
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_ACK;
+    snprintf(m->from, sizeof(m->from), "pod-1");
+    m->nonce = nonce;
+    m->entries[0] = mk_entry("pod-1", "10.0.0.2:7946", 1, hb, V1, 0, 0);
+    m->n_entries = 1;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    gossip_receive(fx->g, now, "10.0.0.2:7946", buf, len);
+}
+
 static void test_detection_timeline(void **state)
 {
     struct fixture *fx = *state;
     deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
-    uint64_t suspect = gossip_suspect_ms(fx->g), dead = gossip_dead_ms(fx->g);
-    assert_true(suspect >= 3000);
-    assert_true(dead >= suspect);
-    /* Still alive exactly at the timeout, suspect just after. */
-    gossip_tick(fx->g, suspect);
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    gossip_tick(fx->g, suspect + 1);
+    uint64_t lo = gossip_suspect_ms(fx->g), hi = gossip_dead_ms(fx->g);
+    assert_int_equal(lo, 4000); /* 4 rounds x max(1, log10 N) */
+    assert_int_equal(hi, 6 * lo);
+    /* A member that answers its probe stays alive. */
+    int n;
+    fx->io.n_sent = 0;
+    gossip_tick(fx->g, 1000);
+    uint64_t nonce = ping_to(fx, "10.0.0.2:7946", &n);
+    assert_int_equal(n, 1);
+    ack_from_pod1(fx, 1500, nonce, 2);
+    /* The next probe goes unanswered: the same PING twice more (with k
+     * indirect probes when there are helpers), then suspicion. */
+    fx->io.n_sent = 0;
+    gossip_tick(fx->g, 2000);
+    uint64_t nonce2 = ping_to(fx, "10.0.0.2:7946", &n);
+    assert_int_equal(n, 1);
+    assert_true(nonce2 != nonce);
+    for (uint64_t t = 3000; t <= 4000; t += 1000) {
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, t);
+        assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce2);
+        assert_int_equal(n, 1);
+        assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    }
+    gossip_tick(fx->g, 5000);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
     assert_int_equal(stats(fx)->suspicions, 1);
-    /* A fresh heartbeat revives it. */
-    deliver1(fx, suspect + 2, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 2, V1, 0, 0));
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    uint64_t t0 = suspect + 2;
-    gossip_tick(fx->g, t0 + suspect + 1);
+    /* An independent accuser shortens the suspicion (a relay of our own
+     * claim does not: it names us); the same one twice counts once; with
+     * two more it lasts the minimum. */
+    struct proto_entry claim = mk_entry("pod-1", "10.0.0.2:7946", 1, 2, V1, 0, PROTO_STATE_SUSPECT);
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-0");
+    deliver1(fx, 5050, "pod-4", claim);
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-2");
+    deliver1(fx, 5100, "pod-4", claim);
+    deliver1(fx, 5200, "pod-5", claim);
+    gossip_tick(fx->g, 5000 + lo + 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    gossip_tick(fx->g, t0 + suspect + dead);
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    gossip_tick(fx->g, t0 + suspect + dead + 1);
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-3");
+    deliver1(fx, 5000 + lo + 2, "pod-4", claim);
+    gossip_tick(fx->g, 5000 + lo + 3);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
-    assert_int_equal(stats(fx)->suspicions, 2);
     /* Its slot stays counted. */
     assert_int_equal(gossip_total(fx->g), 5);
+}
+
+/* An ACK from name at addr (its own entry first) with that nonce. */
+static void ack_from(struct fixture *fx, uint64_t now, const char *name, const char *addr,
+                     uint64_t nonce)
+{
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_ACK;
+    snprintf(m->from, sizeof(m->from), "%s", name);
+    m->nonce = nonce;
+    m->entries[0] = mk_entry(name, addr, 1, 1, V1, 0, 0);
+    m->n_entries = 1;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    gossip_receive(fx->g, now, addr, buf, len);
+}
+
+static void ping_req_from_pod2(struct fixture *fx, uint64_t now, uint64_t nonce, const char *target)
+{
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_PING_REQ;
+    snprintf(m->from, sizeof(m->from), "pod-2");
+    m->nonce = nonce;
+    snprintf(m->target, sizeof(m->target), "%s", target);
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    fx->io.n_sent = 0;
+    gossip_receive(fx->g, now, "10.0.0.3:7946", buf, len);
+}
+
+/* SWIM's indirect probe, both ends: we probe for pod-2, and pod-2 probes
+ * for us. */
+static void test_indirect_probe(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_msg m;
+    int n;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V2, 0, 0));
+    /* As the helper: PING the target, forward its ACK once, with the
+     * asker's nonce. */
+    ping_req_from_pod2(fx, 100, 77, "10.0.0.2:7946");
+    uint64_t ours = ping_to(fx, "10.0.0.2:7946", &n);
+    assert_int_equal(n, 1);
+    assert_true(ours != 0 && ours != 77);
+    fx->io.n_sent = 0;
+    ack_from(fx, 150, "pod-1", "10.0.0.2:7946", ours);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &m);
+    assert_int_equal(m.type, PROTO_ACK);
+    assert_int_equal(m.nonce, 77);
+    assert_string_equal(fx->io.sent[0].addr, "10.0.0.3:7946");
+    fx->io.n_sent = 0;
+    ack_from(fx, 160, "pod-1", "10.0.0.2:7946", ours);
+    assert_int_equal(fx->io.n_sent, 0);
+    /* No probing for addresses we do not know live: we are no reflector. */
+    ping_req_from_pod2(fx, 200, 78, "10.9.9.9:7946");
+    assert_int_equal(fx->io.n_sent, 0);
+    ping_req_from_pod2(fx, 200, 79, "10.0.0.1:7946"); /* ourselves */
+    assert_int_equal(fx->io.n_sent, 0);
+
+    /* As the asker: a PING unanswered for a round, then the PING again and
+     * a PING_REQ to the other member with the same nonce. */
+    fx->io.n_sent = 0;
+    gossip_tick(fx->g, 1000);
+    uint64_t probe = ping_to(fx, "10.0.0.2:7946", &n);
+    assert_int_equal(n, 1);
+    fx->io.n_sent = 0;
+    gossip_tick(fx->g, 2000);
+    assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), probe);
+    bool asked = false;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &m);
+        if (m.type != PROTO_PING_REQ)
+            continue;
+        assert_string_equal(fx->io.sent[i].addr, "10.0.0.3:7946");
+        assert_string_equal(m.target, "10.0.0.2:7946");
+        assert_int_equal(m.nonce, probe);
+        asked = true;
+    }
+    assert_true(asked);
+    /* The helper's forwarded ACK is as good as pod-1's own. */
+    ack_from(fx, 2100, "pod-2", "10.0.0.3:7946", probe);
+    for (uint64_t t = 3000; t <= 6000; t += 1000)
+        gossip_tick(fx->g, t);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+}
+
+static void test_suspicion_without_confirmation_lasts_longest(void **state)
+{
+    struct fixture *fx = *state;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    uint64_t t = 0;
+    while (find(fx, "pod-1")->state == GOSSIP_ALIVE && t < 10000) {
+        t += 1000;
+        gossip_tick(fx->g, t);
+    }
+    assert_int_equal(t, 4000); /* PING, twice again, suspect */
+    uint64_t hi = gossip_dead_ms(fx->g);
+    gossip_tick(fx->g, t + hi);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    gossip_tick(fx->g, t + hi + 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
+}
+
+/* Lifeguard: a node that had to refute a suspicion about itself is likely
+ * the slow one; it stretches its own probe phases before accusing anyone. */
+static void test_lifeguard_slow_node_probes_slower(void **state)
+{
+    struct fixture *fx = *state;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    /* pod-1 says we are suspect at our incarnation (5): we refute. */
+    deliver1(fx, 0, "pod-1",
+             mk_entry("pod-0", "10.0.0.1:7946", 5, 0, VOL0, 5, PROTO_STATE_SUSPECT));
+    assert_int_equal(gossip_incarnation(fx->g), 6);
+    uint64_t t = 0;
+    while (find(fx, "pod-1")->state == GOSSIP_ALIVE && t < 10000) {
+        t += 1000;
+        gossip_tick(fx->g, t);
+    }
+    assert_int_equal(t, 7000); /* each phase waits 2 rounds, not 1 */
 }
 
 static void test_suspect_timeout_grows_with_log_n(void **state)
@@ -1465,8 +1660,48 @@ static void test_greet_once(void **state)
     assert_int_equal(fx->io.n_sent, 2);
     /* A known live member's address is not greeted. */
     deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    fx->io.n_sent = 0;
     gossip_greet(fx->g, 1000, "10.0.0.2:7946");
-    assert_int_equal(fx->io.n_sent, 2);
+    assert_int_equal(fx->io.n_sent, 0);
+}
+
+/* News is not left waiting for the next round: it goes out at once, at most
+ * GOSSIP_FLUSHES_PER_ROUND (2) times between rounds. */
+static void test_news_flushed_at_once(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_msg out;
+    fx->io.n_sent = 0;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    assert_int_equal(fx->io.n_sent, 1); /* a new member: pod-1 hears of us */
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_HEARTBEAT);
+    assert_string_equal(fx->io.sent[0].addr, "10.0.0.2:7946");
+    /* A member relayed by pod-2: pod-1 hears of it at once. */
+    fx->io.n_sent = 0;
+    deliver1(fx, 2, "pod-2", mk_entry("pod-3", "", 1, 1, V3, 7, 0)); /* no address yet */
+    assert_int_equal(fx->io.n_sent, 1);
+    bool carried = false;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (strcmp(fx->io.sent[i].addr, "10.0.0.2:7946") != 0)
+            continue;
+        for (uint32_t k = 0; k < out.n_entries; k++)
+            carried |= strcmp(out.entries[k].name, "pod-3") == 0;
+    }
+    assert_true(carried);
+    /* The second flush of the round was the last. */
+    fx->io.n_sent = 0;
+    deliver1(fx, 3, "pod-2", mk_entry("pod-4", "10.0.0.5:7946", 1, 1, V2, 1, 0));
+    assert_int_equal(fx->io.n_sent, 0);
+    /* A round later our own count goes out as soon as it is durable. */
+    gossip_tick(fx->g, 1000);
+    fx->io.n_sent = 0;
+    gossip_count_set(fx->g, 6);
+    assert_true(fx->io.n_sent >= 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_HEARTBEAT);
+    assert_int_equal(proto_entry_visits(&out.entries[0]), 6);
 }
 
 static void test_digest_exchange(void **state)
@@ -1553,7 +1788,7 @@ int main(void)
         T(test_slot_max_from_any_sender),
         T(test_slot_merge_order_free),
         T(test_merge_older_ignored),
-        T(test_merge_third_party_dead_does_not_override),
+        T(test_merge_third_party_claims_spread),
         T(test_merge_new_incarnation_revives_dead),
         T(test_relayed_left_not_believed),
         T(test_owner_only_from_its_socket),
@@ -1580,11 +1815,15 @@ int main(void)
         T(test_total_saturates),
         T(test_table_version_moves),
         T(test_detection_timeline),
+        T(test_indirect_probe),
+        T(test_suspicion_without_confirmation_lasts_longest),
+        T(test_lifeguard_slow_node_probes_slower),
         T(test_suspect_timeout_grows_with_log_n),
         T(test_datagrams_bounded_with_1000_members),
         T(test_malformed_counted),
         T(test_ping_ack),
         T(test_greet_once),
+        T(test_news_flushed_at_once),
         T(test_digest_exchange),
         T(test_leave_sends),
     };

@@ -338,6 +338,59 @@ static void golden_sync_answer_msg(struct proto_msg *m)
     m->n_entries = 1;
 }
 
+/* SWIM's indirect probe: myapp-stateful-0 asks a helper to PING
+ * myapp-stateful-1 for it and forward the ACK with nonce 44. */
+/* clang-format off */
+static const char golden_ping_req[] =
+    "86"                                   /* map, 6 keys */
+    "a176" "02"                            /* "v": 2 */
+    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a174" "08"                            /* "t": 8 (ping_req) */
+    "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
+    "a16e" "2c"                            /* "n": 44, the asker's probe */
+    "a161" "b0" "31302e3234342e302e31313a37393436"; /* "a": "10.244.0.11:7946" */
+/* clang-format on */
+
+static void golden_ping_req_msg(struct proto_msg *m)
+{
+    msg_init(m, PROTO_PING_REQ, "myapp-stateful-0");
+    m->nonce = 44;
+    snprintf(m->target, sizeof(m->target), "10.244.0.11:7946");
+}
+
+/* A suspicion relayed by myapp-stateful-2: myapp-stateful-1 is suspect, on
+ * the word of myapp-stateful-0 (element 7, the accuser). */
+/* clang-format off */
+static const char golden_suspicion[] =
+    "85"                                   /* map, 5 keys */
+    "a176" "02"                            /* "v": 2 */
+    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a174" "03"                            /* "t": 3 (delta) */
+    "a166" "b0" "6d796170702d737461746566756c2d32" /* "f": "myapp-stateful-2" */
+    "a165" "91"                            /* "e": array of 1 */
+    "98"                                   /* entry: array of 8 */
+    "b0" "6d796170702d737461746566756c2d31" /*   name */
+    "03"                                   /*   incarnation 3 */
+    "07"                                   /*   heartbeat 7 */
+    "01"                                   /*   state suspect */
+    "b0" "31302e3234342e302e31313a37393436" /*   addr "10.244.0.11:7946" */
+    "cc" "b1"                              /*   vol 0xb1 */
+    "92" "ccb1" "09"                       /*   slots: [0xb1, 9] */
+    "b0" "6d796170702d737461746566756c2d30"; /* accuser "myapp-stateful-0" */
+/* clang-format on */
+
+static void golden_suspicion_msg(struct proto_msg *m)
+{
+    msg_init(m, PROTO_DELTA, "myapp-stateful-2");
+    entry_set(&m->entries[0], "myapp-stateful-1", "10.244.0.11:7946", 3, 7, PROTO_STATE_SUSPECT,
+              0xb1);
+    entry_slot(&m->entries[0], 0xb1, 9);
+    snprintf(m->entries[0].accuser, sizeof(m->entries[0].accuser), "myapp-stateful-0");
+    m->n_entries = 1;
+}
+
+static void refused(const struct proto_msg *m, int code, const char *field);
+
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
 {
     size_t n = 0;
@@ -405,6 +458,33 @@ static void test_golden_sync_answer(void **state)
     (void)state;
     golden_sync_answer_msg(&m);
     check_golden(&m, golden_sync_answer);
+}
+
+static void test_golden_ping_req(void **state)
+{
+    static struct proto_msg m;
+    (void)state;
+    golden_ping_req_msg(&m);
+    check_golden(&m, golden_ping_req);
+    /* The target belongs to a PING_REQ, and a PING_REQ needs one. */
+    m.type = PROTO_PING;
+    refused(&m, PROTO_ERR_RANGE, "a");
+    golden_ping_req_msg(&m);
+    m.target[0] = '\0';
+    refused(&m, PROTO_ERR_MISSING, "a");
+}
+
+static void test_golden_suspicion(void **state)
+{
+    static struct proto_msg m;
+    (void)state;
+    golden_suspicion_msg(&m);
+    check_golden(&m, golden_suspicion);
+    /* 44 bytes without the accuser, 17 more with it. */
+    assert_int_equal(proto_entry_size(&m.entries[0]), 44 + 17);
+    /* Only a suspicion names an accuser. */
+    m.entries[0].state = PROTO_STATE_ALIVE;
+    refused(&m, PROTO_ERR_RANGE, "e[0].accuser");
 }
 
 /* The bucket functions are part of the wire: both ends of a SYNC must agree.
@@ -823,7 +903,7 @@ static void test_encode_refuses_invalid(void **state)
 
     m.type = 0;
     refused(&m, PROTO_ERR_RANGE, "t");
-    m.type = PROTO_SYNC + 1;
+    m.type = PROTO_PING_REQ + 1;
     refused(&m, PROTO_ERR_RANGE, "t");
 
     golden_heartbeat_msg(&m);
@@ -1189,10 +1269,9 @@ static void test_decode_msgpack_c_odd_forms(void **state)
 static const struct {
     const char *file, *hex;
 } golden_seeds[] = {
-    {"heartbeat.bin", golden_heartbeat},
-    {"digest.bin", golden_digest},
-    {"sync.bin", golden_sync},
-    {"sync-answer.bin", golden_sync_answer},
+    {"heartbeat.bin", golden_heartbeat}, {"digest.bin", golden_digest},
+    {"sync.bin", golden_sync},           {"sync-answer.bin", golden_sync_answer},
+    {"ping-req.bin", golden_ping_req},   {"suspicion.bin", golden_suspicion},
 };
 
 static void test_fuzz_seeds_decode(void **state)
@@ -1229,8 +1308,8 @@ static void test_fuzz_seeds_decode(void **state)
         seeds++;
     }
     closedir(dir);
-    assert_int_equal(goldens, 4);
-    assert_true(seeds >= 10);
+    assert_int_equal(goldens, 6);
+    assert_true(seeds >= 12);
 }
 
 /* ---- an entry's visits ---- */
@@ -1282,7 +1361,8 @@ static void test_names(void **state)
     assert_string_equal(proto_type_str(PROTO_ACK), "ack");
     assert_string_equal(proto_type_str(PROTO_SYNC), "sync");
     assert_string_equal(proto_type_str(0), "unknown");
-    assert_string_equal(proto_type_str(PROTO_SYNC + 1), "unknown");
+    assert_string_equal(proto_type_str(PROTO_PING_REQ), "ping_req");
+    assert_string_equal(proto_type_str(PROTO_PING_REQ + 1), "unknown");
     assert_string_equal(proto_state_str(PROTO_STATE_ALIVE), "alive");
     assert_string_equal(proto_state_str(PROTO_STATE_SUSPECT), "suspect");
     assert_string_equal(proto_state_str(PROTO_STATE_DEAD), "dead");
@@ -1298,6 +1378,8 @@ int main(void)
         cmocka_unit_test(test_golden_digest),
         cmocka_unit_test(test_golden_sync),
         cmocka_unit_test(test_golden_sync_answer),
+        cmocka_unit_test(test_golden_ping_req),
+        cmocka_unit_test(test_golden_suspicion),
         cmocka_unit_test(test_bucket_golden),
         cmocka_unit_test(test_bucket_properties),
         cmocka_unit_test(test_encode_deterministic),
