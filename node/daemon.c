@@ -54,6 +54,8 @@ const char *tallyd_not_ready(const struct tallyd *d)
 {
     if (d->draining)
         return "draining (shutting down)";
+    if (d->degraded[0])
+        return d->degraded;
     if (!d->gossip || !d->commit)
         return "starting";
     if (!gossip_synced(d->gossip, tallyd_now_ms(d)))
@@ -308,6 +310,11 @@ static void on_drain_poll(uv_timer_t *t)
     if (inflight > 0)
         log_warn("drain_timeout inflight=%zu", inflight);
     uv_timer_stop(t);
+    if (!d->commit) { /* a read-only start: nothing to flush, no one to tell */
+        log_info("stopped (read-only data dir: nothing was counted)");
+        tallyd_close(d);
+        return;
+    }
     commit_flush(d->commit, on_flushed, d);
 }
 
@@ -371,7 +378,6 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
     char msg[512];
     const struct config *c = &d->cfg;
     uint64_t seed = 0;
-    tallyd_addrs_pick(d);
     uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL);
     struct gossip_config gc = {
         .name = c->name,
@@ -445,6 +451,8 @@ static int tallyd_volume_start(struct tallyd *d, uint64_t count)
     return 0;
 }
 
+static int tallyd_http_start(struct tallyd *d);
+
 int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
 {
     char msg[512];
@@ -456,8 +464,18 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
     int rc = tallyd_handles_init(d);
     if (rc < 0)
         return rc;
+    tallyd_addrs_pick(d);
 
     rc = store_count_load(cfg->data_dir, &count, msg, sizeof(msg));
+    if (rc == -EROFS || rc == -EACCES || rc == -EPERM) {
+        /* A volume that cannot be written: restarting fixes nothing, so stay
+         * up and say why on /readyz instead of crash-looping. */
+        snprintf(d->degraded, sizeof(d->degraded), "the data dir cannot be written: %s", msg);
+        log_error("store_read_only %s (tallyd keeps running, not ready, counting nothing: "
+                  "make the volume writable, then delete the pod)",
+                  msg);
+        return tallyd_http_start(d);
+    }
     if (rc < 0) {
         log_error("store_load_failed %s", msg);
         return rc;
@@ -477,6 +495,20 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
         log_error("gossip_start_failed error=\"%s\"", strerror(-rc));
         return rc;
     }
+    rc = tallyd_http_start(d);
+    if (rc < 0)
+        return rc;
+    char http_addr[80];
+    addr_join(d->listen_ip, cfg->http_port, http_addr, sizeof(http_addr));
+    log_info("started name=%s version=%s http=%s gossip=%s incarnation=%llu", cfg->name,
+             TALLY_VERSION, http_addr, d->self_addr[0] ? d->self_addr : "-",
+             (unsigned long long)gossip_incarnation(d->gossip));
+    return 0;
+}
+
+static int tallyd_http_start(struct tallyd *d)
+{
+    const struct config *cfg = &d->cfg;
     struct http_server_config hc = {
         .bind_addr = d->listen_ip,
         .port = cfg->http_port,
@@ -486,18 +518,11 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
         .handler_ctx = d,
         .on_cap_reached = on_http_cap_reached,
     };
-    rc = http_server_start(loop, &hc, &d->http);
-    if (rc < 0) {
+    int rc = http_server_start(d->loop, &hc, &d->http);
+    if (rc < 0)
         log_error("http_listen_failed addr=%s port=%d error=\"%s\"", d->listen_ip, cfg->http_port,
                   uv_strerror(rc));
-        return rc;
-    }
-    char http_addr[80];
-    addr_join(d->listen_ip, cfg->http_port, http_addr, sizeof(http_addr));
-    log_info("started name=%s version=%s http=%s gossip=%s incarnation=%llu", cfg->name,
-             TALLY_VERSION, http_addr, d->self_addr[0] ? d->self_addr : "-",
-             (unsigned long long)gossip_incarnation(d->gossip));
-    return 0;
+    return rc;
 }
 
 void tallyd_close(struct tallyd *d)

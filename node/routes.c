@@ -332,6 +332,13 @@ void routes_handle(void *ctx, struct http_exchange *ex, const struct http_reques
         route_respond_str(d, ex, route, 405, TEXT, "method not allowed\n");
         return;
     }
+    if (d->degraded[0] && route != ROUTE_HEALTHZ && route != ROUTE_READYZ) {
+        /* no store, no gossip: only the probes answer, and they say why */
+        char msg[720];
+        snprintf(msg, sizeof(msg), "not ready: %s\n", d->degraded);
+        route_respond_str(d, ex, route, 503, TEXT, msg);
+        return;
+    }
     switch (route) {
     case ROUTE_ROOT:
         route_root(d, ex);

@@ -97,6 +97,9 @@ struct tallyd {
     uint64_t visit_errors; /* visits refused because the store could not write */
     uint64_t udp_send_errors;
     uint64_t dup_logged_ms; /* last duplicate-name warning */
+    /* Non-empty: started without a writable data dir; HTTP only, not ready,
+     * and this says why (tallyd_not_ready). */
+    char degraded[640];
 };
 
 /* Start everything: load the store, bind HTTP and UDP, begin gossip. On

@@ -199,4 +199,29 @@ pod_e pod-e2.log
 fault_episode "full fresh volume" 1 "No space left on device" fill 'rm -f "$VOL/filler"'
 pod_e_stop "full fresh volume"
 
+# A volume that is read-only before tallyd starts: a restart fixes nothing,
+# so tallyd stays up, alive but not ready, and says why (the StatefulSet's
+# startup probe is /healthz, so the pod is not restarted in a loop).
+rm -f "$VOL/filler"
+printf '7\n' >"$VOL/visits.txt"
+mount -o remount,ro "$VOL"
+"$TALLYD" --name pod-f --bind 127.0.12.2 --http-port 8000 --gossip-port 7946 \
+    --data-dir "$VOL" --sync always >>"$T_WORK/pod-f.log" 2>&1 &
+PID=$!
+T_PIDS+=("$PID")
+check "read-only at start: /healthz answers 200" wait_http $URL/healthz
+check_eq "read-only at start: /readyz 503" "$(code_of /readyz)" 503
+check "read-only at start: /readyz says the data dir cannot be written" \
+    grep -q "not ready: the data dir cannot be written" "$T_WORK/body"
+check_eq "read-only at start: GET / counts nothing (503)" "$(code_of /)" 503
+check "read-only at start: the log says what to do" \
+    grep -q "store_read_only.*make the volume writable" "$T_WORK/pod-f.log"
+sleep 1
+check "read-only at start: still running" kill -0 $PID
+kill -TERM $PID
+wait $PID
+check_eq "read-only at start: SIGTERM: exit status 0" "$?" 0
+mount -o remount,rw "$VOL"
+check_eq "read-only at start: the count file untouched" "$(cat "$VOL/visits.txt")" 7
+
 t_done
