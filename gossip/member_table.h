@@ -25,6 +25,7 @@ struct gmember {
     uint64_t confirm[4];              /* their name hashes */
     char accuser[PROTO_NAME_MAX + 1]; /* the accuser our SUSPECT entry names */
     uint64_t stamp;                   /* last datagram it was packed into (no duplicates) */
+    uint64_t told_at;                 /* round + 1 when its owner was last sent our view */
     uint8_t bucket;                   /* proto_bucket_of(name), for SYNC */
 };
 

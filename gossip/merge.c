@@ -23,6 +23,10 @@
  *     from the owner itself.
  * A relay may not raise a member's incarnation by more than
  * GOSSIP_INC_JUMP_MAX: only the owner itself can (counted as forged).
+ * An owner speaking with an older version than a claim we hold about it (a
+ * newer incarnation, or not alive) is told that claim, so it can refute it:
+ * nobody else would tell a member we think left, and its own heartbeats lose
+ * to the claim (gossip_owner_tell).
  * About ourselves: any claim at our incarnation or above that is not our
  * current entry (suspect, dead, left, another address, another volume, a
  * heartbeat we never sent) is refuted by raising our incarnation past it
@@ -194,6 +198,22 @@ static void gossip_liveness_merge(struct gossip *g, uint32_t i, const struct pro
     }
 }
 
+/* The owner speaks from its own socket, unaware of a claim about it that
+ * wins over what it says: a LEAVE of another process with its name (a stuck
+ * predecessor that finally stopped), or an incarnation its last life reached
+ * by refutations its volume never recorded. Rows that left get no datagrams
+ * and the owner's heartbeats lose to the claim, so it would stay left (or
+ * suspected, then dead) in our view while it runs. Send it our row, at most
+ * once a round: it refutes by raising its incarnation past the claim. */
+static void gossip_owner_tell(struct gossip *g, uint32_t i, const char *from_addr)
+{
+    struct gmember *r = &g->t.rows[i];
+    if (!from_addr || !from_addr[0] || r->told_at == g->round + 1)
+        return;
+    r->told_at = g->round + 1;
+    gossip_entries_send(g, PROTO_DELTA, 0, from_addr, &i, 1);
+}
+
 void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_entry *e,
                         const char *from, const char *from_addr)
 {
@@ -253,6 +273,9 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
         r->m.heartbeat = e->heartbeat;
         r->m.vol = e->vol;
         r->m.last_seen_ms = now_ms;
+    } else if (cmp < 0 && from_owner && e->state != GOSSIP_LEFT &&
+               (e->incarnation < r->m.incarnation || r->m.state != GOSSIP_ALIVE)) {
+        gossip_owner_tell(g, i, from_addr);
     }
     gossip_liveness_merge(g, i, e, cmp, new_inc, from_owner, from, now_ms);
     gossip_slots_merge(g, i, e);

@@ -517,6 +517,69 @@ static void test_relay_cannot_jump_incarnation(void **state)
     assert_int_equal(gossip_incarnation(fx->g), inc);
 }
 
+/* A claim about a member that wins over what its owner says (another process
+ * with its name left; a life of it went further by refutations) is sent to
+ * the owner when it speaks, once a round, and its refutation revives it.
+ * Before, nobody sent a member held as left anything and its heartbeats lost
+ * to the claim: it stayed left in every view while it ran. */
+static void test_owner_told_of_newer_claim(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_msg *m = &fx->msg;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 3, 5, V1, 30, 0));
+    /* A second pod-1 (its own volume, its own address) outbids it, then leaves. */
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.66:7946", 4, 1, V2, 9, 0));
+    struct proto_entry dup = mk_entry("pod-1", "10.0.0.66:7946", 4, 2, V2, 9, PROTO_STATE_LEFT);
+    deliver(fx, 1, PROTO_LEAVE, "pod-1", &dup, 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_LEFT);
+
+    /* The real pod-1 speaks from its socket with an older version: not
+     * believed, but told what we hold, at its own address. */
+    size_t n0 = fx->io.n_sent;
+    deliver1(fx, 2, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 3, 6, V1, 31, 0));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_LEFT);
+    assert_int_equal(fx->io.n_sent, n0 + 1);
+    assert_string_equal(fx->io.sent[n0].addr, "10.0.0.2:7946");
+    decode_sent(fx, n0, m);
+    assert_int_equal(m->type, PROTO_DELTA);
+    assert_int_equal(m->n_entries, 1);
+    assert_string_equal(m->entries[0].name, "pod-1");
+    assert_int_equal(m->entries[0].incarnation, 4);
+    assert_int_equal(m->entries[0].state, PROTO_STATE_LEFT);
+    /* Once a round, and never for a relay's stale copy. */
+    deliver1(fx, 2, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 3, 7, V1, 31, 0));
+    deliver1(fx, 2, "pod-2", mk_entry("pod-1", "10.0.0.2:7946", 3, 7, V1, 31, 0));
+    assert_int_equal(fx->io.n_sent, n0 + 1);
+
+    /* pod-1's own core refutes what it is told... */
+    struct fake_io io1;
+    fake_io_init(&io1);
+    struct gossip_config cfg = base_cfg();
+    cfg.name = "pod-1";
+    cfg.addr = "10.0.0.2:7946";
+    cfg.incarnation = 3;
+    cfg.vol = V1;
+    cfg.count = 31;
+    struct gossip *g1 = fake_gossip_new(&io1, &cfg);
+    gossip_receive(g1, 2, "10.0.0.1:7946", fx->io.sent[n0].buf, fx->io.sent[n0].len);
+    assert_int_equal(gossip_incarnation(g1), 5);
+    /* ...and its next heartbeat is alive again in our view, both slots counted. */
+    deliver1(fx, 3, "pod-1",
+             mk_entry("pod-1", "10.0.0.2:7946", gossip_incarnation(g1), 1, V1, 31, 0));
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    assert_string_equal(find(fx, "pod-1")->addr, "10.0.0.2:7946");
+    assert_int_equal(find(fx, "pod-1")->count, 31 + 9);
+    gossip_free(g1);
+    free(io1.sent);
+
+    /* A restart below an incarnation its last life reached: told too. */
+    deliver1(fx, 4, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 9, 50, V3, 4, 0));
+    n0 = fx->io.n_sent;
+    deliver1(fx, 5, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 7, 1, V3, 4, 0));
+    assert_int_equal(fx->io.n_sent, n0 + 1);
+    assert_string_equal(fx->io.sent[n0].addr, "10.0.0.3:7946");
+}
+
 static void test_leave_marks_left_and_counts_stay(void **state)
 {
     struct fixture *fx = *state;
@@ -1793,6 +1856,7 @@ int main(void)
         T(test_relayed_left_not_believed),
         T(test_owner_only_from_its_socket),
         T(test_relay_cannot_jump_incarnation),
+        T(test_owner_told_of_newer_claim),
         T(test_leave_marks_left_and_counts_stay),
         T(test_total_sums_all_states),
         T(test_own_slot_never_adopted),
