@@ -18,6 +18,8 @@ if [ "${1:-}" != --build ]; then
     # fight it.
     PKGS+=(chromium)
     command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
+    # nftables: partitions in the process tests; libfaketime: a pod with a wrong clock
+    PKGS+=(nftables libfaketime)
 fi
 
 missing=()
