@@ -25,15 +25,18 @@ cl_init "$T_WORK" "$TALLYD"
 NAME0=$(cl_pod 0)
 
 # dup_start: a second tallyd named like pod 0, on pod 3's address and volume.
+# Its files are named as cl_pod_start names pod 3's, so cl_wait_http works.
 dup_start() {
-    local ip
+    local ip log
     ip=$(cl_ip $DUP)
+    log=$CL_WORK/$(cl_pod $DUP).log
     mkdir -p "$T_WORK/data-dup"
+    stat -c %s "$log" 2>/dev/null >"$CL_WORK/pod-$DUP.logoff" || echo 0 >"$CL_WORK/pod-$DUP.logoff"
     # shellcheck disable=SC2086
     "$TALLYD" --name "$NAME0" --bind "$ip" --http-port $CL_HTTP_PORT \
         --gossip-port $CL_GOSSIP_PORT --data-dir "$T_WORK/data-dup" \
         --service "$(cl_service)" --dns-server "$CL_NET.9:$CL_DNS_PORT" $CL_TALLYD_ARGS \
-        >>"$CL_WORK/dup.log" 2>&1 &
+        >>"$log" 2>&1 &
     echo $! >"$CL_WORK/pod-$DUP.pid"
     echo "$DUP $ip" >"$CL_WORK/pod-$DUP.ip"
     cl_track $!
@@ -54,7 +57,7 @@ check "the second $NAME0 acknowledges 30 visits" tr_visit $DUP 30
 check "pod 1 acknowledges 10 visits" tr_visit 1 10
 
 check "pod 0 logs the duplicate_name warning" tr_wait $DUP_TRIES logged "$CL_WORK/$NAME0.log"
-check "the second $NAME0 logs it too" tr_wait $DUP_TRIES logged "$CL_WORK/dup.log"
+check "the second $NAME0 logs it too" tr_wait $DUP_TRIES logged "$CL_WORK/$(cl_pod $DUP).log"
 for i in 0 $DUP; do
     check "process $i: metric tally_duplicate_name is 1" tr_wait $DUP_TRIES metric_dup $i
     check "process $i: /status says duplicate_name true" status_dup $i
