@@ -497,16 +497,17 @@ fi
 
 # ---------------------------------------------------------------- real pods
 
-# PODS tallyds on 127.0.7.1..PODS, each given 3 static peers (gossip spreads
-# the rest), default 1 s rounds, unpinned (they share both cores).
+# PODS tallyds on 127.0.7.1..PODS, each given every other pod as a static peer
+# (without a key a pod hears only the addresses DNS or --peers list, as the
+# headless service lists every pod), default 1 s rounds, unpinned (they share
+# both cores).
 say "pods: $PODS real tallyd on 127.0.7.1-$PODS"
 : >"$WORK/urls"
 declare -a PPID_OF
 t_start=$(date +%s.%N)
 for i in $(seq "$PODS"); do
     peers=
-    for k in 1 2 7; do
-        j=$(((i - 1 + k) % PODS + 1))
+    for j in $(seq "$PODS"); do
         [ "$j" = "$i" ] || peers+="${peers:+,}127.0.7.$j:7946"
     done
     mkdir -p "$WORK/pod-$i"

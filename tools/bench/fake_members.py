@@ -46,12 +46,14 @@ def mp_map(n):
     return bytes([0x80 | n])
 
 
-def heartbeat(name, generation, beat, count, addr):
-    """HEARTBEAT whose only entry is the sender's own (e[0].name == f)."""
-    entry = (mp_array(6) + mp_str(name) + mp_uint(generation) + mp_uint(beat) +
-             mp_uint(count) + mp_uint(0) + mp_str(addr))
-    return (mp_map(4) + mp_str("v") + mp_uint(1) + mp_str("t") + mp_uint(1) +
-            mp_str("f") + mp_str(name) + mp_str("e") + mp_array(1) + entry)
+def heartbeat(name, incarnation, beat, count, addr, vol):
+    """HEARTBEAT (wire version 2) whose only entry is the sender's own
+    (e[0].name == f): [name, incarnation, heartbeat, state, addr, vol, slots]."""
+    entry = (mp_array(7) + mp_str(name) + mp_uint(incarnation) + mp_uint(beat) + mp_uint(0) +
+             mp_str(addr) + mp_uint(vol) + mp_array(2) + mp_uint(vol) + mp_uint(count))
+    return (mp_map(5) + mp_str("v") + mp_uint(2) + mp_str("w") + mp_array(2) + mp_uint(2) +
+            mp_uint(2) + mp_str("t") + mp_uint(1) + mp_str("f") + mp_str(name) + mp_str("e") +
+            mp_array(1) + entry)
 
 
 def main():
@@ -74,7 +76,7 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
     s.bind((a.bind, 0))
-    generation = int(time.time() * 1000)
+    incarnation = 1
     names = ["%s%d" % (a.prefix, i) for i in range(a.members)]
     addrs = ["%s.%d:%d" % (a.addr_net, 2 + i % 250, 17946 + i // 250) for i in range(a.members)]
     deadline = time.monotonic() + a.seconds if a.seconds > 0 else None
@@ -83,7 +85,7 @@ def main():
     while True:
         beat += 1
         for i, name in enumerate(names):
-            s.sendto(heartbeat(name, generation, beat, a.count, addrs[i]), dst)
+            s.sendto(heartbeat(name, incarnation, beat, a.count, addrs[i], i + 1), dst)
             sent += 1
             if i % 200 == 199:
                 time.sleep(0.002)  # let the receiver drain its socket buffer
