@@ -606,7 +606,26 @@ static void conn_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         http__conn_close_now(c); /* EOF when idle, reset, or error: quietly */
         return;
     }
+    struct http_server *s = c->srv;
+    if (http__server_parse_budget_spent(s)) {
+        /* This loop turn has parsed enough: keep the bytes and take this
+         * connection's turn in the resume queue, so a flood of reads cannot
+         * hold the loop while a probe waits to be accepted. */
+        c->pending = malloc((size_t)nread);
+        if (!c->pending) {
+            http__conn_close_now(c);
+            return;
+        }
+        memcpy(c->pending, buf->base, (size_t)nread);
+        c->pending_len = (size_t)nread;
+        c->paused = true;
+        http__conn_update_reading(c);
+        http__server_resume_later(s, c);
+        return;
+    }
+    uint64_t t0 = uv_hrtime();
     conn_feed(c, buf->base, (size_t)nread);
+    http__server_parse_spent(s, uv_hrtime() - t0);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -119,6 +119,8 @@ struct http_server {
     struct http_conn *rq_head, *rq_tail;
     uv_idle_t resume_idle;
     bool resume_idle_open;
+    uint64_t parse_turn; /* uv_now() of the turn parse_ns counts */
+    uint64_t parse_ns;   /* time spent parsing reads in that turn */
     /* Connections answered outside parsing (a commit's batch of visits, a
      * handler answering later) are written once per loop turn, from
      * flush_check after the poll phase, so a pipelining client's answers
@@ -169,6 +171,10 @@ size_t http__conn_out_bytes(const struct http_conn *c);
 void http__conn_out_add(struct http_conn *c, size_t n);
 /* After an answer: write what can go, parse what waits, read or close. */
 void http__conn_progress(struct http_conn *c);
+/* Reads parsed in one loop turn share a time budget; past it, a read is
+ * kept and parsed in the connection's turn of the resume queue. */
+bool http__server_parse_budget_spent(struct http_server *s);
+void http__server_parse_spent(struct http_server *s, uint64_t ns);
 /* Queues c to resume its parser on the next loop iteration; unqueues it. */
 void http__server_resume_later(struct http_server *s, struct http_conn *c);
 void http__server_resume_cancel(struct http_server *s, struct http_conn *c);

@@ -188,6 +188,23 @@ static void server_on_flush_check(uv_check_t *h)
     }
 }
 
+bool http__server_parse_budget_spent(struct http_server *s)
+{
+    if (!s->resume_idle_open)
+        return false;
+    uint64_t turn = uv_now(s->loop);
+    if (turn != s->parse_turn) {
+        s->parse_turn = turn;
+        s->parse_ns = 0;
+    }
+    return s->parse_ns > HTTP_RESUME_BUDGET_NS;
+}
+
+void http__server_parse_spent(struct http_server *s, uint64_t ns)
+{
+    s->parse_ns += ns;
+}
+
 static void server_on_idle_close(uv_handle_t *h)
 {
     http__server_handle_closed(h->data);
