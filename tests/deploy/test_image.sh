@@ -195,7 +195,9 @@ cluster_up() {
         mkdir -p "$STATE/data-$i" && chown 10001:10001 "$STATE/data-$i" && chmod 0700 "$STATE/data-$i"
     done
     chmod 0644 "$STATE"/resolv.conf "$STATE"/hosts-* "$STATE"/dns-*
-    in_node dnsmasq -k --listen-address=$DNS_IP --bind-interfaces --no-resolv --no-hosts --no-poll \
+    # Not through in_node: a backgrounded function is a subshell whose PID is
+    # not dnsmasq's, and killing it left dnsmasq running after the test.
+    ip netns exec "$NODE" dnsmasq -k --listen-address=$DNS_IP --bind-interfaces --no-resolv --no-hosts --no-poll \
         --local=/cluster.local/ --address=/#/ --addn-hosts="$STATE/dns-hosts" \
         --conf-file="$STATE/dns-srv.conf" --local-ttl=30 --pid-file= \
         --log-facility="$STATE/dnsmasq.log" &
