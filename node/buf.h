@@ -24,9 +24,5 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
  * every non-ASCII character as \uXXXX (a surrogate pair above U+FFFF), a
  * byte that is not valid UTF-8 as \ufffd. */
 void buf_json_str(struct buf *b, const char *s);
-/* Length of the valid UTF-8 sequence at s (n bytes left), its code point in
- * *cp; 0 when s[0] starts none (stray continuation, overlong, surrogate,
- * truncated, beyond U+10FFFF). */
-size_t buf_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
 
 #endif

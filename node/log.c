@@ -17,6 +17,7 @@
  */
 #include "node/log.h"
 
+#include "format/utf8.h"
 #include "node/buf.h"
 
 #include <stdarg.h>
@@ -94,7 +95,7 @@ static void out_quoted(struct out *o, const char *s, size_t n)
             out_str(o, esc);
         } else {
             unsigned cp;
-            size_t l = buf_utf8_seq((const unsigned char *)s + i, n - i, &cp);
+            size_t l = utf8_seq((const unsigned char *)s + i, n - i, &cp);
             if (l == 0) {
                 out_str(o, "\\ufffd");
                 i++;
