@@ -52,6 +52,17 @@ struct http_exchange {
     char target[]; /* path, NUL, query, NUL, accept, NUL */
 };
 
+/* A connection's place in one of the server's per-turn queues (resume,
+ * flush): intrusive, so queueing never allocates and a closing connection
+ * leaves in O(1). */
+struct http_qlink {
+    struct http_qlink *prev, *next;
+    bool queued;
+};
+struct http_queue {
+    struct http_qlink *head, *tail;
+};
+
 enum conn_state {
     CONN_OPEN,   /* parsing and answering */
     CONN_LINGER, /* last response sent, write side shut, waiting for the client's FIN */
@@ -64,11 +75,9 @@ struct http_conn {
     uv_shutdown_t shutdown_req;
     llhttp_t parser;
     struct http_server *srv;
-    struct http_conn *prev, *next;       /* server's list */
-    struct http_conn *rq_prev, *rq_next; /* server's resume queue, when rq_queued */
-    bool rq_queued;
-    struct http_conn *fq_prev, *fq_next; /* server's flush queue, when fq_queued */
-    bool fq_queued;
+    struct http_conn *prev, *next; /* server's list */
+    struct http_qlink rq;          /* in the server's resume queue */
+    struct http_qlink fq;          /* in the server's flush queue */
     struct http_exchange *head, *tail;
     size_t queued;    /* exchanges in the FIFO */
     size_t out_bytes; /* rendered answers in the FIFO, not yet handed to a write */
@@ -116,7 +125,7 @@ struct http_server {
     /* Connections with parsed-ahead work left after their one resume of this
      * loop iteration: served round-robin by resume_idle, so one client's deep
      * pipeline cannot hold the loop while others (and accept) wait. */
-    struct http_conn *rq_head, *rq_tail;
+    struct http_queue rq;
     uv_idle_t resume_idle;
     bool resume_idle_open;
     uint64_t parse_turn; /* uv_now() of the turn parse_ns counts */
@@ -126,7 +135,7 @@ struct http_server {
      * flush_check after the poll phase, so a pipelining client's answers
      * of one batch leave in one writev, not one write each. flush_idle keeps
      * the poll from blocking while some wait. */
-    struct http_conn *fq_head, *fq_tail;
+    struct http_queue fq;
     uv_check_t flush_check;
     uv_idle_t flush_idle;
     size_t inflight;

@@ -71,35 +71,47 @@ const char *http__server_date(struct http_server *s, size_t *len)
 
 static void server_on_resume_idle(uv_idle_t *h);
 
+/* Appends l unless it is queued already; false when it was. */
+static bool queue_push(struct http_queue *q, struct http_qlink *l)
+{
+    if (l->queued)
+        return false;
+    l->queued = true;
+    l->next = NULL;
+    l->prev = q->tail;
+    if (q->tail)
+        q->tail->next = l;
+    else
+        q->head = l;
+    q->tail = l;
+    return true;
+}
+
+static void queue_remove(struct http_queue *q, struct http_qlink *l)
+{
+    if (!l->queued)
+        return;
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        q->head = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    else
+        q->tail = l->prev;
+    l->prev = l->next = NULL;
+    l->queued = false;
+}
+
 void http__server_resume_later(struct http_server *s, struct http_conn *c)
 {
-    if (c->rq_queued || !s->resume_idle_open)
-        return;
-    c->rq_queued = true;
-    c->rq_next = NULL;
-    c->rq_prev = s->rq_tail;
-    if (s->rq_tail)
-        s->rq_tail->rq_next = c;
-    else
-        s->rq_head = c;
-    s->rq_tail = c;
-    uv_idle_start(&s->resume_idle, server_on_resume_idle);
+    if (s->resume_idle_open && queue_push(&s->rq, &c->rq))
+        uv_idle_start(&s->resume_idle, server_on_resume_idle);
 }
 
 void http__server_resume_cancel(struct http_server *s, struct http_conn *c)
 {
-    if (!c->rq_queued)
-        return;
-    if (c->rq_prev)
-        c->rq_prev->rq_next = c->rq_next;
-    else
-        s->rq_head = c->rq_next;
-    if (c->rq_next)
-        c->rq_next->rq_prev = c->rq_prev;
-    else
-        s->rq_tail = c->rq_prev;
-    c->rq_prev = c->rq_next = NULL;
-    c->rq_queued = false;
+    queue_remove(&s->rq, &c->rq);
 }
 
 /* A turn of the loop: queued connections get one resume each, in order,
@@ -110,16 +122,16 @@ void http__server_resume_cancel(struct http_server *s, struct http_conn *c)
 static void server_on_resume_idle(uv_idle_t *h)
 {
     struct http_server *s = container_of(h, struct http_server, resume_idle);
-    struct http_conn *last = s->rq_tail;
+    struct http_qlink *last = s->rq.tail;
     uint64_t start = uv_hrtime();
-    while (s->rq_head) {
-        struct http_conn *c = s->rq_head;
-        http__server_resume_cancel(s, c);
-        http__conn_progress(c);
-        if (c == last || uv_hrtime() - start > HTTP_RESUME_BUDGET_NS)
+    while (s->rq.head) {
+        struct http_qlink *l = s->rq.head;
+        queue_remove(&s->rq, l);
+        http__conn_progress(container_of(l, struct http_conn, rq));
+        if (l == last || uv_hrtime() - start > HTTP_RESUME_BUDGET_NS)
             break;
     }
-    if (!s->rq_head)
+    if (!s->rq.head)
         uv_idle_stop(h);
 }
 
@@ -134,38 +146,20 @@ static void server_on_flush_idle(uv_idle_t *h)
 
 void http__server_flush_later(struct http_server *s, struct http_conn *c)
 {
-    if (c->fq_queued)
+    if (c->fq.queued)
         return;
     if (c->sink || !s->resume_idle_open) {
         http__conn_progress(c);
         return;
     }
-    c->fq_queued = true;
-    c->fq_next = NULL;
-    c->fq_prev = s->fq_tail;
-    if (s->fq_tail)
-        s->fq_tail->fq_next = c;
-    else
-        s->fq_head = c;
-    s->fq_tail = c;
+    queue_push(&s->fq, &c->fq);
     uv_check_start(&s->flush_check, server_on_flush_check);
     uv_idle_start(&s->flush_idle, server_on_flush_idle);
 }
 
 void http__server_flush_cancel(struct http_server *s, struct http_conn *c)
 {
-    if (!c->fq_queued)
-        return;
-    if (c->fq_prev)
-        c->fq_prev->fq_next = c->fq_next;
-    else
-        s->fq_head = c->fq_next;
-    if (c->fq_next)
-        c->fq_next->fq_prev = c->fq_prev;
-    else
-        s->fq_tail = c->fq_prev;
-    c->fq_prev = c->fq_next = NULL;
-    c->fq_queued = false;
+    queue_remove(&s->fq, &c->fq);
 }
 
 /* After the poll phase: write what each queued connection was answered.
@@ -174,15 +168,15 @@ void http__server_flush_cancel(struct http_server *s, struct http_conn *c)
 static void server_on_flush_check(uv_check_t *h)
 {
     struct http_server *s = container_of(h, struct http_server, flush_check);
-    struct http_conn *last = s->fq_tail;
-    while (s->fq_head) {
-        struct http_conn *c = s->fq_head;
-        http__server_flush_cancel(s, c);
-        http__conn_progress(c);
-        if (c == last)
+    struct http_qlink *last = s->fq.tail;
+    while (s->fq.head) {
+        struct http_qlink *l = s->fq.head;
+        queue_remove(&s->fq, l);
+        http__conn_progress(container_of(l, struct http_conn, fq));
+        if (l == last)
             break;
     }
-    if (!s->fq_head) {
+    if (!s->fq.head) {
         uv_check_stop(&s->flush_check);
         uv_idle_stop(&s->flush_idle);
     }
