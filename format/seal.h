@@ -21,7 +21,7 @@
  *   neither can be altered without failing the tag.
  *
  * Nothing here touches libuv: the daemon calls seal_reload_if_changed() on a
- * timer and on SIGHUP (node/peer_udp.c); tallyctl seals its PINGs with the
+ * timer and on SIGHUP (node/peer/udp.c); tallyctl seals its PINGs with the
  * same code (tools/tallyctl/ping.c), so the envelope is defined once.
  */
 #ifndef TALLY_FORMAT_SEAL_H
@@ -66,7 +66,7 @@ int seal_reload_if_changed(struct seal *s, char *msg, size_t msg_len);
 int seal_seal(const struct seal *s, const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 /* The same with a given nonce. A nonce must never repeat under one key:
  * seal_seal draws a random one; tallyd's sender lays out boot, sequence and
- * random bytes (node/replay.h) so receivers can also refuse replays. */
+ * random bytes (node/peer/replay.h) so receivers can also refuse replays. */
 int seal_seal_nonce(const struct seal *s, const uint8_t nonce[SEAL_NONCE_BYTES], const uint8_t *in,
                     size_t len, uint8_t *out, size_t cap);
 /* Open a sealed datagram into out. Returns the plaintext length, -EBADMSG when

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/commit.h"
+#include "node/store/commit.h"
 
 #define CONFIG_MAX_PEERS 64
 #define CONFIG_STR_MAX   256

@@ -20,12 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/addr.h"
+#include "node/peer/addr.h"
 #include "node/log.h"
-#include "node/peer_allow.h"
-#include "node/store.h"
+#include "node/peer/allow.h"
+#include "node/store/count_file.h"
 #include "node/tallyd.h"
-#include "node/volume_files.h"
+#include "node/store/volume_files.h"
 
 /* The drain waits for in-flight requests at most this long, well inside the
  * 30 s default terminationGracePeriodSeconds, then flushes anyway. */

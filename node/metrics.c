@@ -12,7 +12,7 @@
 
 #include "node/buf.h"
 #include "node/tallyd.h"
-#include "node/volume_files.h"
+#include "node/store/volume_files.h"
 
 static const char *const ROUTE_NAMES[ROUTE__COUNT] = {
     "/", "/count", "/cluster", "/healthz", "/readyz", "/metrics", "/status", "other",

@@ -15,9 +15,9 @@
 
 #include "format/volume.h"
 #include "gossip/gossip.h"
-#include "node/commit.h"
+#include "node/store/commit.h"
 #include "node/config.h"
-#include "node/http_server.h"
+#include "node/http/server.h"
 
 /* Routes counted in metrics; ROUTE_OTHER collects 404s. */
 enum route_id {
@@ -65,7 +65,7 @@ struct tallyd {
     struct discovery *dns;
     struct seal *seal;         /* gossip AEAD keys; NULL without --key-file */
     struct table_saver *table; /* DATA_DIR/cluster.table */
-    /* Sources heard without a key (node/peer_allow.h); NULL: no filter
+    /* Sources heard without a key (node/peer/allow.h); NULL: no filter
      * (sealed gossip, or nothing to discover). */
     struct peer_allow *allow;
 

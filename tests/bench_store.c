@@ -7,7 +7,7 @@
  * every later write. Not a test: run it by hand.
  *
  * The last row runs the same in-place writes through the group commit
- * (node/commit.c: libuv loop, thread pool, one visit at a time, as with one
+ * (node/store/commit.c: libuv loop, thread pool, one visit at a time, as with one
  * client): its difference to the direct row is what a write costs beyond
  * pwrite + fdatasync (thread hand-offs, the loop turn, the name check).
  * CPU is the process's user + system time per commit.
@@ -25,8 +25,8 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "node/commit.h"
-#include "node/store.h"
+#include "node/store/commit.h"
+#include "node/store/count_file.h"
 
 static double bench_now_s(void)
 {

@@ -1,4 +1,4 @@
-# tests/http.cmake: tests of the HTTP server (node/http_*.c): the unit test
+# tests/http.cmake: tests of the HTTP server (node/http/*.c): the unit test
 # over loopback sockets and sink connections, and the libFuzzer target.
 tally_add_test(test_http_server unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_server.c
     LIBS tally_http)
@@ -18,8 +18,8 @@ if(TALLY_FUZZ)
     target_compile_options(llhttp_fuzz PRIVATE ${HTTP_FUZZ_FLAGS})
 
     add_executable(fuzz_http ${CMAKE_CURRENT_LIST_DIR}/fuzz/fuzz_http.c
-        ${PROJECT_SOURCE_DIR}/node/http_server.c ${PROJECT_SOURCE_DIR}/node/http_conn.c
-        ${PROJECT_SOURCE_DIR}/node/http_response.c)
+        ${PROJECT_SOURCE_DIR}/node/http/server.c ${PROJECT_SOURCE_DIR}/node/http/conn.c
+        ${PROJECT_SOURCE_DIR}/node/http/response.c)
     target_include_directories(fuzz_http PRIVATE ${PROJECT_SOURCE_DIR})
     target_compile_options(fuzz_http PRIVATE ${HTTP_FUZZ_FLAGS})
     target_link_options(fuzz_http PRIVATE -fsanitize=fuzzer,address,undefined)

@@ -1,5 +1,5 @@
 # store.cmake: tests and tools for the durable store and group commit
-# (node/store.c, node/commit.c): unit tests, the count-file fuzz target and a
+# (node/store/count_file.c, node/store/commit.c): unit tests, the count-file fuzz target and a
 # small fsync benchmark.
 
 # Every system-call step of store_count_write() and store_count_overwrite() is
@@ -26,7 +26,7 @@ target_link_libraries(bench_store PRIVATE tally_store tally_flags)
 if(TALLY_FUZZ)
     # store.c is compiled into the fuzzer itself so it gets coverage
     # instrumentation; it needs nothing but libc.
-    add_executable(fuzz_count_file fuzz/fuzz_count_file.c ${PROJECT_SOURCE_DIR}/node/store.c)
+    add_executable(fuzz_count_file fuzz/fuzz_count_file.c ${PROJECT_SOURCE_DIR}/node/store/count_file.c)
     target_include_directories(fuzz_count_file PRIVATE ${PROJECT_SOURCE_DIR})
     target_compile_options(fuzz_count_file PRIVATE -fsanitize=fuzzer)
     target_link_options(fuzz_count_file PRIVATE -fsanitize=fuzzer)

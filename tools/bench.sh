@@ -228,7 +228,7 @@ fact disk_commits_s "$(bs "atomic replace with fsync:" rate)"
 fact disk_nofsync_s "$(bs "atomic replace without fsync:" rate)"
 fact disk_store_inplace_s "$(bs "in place with fdatasync:" rate)"
 fact disk_store_inplace_nosync_s "$(bs "in place without fdatasync:" rate)"
-# The same in-place writes through node/commit.c, one visit a time: what a
+# The same in-place writes through node/store/commit.c, one visit a time: what a
 # write costs beyond pwrite + fdatasync (thread hand-offs, the loop turn).
 fact disk_inplace_again_us "$(bs "in place with fdatasync (again):" us)"
 fact disk_inplace_again_cpu_us "$(bs "in place with fdatasync (again):" cpu)"

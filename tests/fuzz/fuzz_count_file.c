@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/store.h"
+#include "node/store/count_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

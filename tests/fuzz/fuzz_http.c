@@ -1,7 +1,7 @@
 /*
  * fuzz_http.c: libFuzzer target for tallyd's HTTP request handling.
  *
- * Bytes go into a sink connection (node/http_conn.h), which runs the server's
+ * Bytes go into a sink connection (node/http/conn.h), which runs the server's
  * real parser, caps, pipelining FIFO and response rendering without a socket.
  * The first byte chooses how the rest is split into reads and whether deferred
  * answers come after each read or only after the client has gone. The handler
@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "node/http_conn.h"
-#include "node/http_server.h"
+#include "node/http/conn.h"
+#include "node/http/server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

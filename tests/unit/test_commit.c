@@ -1,5 +1,5 @@
 /*
- * test_commit.c: unit tests for group commit (node/commit.c) on a real libuv
+ * test_commit.c: unit tests for group commit (node/store/commit.c) on a real libuv
  * loop and a real temporary directory.
  *
  * fsync and fdatasync are wrapped at link time (tests/store.cmake) to count
@@ -26,8 +26,8 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "node/commit.h"
-#include "node/store.h"
+#include "node/store/commit.h"
+#include "node/store/count_file.h"
 
 static atomic_int fsync_calls;
 static atomic_int fdatasync_calls;

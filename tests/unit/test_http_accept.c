@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "node/http_server.h"
+#include "node/http/server.h"
 
 /* The route's rule (node/routes.c): text/html named, wanted, and above JSON. */
 static bool wants_html(const char *accept)

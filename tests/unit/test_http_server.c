@@ -13,7 +13,7 @@
  * every connection gone, snapshots the stats, closes everything and asserts
  * uv_loop_close() == 0.
  *
- * Sink connections (node/http_conn.h) drive the same parser byte by byte
+ * Sink connections (node/http/conn.h) drive the same parser byte by byte
  * without sockets, which pins the exact response bytes.
  */
 #include <stdarg.h>
@@ -35,8 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/http_conn.h"
-#include "node/http_server.h"
+#include "node/http/conn.h"
+#include "node/http/server.h"
 
 /* ------------------------------------------------------------------------ */
 /* Fixture: server, handler and the loop side of the client thread          */

@@ -1,6 +1,6 @@
 /*
- * test_replay.c: the two gates in front of the gossip core (node/replay.c,
- * node/peer_allow.c). What they promise: a sealed datagram is taken once and
+ * test_replay.c: the two gates in front of the gossip core (node/peer/replay.c,
+ * node/peer/allow.c). What they promise: a sealed datagram is taken once and
  * a copy of it never again, within its sender's window; reordering inside the
  * window is fine; a new boot (a restarted sender) is heard; the table of
  * boots stays bounded. Without a key, only listed addresses are heard, and
@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "node/peer_allow.h"
-#include "node/replay.h"
+#include "node/peer/allow.h"
+#include "node/peer/replay.h"
 
 static void test_replay_once(void **state)
 {

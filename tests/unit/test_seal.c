@@ -1,5 +1,5 @@
 /*
- * test_seal.c: the gossip key file and envelope (node/seal.c). What users
+ * test_seal.c: the gossip key file and envelope (format/seal.c). What users
  * rely on: a bad key file is refused with its name and line (never a silent
  * run without authentication); only datagrams sealed with one of our keys
  * open, and any changed, cut or foreign byte makes them fail; the first key

@@ -1,5 +1,5 @@
 /*
- * test_store.c: unit tests for the durable count file (node/store.c).
+ * test_store.c: unit tests for the durable count file (node/store/count_file.c).
  *
  * The executable is linked with -Wl,--wrap for open, write, pwrite, fsync,
  * fdatasync, close, rename and unlink (tests/store.cmake), so every system
@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "node/store.h"
+#include "node/store/count_file.h"
 
 /* ------------------------------------------------------------------------ */
 /* System call faults                                                        */

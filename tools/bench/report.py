@@ -304,7 +304,7 @@ def main():
           "| pwrite + fdatasync, directly | %s | %s |" % (
               fmt(num(facts.get("disk_inplace_again_us")), 1),
               fmt(num(facts.get("disk_inplace_again_cpu_us")), 1)),
-          "| the same through the group commit (libuv loop + thread pool, `node/commit.c`) "
+          "| the same through the group commit (libuv loop + thread pool, `node/store/commit.c`) "
           "| %s | %s |" % (fmt(num(facts.get("disk_commit_one_us")), 1),
                           fmt(num(facts.get("disk_commit_one_cpu_us")), 1))]
     p += ["", "### /count and /cluster with 3 and 1000 members (`--sync none`)", ""]

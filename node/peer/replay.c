@@ -1,11 +1,11 @@
 /*
- * replay.c: the replay window of sealed gossip (see replay.h). Boots live in
+ * peer/replay.c: the replay window of sealed gossip (see replay.h). Boots live in
  * an open-addressing table keyed by the boot id (itself random, so it is its
  * own hash); it never fills past three quarters: the least recently heard
  * boot makes room, found by one scan, which happens only when a new boot
  * arrives at a full table.
  */
-#include "node/replay.h"
+#include "node/peer/replay.h"
 
 #include <errno.h>
 #include <stdlib.h>

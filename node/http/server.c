@@ -1,5 +1,5 @@
 /*
- * http_server.c: the HTTP server as a whole: the listener, accepting under the
+ * http/server.c: the HTTP server as a whole: the listener, accepting under the
  * connection cap, draining, closing, and the stats and accessors of
  * http_server.h.
  *
@@ -8,7 +8,7 @@
  * itself may be freed only after the last of those closes (libuv frees a
  * handle's memory in its close callback, never before).
  */
-#include "node/http_int.h"
+#include "node/http/internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

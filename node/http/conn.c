@@ -1,5 +1,5 @@
 /*
- * http_conn.c: one connection of the HTTP server, from accept to close, built
+ * http/conn.c: one connection of the HTTP server, from accept to close, built
  * so that a hostile or slow client costs bounded memory and time.
  *
  * Each connection embeds its uv_tcp_t, one uv_timer_t and its llhttp parser.
@@ -35,7 +35,7 @@
  *
  * Sink connections (http_conn.h) run the same code without a socket or timers.
  */
-#include "node/http_int.h"
+#include "node/http/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * replay.h: the replay window of sealed gossip. Every sealed datagram's
+ * peer/replay.h: the replay window of sealed gossip. Every sealed datagram's
  * 24-byte nonce is laid out as
  *
  *   boot (8)  a random id drawn when the sending process loaded its keys

@@ -1,5 +1,5 @@
 /*
- * store.c: the durable count file DATA_DIR/visits.txt (see store.h).
+ * store/count_file.c: the durable count file DATA_DIR/visits.txt (see count_file.h).
  *
  * Creating the file uses atomic replace: write "N\n" to visits.txt.tmp, fsync
  * it, rename it over visits.txt, fsync the directory. rename() is atomic, so a
@@ -20,7 +20,7 @@
  * found. It is never read as 0: losing a count silently is the one failure a
  * visit counter must not have.
  */
-#include "node/store.h"
+#include "node/store/count_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /*
- * addr.h: the "ip:port" strings gossip uses for addresses, to and from
+ * peer/addr.h: the "ip:port" strings gossip uses for addresses, to and from
  * sockaddrs. IPv6 is written "[addr]:port".
  */
 #ifndef TALLY_ADDR_H

@@ -1,5 +1,5 @@
 /*
- * commit.c: group commit of visits onto the store, on the libuv loop.
+ * store/commit.c: group commit of visits onto the store, on the libuv loop.
  *
  * How it works. The in-memory count rises at once with every visit. At most
  * one write (commit_file_write) runs at a time, on the libuv thread pool
@@ -48,7 +48,7 @@
  * Memory. Waiter records come from a free list owned by struct commit, so a
  * steady load does not malloc per visit; they are freed with the commit.
  */
-#include "node/commit.h"
+#include "node/store/commit.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -56,7 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/store.h"
+#include "node/store/count_file.h"
 
 #define COMMIT_DEFAULT_INTERVAL_MS 1000
 #define COMMIT_DEFAULT_RETRY_MS    1000

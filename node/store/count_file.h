@@ -1,5 +1,5 @@
 /*
- * store.h: the durable count file DATA_DIR/visits.txt.
+ * store/count_file.h: the durable count file DATA_DIR/visits.txt.
  *
  * The file holds the pod's own count as plain decimal and a newline ("132\n"),
  * so `kubectl exec POD -- cat /data/visits.txt` keeps working. After a crash at
@@ -40,7 +40,7 @@ int store_count_load(const char *dir, uint64_t *count, char *msg, size_t msg_len
  * --sync none). Returns 0 or a negative errno; on error the old file is intact. */
 int store_count_write(const char *dir, uint64_t count, int do_fsync);
 
-/* Any small file of the volume (node/volume_files.c): DIR/NAME replaced
+/* Any small file of the volume (node/store/volume_files.c): DIR/NAME replaced
  * atomically by text (temp file DIR/NAME.tmp, fsync, rename, fsync of DIR;
  * do_fsync = 0 skips both fsyncs). Returns 0 or a negative errno; on error
  * the old file is intact. */

@@ -1,5 +1,5 @@
 /*
- * commit.h: group commit of visits onto the store, on the libuv loop.
+ * store/commit.h: group commit of visits onto the store, on the libuv loop.
  *
  * A visit raises the in-memory count at once and waits for the batch that holds
  * it. One write runs at a time on the libuv thread pool; visits that arrive

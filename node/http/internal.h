@@ -1,5 +1,5 @@
 /*
- * http_int.h: what the three files of the HTTP server share, and nothing else
+ * http/internal.h: what the three files of the HTTP server share, and nothing else
  * may include. The server is split by job:
  *
  *   http_server.c   the listener, accept and the connection cap, draining,
@@ -26,8 +26,8 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "node/http_conn.h"
-#include "node/http_server.h"
+#include "node/http/conn.h"
+#include "node/http/server.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 

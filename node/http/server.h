@@ -1,5 +1,5 @@
 /*
- * http_server.h: a small HTTP/1.1 server on libuv + llhttp that cannot be
+ * http/server.h: a small HTTP/1.1 server on libuv + llhttp that cannot be
  * abused. It parses requests, enforces the caps below, keeps connections alive,
  * answers pipelined requests strictly in order, and hands each request to one
  * handler, which may answer at once or later (a visit waits for its commit).

@@ -1,10 +1,10 @@
 /*
- * discovery.c: finding siblings through DNS with c-ares on the libuv loop.
+ * peer/discovery.c: finding siblings through DNS with c-ares on the libuv loop.
  *
  * Every --dns-interval the headless service is resolved (A and AAAA through
  * ares_getaddrinfo, and SRV _gossip._udp.<service> for a named port), as are
  * --peers given by host name; each address found is handed to
- * tallyd_peer_found(): listed as a gossip source (node/peer_allow.h) and
+ * tallyd_peer_found(): listed as a gossip source (node/peer/allow.h) and
  * greeted (gossip_greet says hello only to addresses no member has). DNS only bootstraps and
  * heals: a failed lookup is logged (once per change) and retried next time.
  *
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/addr.h"
+#include "node/peer/addr.h"
 #include "node/log.h"
 #include "node/tallyd.h"
 

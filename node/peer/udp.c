@@ -1,5 +1,5 @@
 /*
- * peer_udp.c: the gossip core's transport. One UDP socket on --bind and
+ * peer/udp.c: the gossip core's transport. One UDP socket on --bind and
  * --gossip-port; received datagrams go straight into gossip_receive(), and the
  * core's sends leave with uv_udp_try_send (no allocation, no callback: a
  * datagram the kernel cannot take now is a counted loss, which gossip
@@ -9,8 +9,8 @@
  * must open on the way in; one that does not is dropped before the gossip
  * core sees a byte of it and counted as GOSSIP_DROP_AUTH, and one seen before
  * is dropped as GOSSIP_DROP_REPLAY (the nonce carries the sender's boot and
- * sequence: node/replay.h). Without a key, only the sources discovery lists
- * are heard (node/peer_allow.h). The key file is
+ * sequence: node/peer/replay.h). Without a key, only the sources discovery lists
+ * are heard (node/peer/allow.h). The key file is
  * checked for a change every --dns-interval and on SIGHUP, so a rotated
  * Kubernetes Secret takes effect without a restart.
  *
@@ -27,10 +27,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "node/addr.h"
+#include "node/peer/addr.h"
 #include "node/log.h"
-#include "node/peer_allow.h"
-#include "node/replay.h"
+#include "node/peer/allow.h"
+#include "node/peer/replay.h"
 #include "format/seal.h"
 #include "node/tallyd.h"
 

@@ -1,5 +1,5 @@
 /*
- * http_accept.c: how much a client wants a media type, by its Accept field
+ * http/accept.c: how much a client wants a media type, by its Accept field
  * (RFC 9110 12.5.1), so a route can answer a browser with HTML and every
  * other client with what it always got.
  *
@@ -8,7 +8,7 @@
  * as the RFC allows; anything past HTTP_MAX_ACCEPT bytes was cut by the connection and the last,
  * partial element may be misread, which can only cost a browser its HTML.
  */
-#include "node/http_server.h"
+#include "node/http/server.h"
 
 #include <string.h>
 #include <strings.h>

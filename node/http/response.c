@@ -1,5 +1,5 @@
 /*
- * http_response.c: the answers of the HTTP server, rendered and written in
+ * http/response.c: the answers of the HTTP server, rendered and written in
  * order.
  *
  * An answer is rendered whole into its exchange (inline when it fits, so most
@@ -19,7 +19,7 @@
  * the poll phase (the flush queue in http_server.c), for the same reason. After the last response
  * of a connection (keep_alive false) the connection shuts its write side.
  */
-#include "node/http_int.h"
+#include "node/http/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /*
- * peer_allow.c: the list of addresses gossip is heard from (see peer_allow.h).
+ * peer/allow.c: the list of addresses gossip is heard from (see allow.h).
  * Addresses are kept as 16 bytes (IPv4 as v4-mapped IPv6) in a small array:
  * a StatefulSet lists a few hundred pods at most here, and a lookup per
  * datagram over a few hundred 16-byte keys costs less than a hash of them.
  * Past the cap the entry seen least recently is replaced.
  */
-#include "node/peer_allow.h"
+#include "node/peer/allow.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/addr.h"
+#include "node/peer/addr.h"
 
 struct allow_entry {
     uint8_t ip[16];

@@ -1,7 +1,7 @@
 /*
- * addr.c: conversions between "ip:port" strings and sockaddrs; see addr.h.
+ * peer/addr.c: conversions between "ip:port" strings and sockaddrs; see addr.h.
  */
-#include "node/addr.h"
+#include "node/peer/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * volume_files.c: reading and writing DATA_DIR/volume and
+ * store/volume_files.c: reading and writing DATA_DIR/volume and
  * DATA_DIR/cluster.table (see volume_files.h for why they exist).
  *
  * The table is rendered on the loop thread (it reads the gossip table, which
@@ -7,7 +7,7 @@
  * thread pool, so a slow volume never stalls gossip or HTTP. One save runs at
  * a time; a change during a save is picked up by the next poll.
  */
-#include "node/volume_files.h"
+#include "node/store/volume_files.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "format/table.h"
-#include "node/store.h"
+#include "node/store/count_file.h"
 
 /* ------------------------------------------------------------------------ */
 /* The volume file                                                          */

@@ -1,5 +1,5 @@
 /*
- * peer_allow.h: which source addresses unauthenticated gossip is taken from.
+ * peer/allow.h: which source addresses unauthenticated gossip is taken from.
  * Without a cluster key anyone who can reach the gossip port could add
  * members or raise slots, so tallyd hears only the addresses discovery lists:
  * the headless service's A/AAAA/SRV answers and --peers. An address stays

@@ -1,5 +1,5 @@
 /*
- * http_conn.h: the per-connection HTTP engine of http_server.c driven from a
+ * http/conn.h: the per-connection HTTP engine of http/server.c driven from a
  * buffer instead of a socket, for the fuzz target and unit tests.
  *
  * A sink connection runs exactly the code a TCP connection runs (parsing,
@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "node/http_server.h"
+#include "node/http/server.h"
 
 struct http_conn;
 

@@ -1,5 +1,5 @@
 /*
- * volume_files.h: the two small files tallyd keeps beside visits.txt on its
+ * store/volume_files.h: the two small files tallyd keeps beside visits.txt on its
  * volume (formats in format/volume.h and format/table.h):
  *
  *   DATA_DIR/volume         which counter slot this volume is, and the
