@@ -5,7 +5,5 @@
 tally_add_test(test_seal unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_seal.c
     LIBS tally_seal)
 tally_add_test(test_replay unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_replay.c
-    ${PROJECT_SOURCE_DIR}/node/peer/replay.c ${PROJECT_SOURCE_DIR}/node/peer/allow.c
-    ${PROJECT_SOURCE_DIR}/node/peer/addr.c LIBS PkgConfig::LIBUV)
-target_include_directories(test_replay PRIVATE ${PROJECT_SOURCE_DIR})
+    LIBS tally_datagram)
 tally_add_script_test(process_auth process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_auth.sh)

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
+#include <sodium.h>
 
 struct replay_boot {
     uint64_t boot; /* 0: empty slot */
@@ -137,9 +137,11 @@ static uint64_t replay_get64(const uint8_t *p)
 void replay_nonce_next(struct replay_sender *s, uint8_t nonce[24])
 {
     uint64_t rnd = 0;
+    /* libsodium's generator, not libuv's: the datagram path links no libuv
+     * (the simulator runs it), and sodium_init() has run (seal_load). */
     while (s->boot == 0)
-        uv_random(NULL, NULL, &s->boot, sizeof(s->boot), 0, NULL);
-    uv_random(NULL, NULL, &rnd, sizeof(rnd), 0, NULL);
+        randombytes_buf(&s->boot, sizeof(s->boot));
+    randombytes_buf(&rnd, sizeof(rnd));
     replay_put64(nonce, s->boot);
     replay_put64(nonce + 8, ++s->seq);
     replay_put64(nonce + 16, rnd);

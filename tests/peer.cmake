@@ -1,0 +1,10 @@
+# tests/peer.cmake: reaching the other pods (node/peer/): the datagram path
+# between two real gossip cores (sealed, unsealed, replays, strangers,
+# oversize), discovery's names and log-once state, both without sockets; and
+# discovery against a DNS server that fails one way or another, with real
+# processes.
+tally_add_test(test_datagram unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_datagram.c
+    LIBS tally_datagram)
+tally_add_test(test_dns_names unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_dns_names.c
+    ${PROJECT_SOURCE_DIR}/node/peer/dns_names.c LIBS tally_addr)
+target_include_directories(test_dns_names PRIVATE ${PROJECT_SOURCE_DIR})
