@@ -20,9 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/peer/addr.h"
 #include "node/log.h"
-#include "node/peer/allow.h"
+#include "node/peer/addr.h"
+#include "node/peer/discovery.h"
+#include "node/peer/udp.h"
 #include "node/store/count_file.h"
 #include "node/tallyd.h"
 #include "node/store/volume_files.h"
@@ -86,12 +87,13 @@ uint64_t tallyd_visits(const struct tallyd *d, uint64_t file_count)
     return mine + others;
 }
 
-void tallyd_peer_found(struct tallyd *d, const char *addr)
+/* Discovery found "ip:port": hear it (the source filter), and say hello
+ * (gossip_greet greets only addresses no member has). */
+static void on_peer_found(void *ctx, const char *addr)
 {
-    uint64_t now = tallyd_now_ms(d);
-    if (d->allow)
-        peer_allow_note(d->allow, addr, now);
-    gossip_greet(d->gossip, now, addr);
+    struct tallyd *d = ctx;
+    peer_udp_source_note(d->udp, addr);
+    gossip_greet(d->gossip, tallyd_now_ms(d), addr);
 }
 
 bool tallyd_duplicate_active(const struct tallyd *d)
@@ -373,10 +375,35 @@ static void tallyd_addrs_pick(struct tallyd *d)
         addr_join(adv, c->gossip_port, d->self_addr, sizeof(d->self_addr));
 }
 
+/* The core's datagrams leave through the transport. */
+static void on_gossip_send(void *ctx, const char *addr, const uint8_t *buf, size_t len)
+{
+    struct tallyd *d = ctx;
+    peer_udp_send(d->udp, addr, buf, len);
+}
+
+/* The transport first (its keys), then the core, the saved table, the
+ * socket, the rounds and discovery. */
 static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
 {
     char msg[512];
     const struct config *c = &d->cfg;
+    bool discovers = c->service[0] || c->n_peers;
+    /* Without a key, hear only what discovery lists; an address stays listed
+     * for ten DNS rounds (at least a minute) after its last answer. */
+    uint64_t keep = 10ull * (c->dns_interval_ms ? c->dns_interval_ms : 5000);
+    struct peer_udp_config uc = {
+        .bind_ip = d->listen_ip,
+        .port = c->gossip_port,
+        .key_file = c->key_file,
+        .key_check_ms = c->dns_interval_ms,
+        .max_members = c->max_members,
+        .filter_sources = discovers,
+        .source_keep_ms = keep < 60000 ? 60000 : keep,
+    };
+    int rc = peer_udp_new(d->loop, &uc, &d->udp);
+    if (rc < 0)
+        return rc;
     uint64_t seed = 0;
     uv_random(NULL, NULL, &seed, sizeof(seed), 0, NULL);
     struct gossip_config gc = {
@@ -389,17 +416,17 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
         .fanout = 3,
         .pushpull_every = 5,
         /* Alone by configuration: there is no peer whose table to wait for. */
-        .recovery_ms = (c->service[0] || c->n_peers) ? c->recovery_ms : 0,
+        .recovery_ms = discovers ? c->recovery_ms : 0,
         .max_members = c->max_members,
         .seed = seed ^ ((uint64_t)uv_os_getpid() << 32),
     };
     struct gossip_io io = {
-        .ctx = d, .send = peer_udp_send, .slot_behind = on_slot_behind, .duplicate = on_duplicate};
+        .ctx = d, .send = on_gossip_send, .slot_behind = on_slot_behind, .duplicate = on_duplicate};
     d->gossip = gossip_new(&gc, &io, tallyd_now_ms(d));
     if (!d->gossip)
         return -ENOMEM;
     commit_on_durable(d->commit, on_durable, d);
-    int rc = table_file_load(c->data_dir, d->gossip, tallyd_now_ms(d), msg, sizeof(msg));
+    rc = table_file_load(c->data_dir, d->gossip, tallyd_now_ms(d), msg, sizeof(msg));
     if (rc < 0) {
         log_error("table_load_failed %s", msg);
         return rc;
@@ -407,20 +434,11 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
     rc = table_saver_new(d->loop, c->data_dir, d->gossip, TABLE_SAVE_MIN_MS, &d->table);
     if (rc < 0)
         return rc;
-    /* Without a key, hear only what discovery lists; an address stays listed
-     * for ten DNS rounds (at least a minute) after its last answer. */
-    if (!c->key_file[0] && (c->service[0] || c->n_peers)) {
-        uint64_t keep = 10ull * (c->dns_interval_ms ? c->dns_interval_ms : 5000);
-        rc = peer_allow_new(gc.max_members ? gc.max_members : GOSSIP_MAX_MEMBERS,
-                            keep < 60000 ? 60000 : keep, &d->allow);
-        if (rc < 0)
-            return rc;
-    }
-    rc = peer_udp_start(d);
+    rc = peer_udp_start(d->udp, d->gossip);
     if (rc < 0)
         return rc;
     uv_timer_start(&d->gossip_timer, on_gossip_tick, c->gossip_interval_ms, c->gossip_interval_ms);
-    return discovery_start(d);
+    return discovery_start(d->loop, c, on_peer_found, d, &d->dns);
 }
 
 /* The volume file says which slot this volume counts on. A count file below
@@ -540,13 +558,21 @@ void tallyd_close(struct tallyd *d)
     d->dns = NULL;
     table_saver_close(d->table);
     d->table = NULL;
-    peer_allow_free(d->allow);
-    d->allow = NULL;
-    peer_udp_close(d);
+    /* Nothing drives the core after this: its timer, the socket and
+     * discovery are closed, and so is HTTP, which reads it. */
+    peer_udp_close(d->udp);
+    d->udp = NULL;
+    gossip_free(d->gossip);
+    d->gossip = NULL;
     if (d->handles_init) {
         uv_close((uv_handle_t *)&d->gossip_timer, NULL);
         uv_close((uv_handle_t *)&d->drain_timer, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
         uv_close((uv_handle_t *)&d->sig_int, NULL);
+        /* Closing a signal's last handle gives it back to SIG_DFL, which
+         * terminates: a SIGTERM between here and exit must not turn a clean
+         * stop into a kill. */
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
     }
 }

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
         return 0;
     }
     /* A client that hangs up mid-response must not kill the pod, nor must a
-     * stray SIGHUP (with --key-file, peer_udp.c handles it: key reload). */
+     * stray SIGHUP (with --key-file, node/peer/udp.c handles it: key reload). */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     log_level_set(cfg.log_level);
@@ -50,8 +50,6 @@ int main(int argc, char **argv)
     } else {
         uv_run(loop, UV_RUN_DEFAULT);
     }
-    if (d.gossip)
-        gossip_free(d.gossip);
     if (uv_loop_close(loop) != 0)
         log_warn("loop_close_busy");
     return d.exit_code;

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "node/buf.h"
+#include "node/peer/discovery.h"
+#include "node/peer/udp.h"
 #include "node/tallyd.h"
 #include "node/store/volume_files.h"
 
@@ -276,11 +278,11 @@ static void metrics_gossip(const struct tallyd *d, struct buf *b)
                "Times saving the cluster table to the volume failed.",
                table_saver_errors(d->table));
     metric_u64(b, "tally_gossip_send_errors_total", "counter",
-               "Datagrams the kernel refused to send.", d->udp_send_errors);
-    if (d->seal)
+               "Datagrams the kernel refused to send.", peer_udp_send_errors(d->udp));
+    if (peer_udp_sealed(d->udp))
         metric_u64(b, "tally_gossip_key_reloads_total", "counter",
                    "Times a changed --key-file was loaded without a restart.",
-                   peer_udp_key_reloads(d));
+                   peer_udp_key_reloads(d->udp));
     /* A gauge, not a counter: it is this pod's view and can step back when
      * a member is forgotten, so it carries no _total suffix. */
     metric_u64(b, "tally_cluster_visits", "gauge",

@@ -1,9 +1,12 @@
 /*
  * tallyd.h: the daemon's state, shared by the files that wire it together:
- * daemon.c (start, signals, drain, stop), routes.c (HTTP routes), metrics.c
- * (Prometheus text), peer_udp.c (gossip over UDP) and discovery.c (DNS).
- * One struct tallyd owns every handle; each is embedded and closed in
- * tallyd_close().
+ * daemon.c (start, signals, drain, stop), routes.c (HTTP routes) and
+ * metrics.c (Prometheus text). struct tallyd owns its parts (the store's
+ * commit layer, the HTTP server, the gossip core, the UDP transport,
+ * discovery, the table saver) through their small APIs, each part keeping its
+ * own state; tallyd_close() closes or frees every one of them. What is left
+ * here is the daemon's own: its timers and signals, the drain, the count
+ * file's health, the request counters.
  */
 #ifndef TALLY_TALLYD_H
 #define TALLY_TALLYD_H
@@ -47,9 +50,8 @@ extern const double tallyd_req_dur_bounds[REQ_DUR_BOUNDS];
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 struct discovery;
-struct seal;
+struct peer_udp;
 struct table_saver;
-struct peer_allow;
 
 struct tallyd {
     uv_loop_t *loop;
@@ -61,18 +63,11 @@ struct tallyd {
 
     struct commit *commit;
     struct http_server *http;
-    struct gossip *gossip;
-    struct discovery *dns;
-    struct seal *seal;         /* gossip AEAD keys; NULL without --key-file */
+    struct gossip *gossip;     /* freed by tallyd_close */
+    struct peer_udp *udp;      /* the gossip transport (node/peer/udp.h) */
+    struct discovery *dns;     /* node/peer/discovery.h */
     struct table_saver *table; /* DATA_DIR/cluster.table */
-    /* Sources heard without a key (node/peer/allow.h); NULL: no filter
-     * (sealed gossip, or nothing to discover). */
-    struct peer_allow *allow;
 
-    uv_udp_t udp;
-    /* One receive buffer, reused: libuv hands datagrams one at a time. Larger
-     * than any valid datagram so an oversize one is seen whole and counted. */
-    char udp_buf[2048];
     uv_timer_t gossip_timer;
     uv_timer_t drain_timer;
     uv_signal_t sig_term, sig_int;
@@ -94,8 +89,7 @@ struct tallyd {
     uint64_t req_start_ns; /* of the request being answered */
     uint64_t req_dur_buckets[ROUTE__COUNT][REQ_DUR_BOUNDS + 1];
     double req_dur_sum[ROUTE__COUNT];
-    uint64_t visit_errors; /* visits refused because the store could not write */
-    uint64_t udp_send_errors;
+    uint64_t visit_errors;  /* visits refused because the store could not write */
     uint64_t dup_logged_ms; /* last duplicate-name warning */
     /* Non-empty: started without a writable data dir; HTTP only, not ready,
      * and this says why (tallyd_not_ready). */
@@ -105,7 +99,9 @@ struct tallyd {
 /* Start everything: load the store, bind HTTP and UDP, begin gossip. On
  * failure logs why and returns a negative errno; tallyd_close() still applies. */
 int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg);
-/* Close every handle (run the loop afterwards to let them finish). */
+/* Close every handle and free every part (run the loop afterwards to let
+ * the handles finish). SIGTERM, SIGINT and SIGHUP are ignored from then on:
+ * the process is about to exit, and must exit with its own status. */
 void tallyd_close(struct tallyd *d);
 /* Begin the graceful stop: what SIGTERM does. */
 void tallyd_drain(struct tallyd *d);
@@ -124,20 +120,5 @@ void routes_handle(void *ctx, struct http_exchange *ex, const struct http_reques
 /* metrics.c: render the Prometheus text exposition into out. */
 struct buf;
 void metrics_render(const struct tallyd *d, struct buf *out);
-/* peer_udp.c */
-int peer_udp_start(struct tallyd *d);
-void peer_udp_send(void *ctx, const char *addr, const uint8_t *buf, size_t len);
-/* Close the socket and the key-file watch, free the keys. */
-void peer_udp_close(struct tallyd *d);
-/* Times a changed key file was loaded (rotation progress, for metrics). */
-uint64_t peer_udp_key_reloads(const struct tallyd *d);
-/* Discovery found "ip:port": list it as a source and greet it. */
-void tallyd_peer_found(struct tallyd *d, const char *addr);
-/* discovery.c */
-int discovery_start(struct tallyd *d);
-void discovery_close(struct discovery *dns);
-/* discovery stats for metrics */
-uint64_t discovery_lookups(const struct discovery *dns);
-uint64_t discovery_failures(const struct discovery *dns);
 
 #endif

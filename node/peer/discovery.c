@@ -3,15 +3,26 @@
  *
  * Every --dns-interval the headless service is resolved (A and AAAA through
  * ares_getaddrinfo, and SRV _gossip._udp.<service> for a named port), as are
- * --peers given by host name; each address found is handed to
- * tallyd_peer_found(): listed as a gossip source (node/peer/allow.h) and
- * greeted (gossip_greet says hello only to addresses no member has). DNS only bootstraps and
- * heals: a failed lookup is logged (once per change) and retried next time.
+ * --peers given by host name; each address found is reported through the
+ * on_found callback (the daemon lists it as a gossip source and greets it).
+ * DNS only bootstraps and heals: a failed lookup is counted, logged once per
+ * change of that name's outcome (node/peer/dns_names.c), and retried next
+ * round.
+ *
+ * Every lookup ends within about a round: c-ares' own default (5 s, four
+ * tries, each waiting twice the last) would let a server that never answers
+ * hold each lookup for over a minute, so rounds would pile up and nothing
+ * would be counted as failed. Here a try waits a quarter of --dns-interval
+ * (at least DNS_TRY_MIN_MS) and a lookup makes DNS_TRIES tries (the second
+ * waits twice as long), so a silent server shows as a timeout within the
+ * round.
  *
  * c-ares tells us which sockets to watch through its socket-state callback;
  * each gets a uv_poll_t, and one uv_timer_t drives c-ares' own timeouts
  * (c-ares 1.18 has no event thread of its own).
  */
+#include "node/peer/discovery.h"
+
 #include <sys/select.h> /* c-ares' header needs fd_set under strict POSIX */
 #include <sys/time.h>
 
@@ -21,9 +32,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/peer/addr.h"
 #include "node/log.h"
-#include "node/tallyd.h"
+#include "node/peer/addr.h"
+#include "node/peer/dns_names.h"
+#include "proto/proto.h"
+
+#define DNS_TRIES      2
+#define DNS_TRY_MIN_MS 100
+/* Names whose last outcome is remembered for logging beyond the --peers
+ * hosts: the service, its SRV name, and the SRV targets (one per pod). */
+#define DNS_SEEN_EXTRA 256
 
 struct dns_poll {
     uv_poll_t poll;
@@ -33,7 +51,9 @@ struct dns_poll {
 };
 
 struct discovery {
-    struct tallyd *d;
+    uv_loop_t *loop;
+    discovery_found_fn on_found;
+    void *ctx;
     ares_channel channel;
     bool channel_ok;
     uv_timer_t refresh; /* next round of lookups */
@@ -41,17 +61,21 @@ struct discovery {
     struct dns_poll *polls;
     int open_handles; /* freed when this reaches 0 after close */
     bool closing;
-    char service_fqdn[CONFIG_STR_MAX + 2];
-    char srv_name[CONFIG_STR_MAX + 32];
+    int gossip_port;
+    uint32_t interval_ms;
+    size_t n_peers;
+    char peers[CONFIG_MAX_PEERS][CONFIG_STR_MAX];
+    char service_fqdn[DNS_NAME_MAX + 1];
+    char srv_name[DNS_NAME_MAX + 1];
     uint64_t lookups, failures;
-    int last_status; /* ARES_SUCCESS or the last error, to log changes only */
+    struct dns_names_seen *seen; /* each name's last outcome, to log changes only */
 };
 
 /* A lookup in flight: the name is reported in logs; port is what to greet. */
 struct dns_lookup {
     struct discovery *dns;
     int port;
-    char name[CONFIG_STR_MAX + 2];
+    char name[DNS_NAME_MAX + 1];
 };
 
 static void discovery_free_if_done(struct discovery *dns)
@@ -62,9 +86,13 @@ static void discovery_free_if_done(struct discovery *dns)
 
 static void handle_closed(uv_handle_t *h)
 {
+    /* a poll's data is its struct dns_poll, a timer's the discovery */
     struct discovery *dns = h->data;
-    if (h->type == UV_POLL)
-        free(container_of((uv_poll_t *)h, struct dns_poll, poll));
+    if (h->type == UV_POLL) {
+        struct dns_poll *dp = h->data;
+        dns = dp->dns;
+        free(dp);
+    }
     dns->open_handles--;
     discovery_free_if_done(dns);
 }
@@ -94,7 +122,7 @@ static void on_timeout(uv_timer_t *t)
 
 static void on_poll(uv_poll_t *p, int status, int events)
 {
-    struct dns_poll *dp = container_of(p, struct dns_poll, poll);
+    struct dns_poll *dp = p->data;
     struct discovery *dns = dp->dns;
     ares_socket_t fd = dp->fd;
     /* On a poll error let c-ares read and write so it notices and fails over. */
@@ -121,14 +149,14 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
     }
     if (!dp) {
         dp = calloc(1, sizeof(*dp));
-        if (!dp || uv_poll_init_socket(dns->d->loop, &dp->poll, fd) != 0) {
+        if (!dp || uv_poll_init_socket(dns->loop, &dp->poll, fd) != 0) {
             free(dp);
             log_error("dns_poll_failed fd=%d", (int)fd);
             return;
         }
         dp->fd = fd;
         dp->dns = dns;
-        dp->poll.data = dns;
+        dp->poll.data = dp;
         dp->next = dns->polls;
         dns->polls = dp;
         dns->open_handles++;
@@ -136,18 +164,22 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
     uv_poll_start(&dp->poll, (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0), on_poll);
 }
 
+/* Count a failure, and log a change of this name's outcome once. */
 static void dns_status_note(struct discovery *dns, const char *name, int status)
 {
-    if (status == ARES_SUCCESS) {
-        if (dns->last_status != ARES_SUCCESS)
-            log_info("dns_ok name=%s", name);
-    } else {
+    if (status != ARES_SUCCESS)
         dns->failures++;
-        if (status != dns->last_status)
-            log_warn("dns_failed name=%s error=\"%s\" retry_ms=%u", name, ares_strerror(status),
-                     dns->d->cfg.dns_interval_ms);
+    switch (dns_seen_note(dns->seen, name, status)) {
+    case DNS_NOTE_FAILED:
+        log_warn("dns_failed name=%s error=\"%s\" retry_ms=%u", name, ares_strerror(status),
+                 dns->interval_ms);
+        break;
+    case DNS_NOTE_RECOVERED:
+        log_info("dns_ok name=%s", name);
+        break;
+    case DNS_NOTE_QUIET:
+        break;
     }
-    dns->last_status = status;
 }
 
 static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
@@ -165,7 +197,7 @@ static void on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinf
         if (addr_with_port(n->ai_addr, lk->port, addr, sizeof(addr)) != 0)
             continue;
         log_debug("dns_found name=%s addr=%s", lk->name, addr);
-        tallyd_peer_found(dns->d, addr);
+        dns->on_found(dns->ctx, addr);
     }
     ares_freeaddrinfo(res);
     free(lk);
@@ -188,106 +220,123 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int
 {
     struct discovery *dns = arg;
     struct ares_srv_reply *srv = NULL;
+    (void)timeouts;
     if (status == ARES_EDESTRUCTION || dns->closing)
         return;
-    /* No SRV record is normal without a named gossip port: A records suffice. */
-    if (status != ARES_SUCCESS || ares_parse_srv_reply(abuf, alen, &srv) != ARES_SUCCESS)
-        return;
+    /* No SRV record is normal without a named gossip port: A records
+     * suffice. Anything else (a timeout, a refusal) is a failed lookup. */
+    if (status == ARES_ENODATA || status == ARES_ENOTFOUND)
+        status = ARES_SUCCESS;
+    else if (status == ARES_SUCCESS)
+        status = ares_parse_srv_reply(abuf, alen, &srv);
+    dns_status_note(dns, dns->srv_name, status);
     for (struct ares_srv_reply *r = srv; r; r = r->next) {
-        char fqdn[CONFIG_STR_MAX + 2];
-        size_t n = strlen(r->host);
-        snprintf(fqdn, sizeof(fqdn), "%s%s", r->host, n && r->host[n - 1] == '.' ? "" : ".");
-        dns_resolve(dns, fqdn, r->port);
+        char fqdn[DNS_NAME_MAX + 1];
+        int rc = dns_srv_target(r->host, fqdn, sizeof(fqdn));
+        if (rc == -ENAMETOOLONG) {
+            /* Cut short it would name another host: refuse it, visibly. */
+            dns->failures++;
+            log_warn("dns_srv_target_refused name=%s target_bytes=%zu max=%d (longer than a "
+                     "DNS name can be)",
+                     dns->srv_name, strlen(r->host), DNS_NAME_MAX);
+            continue;
+        }
+        if (rc == 0)
+            dns_resolve(dns, fqdn, r->port);
     }
     ares_free_data(srv);
-}
-
-static bool is_ip_literal(const char *host)
-{
-    struct sockaddr_storage ss;
-    char probe[CONFIG_STR_MAX + 8];
-    snprintf(probe, sizeof(probe), strchr(host, ':') ? "[%s]:1" : "%s:1", host);
-    return addr_parse(probe, &ss) == 0;
 }
 
 static void on_refresh(uv_timer_t *t)
 {
     struct discovery *dns = t->data;
-    struct tallyd *d = dns->d;
-    for (size_t i = 0; i < d->cfg.n_peers; i++) {
+    for (size_t i = 0; i < dns->n_peers; i++) {
         char host[CONFIG_STR_MAX];
         int port;
-        if (addr_split(d->cfg.peers[i], host, sizeof(host), &port) != 0)
+        if (addr_split(dns->peers[i], host, sizeof(host), &port) != 0)
             continue;
-        if (is_ip_literal(host))
-            tallyd_peer_found(d, d->cfg.peers[i]);
+        if (dns_is_ip_literal(host))
+            dns->on_found(dns->ctx, dns->peers[i]);
         else if (dns->channel_ok)
             dns_resolve(dns, host, port);
     }
     if (dns->channel_ok && dns->service_fqdn[0]) {
-        dns_resolve(dns, dns->service_fqdn, d->cfg.gossip_port);
+        dns_resolve(dns, dns->service_fqdn, dns->gossip_port);
         /* ares_search: a short service name goes through the search list */
+        dns->lookups++;
         ares_search(dns->channel, dns->srv_name, 1 /* C_IN */, 33 /* T_SRV */, on_srv, dns);
     }
     if (dns->channel_ok)
         dns_timeout_arm(dns);
 }
 
-int discovery_start(struct tallyd *d)
+int discovery_start(uv_loop_t *loop, const struct config *cfg, discovery_found_fn on_found,
+                    void *ctx, struct discovery **out)
 {
+    *out = NULL;
     struct discovery *dns = calloc(1, sizeof(*dns));
     if (!dns)
         return -ENOMEM;
-    dns->d = d;
-    dns->last_status = ARES_SUCCESS;
-    d->dns = dns;
-    uv_timer_init(d->loop, &dns->refresh);
-    uv_timer_init(d->loop, &dns->timeout);
+    dns->loop = loop;
+    dns->on_found = on_found;
+    dns->ctx = ctx;
+    dns->gossip_port = cfg->gossip_port;
+    dns->interval_ms = cfg->dns_interval_ms ? cfg->dns_interval_ms : 5000;
+    dns->n_peers = cfg->n_peers < CONFIG_MAX_PEERS ? cfg->n_peers : CONFIG_MAX_PEERS;
+    memcpy(dns->peers, cfg->peers, dns->n_peers * sizeof(dns->peers[0]));
+    if (dns_seen_new(dns->n_peers + DNS_SEEN_EXTRA, &dns->seen) < 0) {
+        free(dns);
+        return -ENOMEM;
+    }
+    uv_timer_init(loop, &dns->refresh);
+    uv_timer_init(loop, &dns->timeout);
     dns->refresh.data = dns;
     dns->timeout.data = dns;
     dns->open_handles = 2;
+    *out = dns;
 
-    const char *svc = d->cfg.service;
-    size_t n = strlen(svc);
-    if (n) {
-        /* A name with two or more dots is taken as fully qualified and given
-         * a final dot, so pods with ndots:5 skip five search-domain misses. */
-        int dots = 0;
-        for (const char *p = svc; *p; p++)
-            dots += *p == '.';
-        bool fq = dots >= 2 && svc[n - 1] != '.';
-        snprintf(dns->service_fqdn, sizeof(dns->service_fqdn), "%s%s", svc, fq ? "." : "");
-        snprintf(dns->srv_name, sizeof(dns->srv_name), "_gossip._udp.%s", dns->service_fqdn);
+    const char *svc = cfg->service;
+    if (svc[0] && dns_service_names(svc, dns->service_fqdn, sizeof(dns->service_fqdn),
+                                    dns->srv_name, sizeof(dns->srv_name)) < 0) {
+        log_error("dns_service_invalid value=%s (longer than a DNS name can be)", svc);
+        return -EINVAL;
     }
 
-    bool need_dns = n > 0;
-    for (size_t i = 0; i < d->cfg.n_peers; i++) {
+    bool need_dns = svc[0] != '\0';
+    for (size_t i = 0; i < dns->n_peers; i++) {
         char host[CONFIG_STR_MAX];
         int port;
-        if (addr_split(d->cfg.peers[i], host, sizeof(host), &port) == 0 && !is_ip_literal(host))
+        if (addr_split(dns->peers[i], host, sizeof(host), &port) == 0 && !dns_is_ip_literal(host))
             need_dns = true;
     }
     if (need_dns) {
-        struct ares_options opts = {.sock_state_cb = on_sock_state, .sock_state_cb_data = dns};
+        uint32_t try_ms = dns->interval_ms / 4;
+        struct ares_options opts = {
+            .sock_state_cb = on_sock_state,
+            .sock_state_cb_data = dns,
+            .timeout = (int)(try_ms > DNS_TRY_MIN_MS ? try_ms : DNS_TRY_MIN_MS),
+            .tries = DNS_TRIES,
+        };
         int rc = ares_library_init(ARES_LIB_INIT_ALL);
         if (rc == ARES_SUCCESS)
-            rc = ares_init_options(&dns->channel, &opts, ARES_OPT_SOCK_STATE_CB);
+            rc = ares_init_options(&dns->channel, &opts,
+                                   ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
         if (rc != ARES_SUCCESS) {
             log_error("dns_init_failed error=\"%s\"", ares_strerror(rc));
             return -EIO;
         }
         dns->channel_ok = true;
-        if (d->cfg.dns_server[0]) {
-            rc = ares_set_servers_ports_csv(dns->channel, d->cfg.dns_server);
+        if (cfg->dns_server[0]) {
+            rc = ares_set_servers_ports_csv(dns->channel, cfg->dns_server);
             if (rc != ARES_SUCCESS) {
-                log_error("dns_server_invalid value=%s error=\"%s\"", d->cfg.dns_server,
+                log_error("dns_server_invalid value=%s error=\"%s\"", cfg->dns_server,
                           ares_strerror(rc));
                 return -EINVAL;
             }
         }
     }
-    if (n || d->cfg.n_peers)
-        uv_timer_start(&dns->refresh, on_refresh, 0, d->cfg.dns_interval_ms);
+    if (svc[0] || dns->n_peers)
+        uv_timer_start(&dns->refresh, on_refresh, 0, dns->interval_ms);
     return 0;
 }
 
@@ -303,6 +352,8 @@ void discovery_close(struct discovery *dns)
         ares_library_cleanup();
     }
     dns->closing = true;
+    dns_seen_free(dns->seen);
+    dns->seen = NULL;
     uv_close((uv_handle_t *)&dns->refresh, handle_closed);
     uv_close((uv_handle_t *)&dns->timeout, handle_closed);
 }
