@@ -8,7 +8,7 @@ tally_add_test(test_gossip_core unit
 # and the sim tests.
 add_library(tally_sim STATIC ${CMAKE_CURRENT_LIST_DIR}/sim/sim_net.c
     ${CMAKE_CURRENT_LIST_DIR}/sim/sim_scenario.c)
-target_link_libraries(tally_sim PUBLIC tally_gossip PRIVATE tally_flags)
+target_link_libraries(tally_sim PUBLIC tally_gossip tally_datagram PRIVATE tally_flags)
 add_executable(tally-sim ${CMAKE_CURRENT_LIST_DIR}/sim/sim_main.c)
 target_link_libraries(tally-sim PRIVATE tally_sim tally_flags m)
 tally_add_test(test_gossip_sim sim

@@ -10,11 +10,14 @@
  *   tally-sim --nodes 1000 --loss 0.1 --seed 42 --json   issue 12's measures, one line
  *   tally-sim --scenario partition|restart|leave --nodes 50
  *   tally-sim --scenario lost-volume|crash|replay|ready|flood|duplicate --nodes 50
+ *   tally-sim --key FILE ...    every datagram sealed and checked as tallyd does
  *
  * The last six are issue 11's cases: each prints the truth (visits served)
  * and the lowest and highest total over the up nodes, which must be equal.
  */
 #include "tests/sim/sim_scenario.h"
+
+#include "format/seal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,7 +30,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: tally-sim [--nodes N] [--loss P] [--seed S] [--rounds MAX]\n"
                "                 [--delay-min MS] [--delay-max MS] [--fanout K]\n"
-               "                 [--table] [--scenario NAME] [--no-dead]\n"
+               "                 [--table] [--scenario NAME] [--no-dead] [--key FILE]\n"
                "                 [--json [--trials T] [--soak R]]\n"
                "  --nodes N      cluster size (default 100)\n"
                "  --loss P       datagram loss probability 0..1 (default 0)\n"
@@ -43,6 +46,8 @@ static void usage(FILE *f)
                "                 ready moment), flood (made-up members, cap 64), duplicate\n"
                "                 (two processes, one name)\n"
                "  --no-dead      row: skip the stopped-node phase (faster)\n"
+               "  --key FILE     a --key-file: every datagram goes through tallyd's datagram\n"
+               "                 path (node/peer/datagram.c), sealed, opened, replay-checked\n"
                "  --json         one JSON object on one line (and nothing else on stdout):\n"
                "                 join_rounds, single_change_rounds (worst of --trials T, default\n"
                "                 8), update_rounds, bytes_per_node_round_avg/_max (40 rounds\n"
@@ -107,6 +112,29 @@ static void print_row(uint32_t n, double loss, const struct sim_row *r)
     fflush(stdout);
 }
 
+static struct seal *sim_seal;
+
+static void key_free(void)
+{
+    seal_free(sim_seal);
+}
+
+static int key_load(const char *path, struct sim_config *cfg)
+{
+    char msg[512];
+    if (!path || sim_seal) {
+        fprintf(stderr, "tally-sim: --key needs one key file\n");
+        return -1;
+    }
+    if (seal_load(path, &sim_seal, msg, sizeof(msg)) < 0) {
+        fprintf(stderr, "tally-sim: %s\n", msg);
+        return -1;
+    }
+    atexit(key_free);
+    cfg->seal = sim_seal;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct sim_config cfg = {
@@ -167,6 +195,9 @@ int main(int argc, char **argv)
             with_dead = false;
         } else if (strcmp(a, "--table") == 0) {
             table = true;
+        } else if (strcmp(a, "--key") == 0) {
+            rc = key_load(val, &cfg);
+            i++;
         } else if (strcmp(a, "--scenario") == 0) {
             scenario = val ? val : "";
             i++;

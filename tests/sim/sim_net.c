@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/peer/addr.h"
+#include "node/peer/datagram.h"
+
 enum { EV_TICK, EV_DELIVER };
 
 struct sim_event {
@@ -38,6 +41,7 @@ struct sim_node {
     struct sim *s;
     uint32_t idx;
     struct gossip *g;
+    struct datagram_path path; /* with cfg.seal: this process's seal and replay window */
     char name[24], addr[24];
     uint32_t epoch;
     bool up;
@@ -173,15 +177,23 @@ static void sim_send(void *ctx, const char *addr, const uint8_t *buf, size_t len
 {
     struct sim_node *src = ctx;
     struct sim *s = src->s;
+    uint8_t sealed[DATAGRAM_WIRE_MAX];
+    if (s->cfg.seal) { /* what tallyd puts on the wire */
+        int n = datagram_out(&src->path, buf, len, sealed, sizeof(sealed), &buf);
+        if (n < 0)
+            return;
+        len = (size_t)n;
+    }
+    size_t wire_max = s->cfg.seal ? DATAGRAM_WIRE_MAX : PROTO_MAX_DATAGRAM;
     long dst = sim_addr_node(s, addr);
     /* Draw the loss for every datagram, reachable or not, so the random
      * stream does not depend on where datagrams go. */
     bool lost = sim_rand01(s) < s->cfg.loss;
     uint32_t span = s->cfg.delay_max_ms - s->cfg.delay_min_ms + 1;
     uint64_t delay = s->cfg.delay_min_ms + sim_rand(s) % span;
-    if (s->cap_max && len <= PROTO_MAX_DATAGRAM)
+    if (s->cap_max && len <= wire_max)
         sim_capture_add(s, src->addr, buf, len); /* what a sniffer on the wire sees */
-    if (dst < 0 || lost || len > PROTO_MAX_DATAGRAM)
+    if (dst < 0 || lost || len > wire_max)
         return;
     if (s->split && (src->idx < s->split) != ((uint32_t)dst < s->split))
         return;
@@ -270,6 +282,13 @@ static int sim_node_start(struct sim *s, struct sim_node *n)
     n->g = gossip_new(&cfg, &io, s->now);
     if (!n->g)
         return -1;
+    struct datagram_config dc = {
+        .gossip = n->g, .seal = s->cfg.seal, .max_senders = 2 * s->cfg.nodes};
+    if (s->cfg.seal && datagram_path_init(&n->path, &dc) < 0) {
+        gossip_free(n->g);
+        n->g = NULL;
+        return -1;
+    }
     n->up = true;
     n->started_ms = s->now;
     n->ready_seen = false;
@@ -324,8 +343,10 @@ void sim_free(struct sim *s)
 {
     if (!s)
         return;
-    for (uint32_t i = 0; s->nodes && i < s->cfg.nodes; i++)
+    for (uint32_t i = 0; s->nodes && i < s->cfg.nodes; i++) {
+        datagram_path_free(&s->nodes[i].path);
         gossip_free(s->nodes[i].g);
+    }
     for (size_t i = 0; i < s->n_heap; i++)
         free(s->heap[i].buf);
     free(s->heap);
@@ -411,7 +432,13 @@ void sim_run_ms(struct sim *s, uint64_t ms)
         s->now = ev.t;
         struct sim_node *n = &s->nodes[ev.node];
         if (ev.kind == EV_DELIVER) {
-            if (n->up) {
+            if (n->up && s->cfg.seal) {
+                struct sockaddr_storage ss;
+                if (addr_parse(ev.from, &ss) == 0)
+                    datagram_in(&n->path, s->now, (const struct sockaddr *)&ss, ev.from, ev.buf,
+                                ev.len, false);
+                sim_ready_watch(s, n);
+            } else if (n->up) {
                 gossip_receive(n->g, s->now, ev.from, ev.buf, ev.len);
                 sim_ready_watch(s, n);
             }
@@ -446,6 +473,7 @@ void sim_stop(struct sim *s, uint32_t i)
     if (!n->up)
         return;
     n->up = false;
+    datagram_path_free(&n->path);
     gossip_free(n->g);
     n->g = NULL;
 }

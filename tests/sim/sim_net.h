@@ -25,6 +25,10 @@ struct sim_config {
     uint32_t fanout;
     uint32_t dns_every;   /* rounds between DNS re-resolutions (greets) */
     uint32_t max_members; /* each core's member cap; 0: the core's default */
+    /* Non-NULL: every datagram goes through tallyd's own datagram path
+     * (node/peer/datagram.c), sealed with these keys on the way out, opened
+     * and checked against the replay window on the way in (tally-sim --key). */
+    const struct seal *seal;
 };
 
 struct sim;
