@@ -20,12 +20,14 @@ CL_TALLYD_ARGS="--gossip-interval $GOSSIP_MS --dns-interval 500 --recovery-wait 
 CONVERGE_TRIES=$((100 * GOSSIP_MS / 200))
 cl_init "$T_WORK" "$TALLYD"
 
-# table_holds N POD COUNT: pod N's DATA_DIR/cluster.table has POD's row with
-# COUNT visits over its slots (format/table.h).
+# table_holds N POD COUNT STATE: pod N's DATA_DIR/cluster.table has POD's row
+# in STATE with COUNT visits over its slots (format/table.h). Both matter: the
+# kill -9 below loses whatever the last save did not hold, and the count can
+# be saved before the LEAVE is.
 table_holds() {
     awk -v p="$2" '$1 == "m" && $2 == p {
-        s = 0; for (i = 7; i <= NF; i++) { split($i, a, ":"); s += a[2] } print s }' \
-        "$T_WORK/data-$(cl_pod "$1")/cluster.table" 2>/dev/null | grep -qx "$3"
+        s = 0; for (i = 7; i <= NF; i++) { split($i, a, ":"); s += a[2] } print s, $6 }' \
+        "$T_WORK/data-$(cl_pod "$1")/cluster.table" 2>/dev/null | grep -qx "$3 $4"
 }
 
 cl_dns_start 3
@@ -48,8 +50,8 @@ tr_check_truth "pod 2 left" $CONVERGE_TRIES 0 1
 # A kill -9 loses what the pod has not saved yet; the table is saved within
 # seconds of a change, so wait until each volume holds pod 2's visits.
 for i in 0 1; do
-    check "pod $i's cluster.table holds pod 2's 41 visits" \
-        tr_wait $CONVERGE_TRIES table_holds $i "$(cl_pod 2)" 41
+    check "pod $i's cluster.table holds pod 2 left with 41 visits" \
+        tr_wait $CONVERGE_TRIES table_holds $i "$(cl_pod 2)" 41 left
 done
 
 # ---- pods 0 and 1 killed and started together --------------------------------
