@@ -126,13 +126,6 @@ const char *config_sync_str(enum commit_sync s)
     return "?";
 }
 
-static const char *const LEVELS[] = {"error", "warn", "info", "debug"};
-
-const char *config_log_level_str(enum config_log_level l)
-{
-    return (unsigned)l < 4 ? LEVELS[l] : "?";
-}
-
 static int fail(char *err, size_t err_len, const char *flag, const char *value, const char *why)
 {
     snprintf(err, err_len, "%s: invalid value \"%s\": %s", flag, value, why);
@@ -290,12 +283,8 @@ static int config_opt_apply(struct config *cfg, const struct opt *o, const char 
         return 0;
     }
     if (!strcmp(f, "--log-level")) {
-        for (int i = 0; i < 4; i++) {
-            if (!strcmp(v, LEVELS[i])) {
-                cfg->log_level = (enum config_log_level)i;
-                return 0;
-            }
-        }
+        if (log_level_parse(v, &cfg->log_level) == 0)
+            return 0;
         return fail(err, err_len, f, v, "expected error, warn, info or debug");
     }
     if (!strcmp(f, "--peers"))

@@ -9,13 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/store/commit.h"
+#include "node/log.h"
+#include "node/store/sync_mode.h"
 
 #define CONFIG_MAX_PEERS 64
 #define CONFIG_STR_MAX   256
-
-enum config_log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
-enum config_log_format { LOG_FORMAT_LOGFMT = 0, LOG_FORMAT_JSON = 1 };
 
 struct config {
     char name[64];
@@ -37,8 +35,8 @@ struct config {
     uint32_t max_members;
     uint32_t idle_ms;
     char key_file[CONFIG_STR_MAX];
-    enum config_log_level log_level;
-    enum config_log_format log_format;
+    enum log_level log_level;
+    enum log_format log_format;
 };
 
 /* What parsing asked for beyond running. */
@@ -53,6 +51,5 @@ int config_parse(struct config *cfg, int argc, char **argv, const char *(*getenv
 /* The --help text, which lists every flag with its default. */
 const char *config_usage(void);
 const char *config_sync_str(enum commit_sync s);
-const char *config_log_level_str(enum config_log_level l);
 
 #endif

@@ -20,6 +20,7 @@
 #include "format/utf8.h"
 #include "node/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,20 +34,39 @@
 #define LOG_BODY_MAX 1024
 #define LOG_LINE_MAX (LOG_BODY_MAX * 8)
 
-static enum config_log_level g_level = LOG_INFO;
-static enum config_log_format g_format = LOG_FORMAT_LOGFMT;
+static enum log_level g_level = LOG_LEVEL_INFO;
+static enum log_format g_format = LOG_FORMAT_LOGFMT;
 
-void log_level_set(enum config_log_level level)
+static const char *const LOG_LEVEL_NAMES[] = {"error", "warn", "info", "debug"};
+#define LOG_LEVELS (sizeof(LOG_LEVEL_NAMES) / sizeof(LOG_LEVEL_NAMES[0]))
+
+const char *log_level_str(enum log_level level)
+{
+    return (unsigned)level < LOG_LEVELS ? LOG_LEVEL_NAMES[level] : "?";
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+    for (size_t i = 0; i < LOG_LEVELS; i++) {
+        if (!strcmp(s, LOG_LEVEL_NAMES[i])) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+void log_level_set(enum log_level level)
 {
     g_level = level;
 }
 
-void log_format_set(enum config_log_format format)
+void log_format_set(enum log_format format)
 {
     g_format = format;
 }
 
-int log_enabled(enum config_log_level level)
+int log_enabled(enum log_level level)
 {
     return level <= g_level;
 }
@@ -124,8 +144,8 @@ static bool logfmt_bare_ok(const char *s, size_t n)
     return true;
 }
 
-static void out_field(struct out *o, enum config_log_format f, const char *key, size_t klen,
-                      const char *v, size_t vlen)
+static void out_field(struct out *o, enum log_format f, const char *key, size_t klen, const char *v,
+                      size_t vlen)
 {
     if (f == LOG_FORMAT_JSON) {
         out_str(o, ",");
@@ -192,8 +212,8 @@ static bool key_reserved(const char *k, size_t n)
            (n == 3 && !strncmp(k, "msg", 3)) || (n == 6 && !strncmp(k, "detail", 6));
 }
 
-size_t log_render(char *buf, size_t cap, enum config_log_format f, const char *ts,
-                  const char *level, const char *body)
+size_t log_render(char *buf, size_t cap, enum log_format f, const char *ts, const char *level,
+                  const char *body)
 {
     struct out o = {buf, 0, cap};
     if (cap == 0)
@@ -274,7 +294,7 @@ size_t log_render(char *buf, size_t cap, enum config_log_format f, const char *t
     return o.len;
 }
 
-void log_line(enum config_log_level level, const char *fmt, ...)
+void log_line(enum log_level level, const char *fmt, ...)
 {
     if (level > g_level)
         return;
@@ -295,8 +315,7 @@ void log_line(enum config_log_level level, const char *fmt, ...)
     snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", now.tv_nsec / 1000000);
 
     char line[LOG_LINE_MAX];
-    size_t len =
-        log_render(line, sizeof(line) - 1, g_format, ts, config_log_level_str(level), body);
+    size_t len = log_render(line, sizeof(line) - 1, g_format, ts, log_level_str(level), body);
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w; /* nowhere to report a failed log write */

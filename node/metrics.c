@@ -51,9 +51,9 @@ static void metric_histogram(struct buf *b, const char *name, const char *help,
 static void metrics_store(const struct tallyd *d, struct buf *b)
 {
     const struct commit_stats *cs = commit_stats_get(d->commit);
-    char les_lat[11][24], les_batch[11][24], sum[32];
-    const char *lat[11], *bat[11];
-    for (int i = 0; i < 11; i++) {
+    char les_lat[COMMIT_HIST_BOUNDS][24], les_batch[COMMIT_HIST_BOUNDS][24], sum[32];
+    const char *lat[COMMIT_HIST_BOUNDS], *bat[COMMIT_HIST_BOUNDS];
+    for (int i = 0; i < COMMIT_HIST_BOUNDS; i++) {
         snprintf(les_lat[i], sizeof(les_lat[i]), "%g", commit_latency_bounds[i]);
         snprintf(les_batch[i], sizeof(les_batch[i]), "%llu",
                  (unsigned long long)commit_batch_bounds[i]);
@@ -63,10 +63,10 @@ static void metrics_store(const struct tallyd *d, struct buf *b)
     snprintf(sum, sizeof(sum), "%.6f", cs->latency_sum_s);
     metric_histogram(b, "tally_store_write_seconds",
                      "Time to write and sync the count file once (one group commit).",
-                     cs->latency_buckets, lat, 11, sum);
+                     cs->latency_buckets, lat, COMMIT_HIST_BOUNDS, sum);
     snprintf(sum, sizeof(sum), "%llu", (unsigned long long)cs->batch_sum);
     metric_histogram(b, "tally_store_batch_visits", "Visits made durable by one write.",
-                     cs->batch_buckets, bat, 11, sum);
+                     cs->batch_buckets, bat, COMMIT_HIST_BOUNDS, sum);
     metric_u64(b, "tally_store_writes_total", "counter", "Count file writes completed.",
                cs->commits);
     metric_u64(b, "tally_store_write_errors_total", "counter", "Count file writes that failed.",

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "format/volume.h"
+#include "node/container_of.h"
 #include "gossip/gossip.h"
 #include "node/store/commit.h"
 #include "node/config.h"
@@ -45,9 +46,6 @@ extern const double tallyd_req_dur_bounds[REQ_DUR_BOUNDS];
  * tally_build_info and /status. */
 #define TALLYD_PROTO_MIN PROTO_VERSION_MIN
 #define TALLYD_PROTO_MAX PROTO_VERSION_MAX
-
-/* The struct that embeds a handle, from the handle's address. */
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 struct discovery;
 struct peer_udp;

@@ -26,10 +26,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "node/container_of.h"
 #include "node/http/conn.h"
 #include "node/http/server.h"
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 enum {
     HTTP_READ_BUF =

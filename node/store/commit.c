@@ -56,16 +56,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/container_of.h"
 #include "node/store/count_file.h"
 
 #define COMMIT_DEFAULT_INTERVAL_MS 1000
 #define COMMIT_DEFAULT_RETRY_MS    1000
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-
-const double commit_latency_bounds[11] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
-                                          0.05,   0.1,   0.2,   0.5,   1.0};
-const uint64_t commit_batch_bounds[11] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+const double commit_latency_bounds[COMMIT_HIST_BOUNDS] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
+                                                          0.05,   0.1,   0.2,   0.5,   1.0};
+const uint64_t commit_batch_bounds[COMMIT_HIST_BOUNDS] = {1,  2,   4,   8,   16,  32,
+                                                          64, 128, 256, 512, 1024};
 
 /* A visit waiting for its write (ALWAYS mode) or a flush waiting for its. */
 struct commit_waiter {
@@ -217,13 +217,13 @@ static void commit_stats_observe(struct commit *c, double seconds, uint64_t batc
 {
     size_t i;
 
-    for (i = 0; i < 11 && seconds > commit_latency_bounds[i]; i++)
+    for (i = 0; i < COMMIT_HIST_BOUNDS && seconds > commit_latency_bounds[i]; i++)
         ;
     c->stats.latency_buckets[i]++;
     c->stats.latency_sum_s += seconds;
     if (batch == 0)
         return;
-    for (i = 0; i < 11 && batch > commit_batch_bounds[i]; i++)
+    for (i = 0; i < COMMIT_HIST_BOUNDS && batch > commit_batch_bounds[i]; i++)
         ;
     c->stats.batch_buckets[i]++;
     c->stats.batch_sum += batch;

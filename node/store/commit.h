@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-enum commit_sync { COMMIT_SYNC_ALWAYS, COMMIT_SYNC_INTERVAL, COMMIT_SYNC_NONE };
+#include "node/store/sync_mode.h"
 
 /* status 0: durable (or accepted, in the non-always modes); negative errno:
  * the write failed and the visit is not acknowledged. value is the count that
@@ -41,30 +41,34 @@ typedef void (*commit_done_fn)(void *arg, int status, uint64_t value);
 /* A write made count durable (on the loop thread; see commit_on_durable). */
 typedef void (*commit_durable_fn)(void *arg, uint64_t count);
 
+/* Upper bounds of each histogram below (the +Inf bucket comes after them). */
+#define COMMIT_HIST_BOUNDS 11
+
 struct commit_stats {
     uint64_t commits;        /* writes completed */
     uint64_t commit_errors;  /* writes failed */
     uint64_t visits_durable; /* count as last written */
     /* Histograms hold PER-BUCKET counts (not cumulative): bucket i counts
-     * observations in (bounds[i-1], bounds[i]], bucket 11 those above the last
-     * bound (+Inf). The metrics code accumulates them for Prometheus. */
+     * observations in (bounds[i-1], bounds[i]], bucket COMMIT_HIST_BOUNDS those
+     * above the last bound (+Inf). The metrics code accumulates them for
+     * Prometheus. */
     /* write latency (the file write alone, in place or by atomic replace,
      * both successes and failures),
      * seconds: le 0.0005,0.001,0.002,0.005,0.01,0.02,0.05,0.1,0.2,0.5,1.0,+Inf */
-    uint64_t latency_buckets[12];
+    uint64_t latency_buckets[COMMIT_HIST_BOUNDS + 1];
     double latency_sum_s;
     /* batch size: visits carried by a successful write (including those of an
      * earlier failed write, whose increments it carries); writes carrying no
      * visit (flush or retry alone) are not observed. le 1,2,...,1024,+Inf */
-    uint64_t batch_buckets[12];
+    uint64_t batch_buckets[COMMIT_HIST_BOUNDS + 1];
     uint64_t batch_sum;
     /* writes that (re-)created the file by atomic replace rather than
      * overwriting it in place: the first, and each after an error or a
      * removed or replaced file */
     uint64_t creates;
 };
-extern const double commit_latency_bounds[11];
-extern const uint64_t commit_batch_bounds[11];
+extern const double commit_latency_bounds[COMMIT_HIST_BOUNDS];
+extern const uint64_t commit_batch_bounds[COMMIT_HIST_BOUNDS];
 
 struct commit;
 

@@ -216,7 +216,7 @@ static uint64_t bucket_total(const uint64_t *b)
 {
     uint64_t t = 0;
 
-    for (int i = 0; i < 12; i++)
+    for (int i = 0; i <= COMMIT_HIST_BOUNDS; i++)
         t += b[i];
     return t;
 }

@@ -1,13 +1,16 @@
 /*
  * test_log.c: log lines stay one valid logfmt or JSON line per event, whatever
  * the call site's values hold (spaces, quotes, newlines, invalid UTF-8,
- * free-text remarks, reserved field names).
+ * free-text remarks, reserved field names). <syslog.h> is included first so
+ * the build fails if our level names ever collide with its LOG_INFO & co.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <cmocka.h>
 
@@ -15,7 +18,7 @@
 
 #define TS "2026-12-01T16:03:18.123Z"
 
-static const char *render(enum config_log_format f, const char *body)
+static const char *render(enum log_format f, const char *body)
 {
     static char buf[8192];
     size_t n = log_render(buf, sizeof(buf), f, TS, "info", body);
@@ -89,6 +92,24 @@ static void test_small_buffer_is_cut_not_overrun(void **state)
     assert_int_equal(buf[10], 'z');
 }
 
+/* The names --log-level takes are the names log lines carry, both ways. */
+static void test_level_names_round_trip(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++) {
+        enum log_level l;
+        assert_int_equal(log_level_parse(names[i], &l), 0);
+        assert_int_equal(l, i);
+        assert_string_equal(log_level_str(l), names[i]);
+    }
+    enum log_level l = LOG_LEVEL_WARN;
+    assert_int_equal(log_level_parse("INFO", &l), -EINVAL);
+    assert_int_equal(log_level_parse("", &l), -EINVAL);
+    assert_int_equal(l, LOG_LEVEL_WARN);
+    assert_string_equal(log_level_str((enum log_level)7), "?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -97,6 +118,7 @@ int main(void)
         cmocka_unit_test(test_hostile_values_cannot_break_the_line),
         cmocka_unit_test(test_empty_and_odd_bodies),
         cmocka_unit_test(test_small_buffer_is_cut_not_overrun),
+        cmocka_unit_test(test_level_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
