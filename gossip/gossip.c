@@ -349,17 +349,7 @@ void gossip_drop_count(struct gossip *g, enum gossip_drop why)
 
 const char *gossip_state_str(enum gossip_state s)
 {
-    switch (s) {
-    case GOSSIP_ALIVE:
-        return "alive";
-    case GOSSIP_SUSPECT:
-        return "suspect";
-    case GOSSIP_DEAD:
-        return "dead";
-    case GOSSIP_LEFT:
-        return "left";
-    }
-    return "unknown";
+    return proto_state_str((int)s);
 }
 
 const char *gossip_drop_str(enum gossip_drop why)
