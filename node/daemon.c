@@ -51,19 +51,19 @@ uint64_t tallyd_now_ms(const struct tallyd *d)
     return uv_now(d->loop);
 }
 
-const char *tallyd_not_ready(const struct tallyd *d)
+enum readiness tallyd_not_ready(const struct tallyd *d)
 {
     if (d->draining)
-        return "draining (shutting down)";
+        return READINESS_DRAINING;
     if (d->degraded[0])
-        return d->degraded;
+        return READINESS_DATA_DIR;
     if (!d->gossip || !d->commit)
-        return "starting";
+        return READINESS_STARTING;
     if (!gossip_synced(d->gossip, tallyd_now_ms(d)))
-        return "syncing: waiting for a peer's whole table";
+        return READINESS_SYNCING;
     if (d->cfg.sync == COMMIT_SYNC_ALWAYS && commit_last_error(d->commit) != 0)
-        return "the count file cannot be written";
-    return NULL;
+        return READINESS_STORE_FAILING;
+    return READINESS_READY;
 }
 
 /* The one way gossip learns our count: the commit layer reports each rise
@@ -488,7 +488,7 @@ int tallyd_start(struct tallyd *d, uv_loop_t *loop, const struct config *cfg)
     if (rc == -EROFS || rc == -EACCES || rc == -EPERM) {
         /* A volume that cannot be written: restarting fixes nothing, so stay
          * up and say why on /readyz instead of crash-looping. */
-        snprintf(d->degraded, sizeof(d->degraded), "the data dir cannot be written: %s", msg);
+        snprintf(d->degraded, sizeof(d->degraded), "%s", msg);
         log_error("store_read_only %s (tallyd keeps running, not ready, counting nothing: "
                   "make the volume writable, then delete the pod)",
                   msg);

@@ -227,18 +227,24 @@ static void metrics_process(const struct tallyd *d, struct buf *b)
     }
 }
 
+void metrics_members_by_state(const struct gossip *g, uint64_t out[TALLYD_MEMBER_STATES])
+{
+    memset(out, 0, TALLYD_MEMBER_STATES * sizeof(out[0]));
+    size_t n = gossip_member_count(g);
+    for (size_t i = 0; i < n; i++) {
+        const struct gossip_member *m = gossip_member_at(g, i);
+        if ((unsigned)m->state < TALLYD_MEMBER_STATES)
+            out[m->state]++;
+    }
+}
+
 static void metrics_gossip(const struct tallyd *d, struct buf *b)
 {
-    uint64_t by_state[4] = {0};
-    size_t n = gossip_member_count(d->gossip);
-    for (size_t i = 0; i < n; i++) {
-        const struct gossip_member *m = gossip_member_at(d->gossip, i);
-        if ((unsigned)m->state < 4)
-            by_state[m->state]++;
-    }
+    uint64_t by_state[TALLYD_MEMBER_STATES];
+    metrics_members_by_state(d->gossip, by_state);
     metric_head(b, "tally_gossip_members", "gauge",
                 "Members of the table by state, self included.");
-    for (int s = 0; s < 4; s++)
+    for (int s = 0; s < TALLYD_MEMBER_STATES; s++)
         buf_printf(b, "tally_gossip_members{state=\"%s\"} %llu\n",
                    gossip_state_str((enum gossip_state)s), (unsigned long long)by_state[s]);
     const struct gossip_stats *gs = gossip_stats_get(d->gossip);
@@ -311,7 +317,7 @@ void metrics_render(const struct tallyd *d, struct buf *b)
     metric_u64(b, "tally_visits_total", "counter", "Visits this pod has counted.",
                commit_count(d->commit));
     metric_u64(b, "tally_ready", "gauge", "1 when /readyz answers 200.",
-               tallyd_not_ready(d) ? 0 : 1);
+               tallyd_not_ready(d) == READINESS_READY ? 1 : 0);
     metric_u64(b, "tally_uptime_seconds", "gauge", "Seconds since this process started.",
                (tallyd_now_ms(d) - d->start_ms) / 1000);
     metrics_store(d, b);

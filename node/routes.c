@@ -108,15 +108,33 @@ static int page_format(const struct tallyd *d, uint64_t count, char *out, size_t
                     d->cfg.name, d->cfg.name, (unsigned long long)count, count == 1 ? "" : "s");
 }
 
-/* "not ready: WHY\n", naming the disk's error when the count file is what
- * fails (full, read-only, gone), so the operator sees it in one request. */
-static void not_ready_format(const struct tallyd *d, const char *why, char *msg, size_t cap)
+/* Why the pod is not ready, with what the reason alone cannot hold: the
+ * store's message for a data dir that cannot be written, and (disk_error,
+ * for /readyz) the disk's error when the count file fails (full, read-only,
+ * gone), so the operator sees the cause in one request. */
+static void route_reason(const struct tallyd *d, enum readiness r, bool disk_error, char *out,
+                         size_t cap)
 {
-    int err = d->commit ? commit_last_error(d->commit) : 0;
-    if (err != 0 && strstr(why, "count file"))
-        snprintf(msg, cap, "not ready: %s (%s)\n", why, strerror(-err));
-    else
-        snprintf(msg, cap, "not ready: %s\n", why);
+    int err;
+    switch (r) {
+    case READINESS_DATA_DIR:
+        snprintf(out, cap, "%s: %s", readiness_str(r), d->degraded);
+        return;
+    case READINESS_STORE_FAILING:
+        err = d->commit ? commit_last_error(d->commit) : 0;
+        if (disk_error && err != 0) {
+            snprintf(out, cap, "%s (%s)", readiness_str(r), strerror(-err));
+            return;
+        }
+        break;
+    case READINESS_READY:
+    case READINESS_DRAINING:
+    case READINESS_STARTING:
+    case READINESS_SYNCING:
+    case READINESS__COUNT:
+        break;
+    }
+    snprintf(out, cap, "%s", readiness_str(r));
 }
 
 static void visit_done(void *arg, int status, uint64_t value)
@@ -244,16 +262,16 @@ static void route_cluster(struct tallyd *d, struct http_exchange *ex,
 static void route_status(struct tallyd *d, struct http_exchange *ex)
 {
     struct buf b;
-    uint64_t by_state[4] = {0};
-    char vol[VOLUME_ID_HEXLEN + 1];
+    uint64_t by_state[TALLYD_MEMBER_STATES];
+    char vol[VOLUME_ID_HEXLEN + 1], why[sizeof(d->degraded) + 64];
     volume_id_hex(d->vol.id, vol);
-    size_t n = gossip_member_count(d->gossip);
-    for (size_t i = 0; i < n; i++) {
-        const struct gossip_member *m = gossip_member_at(d->gossip, i);
-        if (!m->self && (unsigned)m->state < 4)
-            by_state[m->state]++;
-    }
-    const char *why = tallyd_not_ready(d);
+    /* peers: every member but ourselves */
+    metrics_members_by_state(d->gossip, by_state);
+    const struct gossip_member *self = gossip_member_at(d->gossip, 0);
+    if ((unsigned)self->state < TALLYD_MEMBER_STATES)
+        by_state[self->state]--;
+    enum readiness ready = tallyd_not_ready(d);
+    route_reason(d, ready, false, why, sizeof(why));
     buf_init(&b, 4096);
     buf_printf(&b, "{\"pod\": \"%s\", \"version\": \"%s\", \"incarnation\": %llu, ", d->cfg.name,
                TALLY_VERSION, (unsigned long long)gossip_incarnation(d->gossip));
@@ -271,8 +289,8 @@ static void route_status(struct tallyd *d, struct http_exchange *ex)
                (unsigned long long)commit_durable_count(d->commit));
     buf_printf(&b, "\"sync\": \"%s\", \"data_dir\": ", config_sync_str(d->cfg.sync));
     buf_json_str(&b, d->cfg.data_dir);
-    buf_printf(&b, ", \"ready\": %s, \"reason\": ", why ? "false" : "true");
-    buf_json_str(&b, why ? why : "");
+    buf_printf(&b, ", \"ready\": %s, \"reason\": ", ready == READINESS_READY ? "true" : "false");
+    buf_json_str(&b, why);
     buf_printf(&b, ", \"gossip\": \"%s\", \"service\": ", d->self_addr);
     buf_json_str(&b, d->cfg.service);
     buf_printf(
@@ -285,13 +303,14 @@ static void route_status(struct tallyd *d, struct http_exchange *ex)
 
 static void route_readyz(struct tallyd *d, struct http_exchange *ex)
 {
-    const char *why = tallyd_not_ready(d);
-    if (!why) {
+    enum readiness ready = tallyd_not_ready(d);
+    if (ready == READINESS_READY) {
         route_respond_str(d, ex, ROUTE_READYZ, 200, TEXT, "ready\n");
         return;
     }
-    char msg[200];
-    not_ready_format(d, why, msg, sizeof(msg));
+    char why[sizeof(d->degraded) + 64], msg[sizeof(why) + 16];
+    route_reason(d, ready, true, why, sizeof(why));
+    snprintf(msg, sizeof(msg), "not ready: %s\n", why);
     route_respond_str(d, ex, ROUTE_READYZ, 503, TEXT, msg);
 }
 
@@ -334,8 +353,9 @@ void routes_handle(void *ctx, struct http_exchange *ex, const struct http_reques
     }
     if (d->degraded[0] && route != ROUTE_HEALTHZ && route != ROUTE_READYZ) {
         /* no store, no gossip: only the probes answer, and they say why */
-        char msg[720];
-        snprintf(msg, sizeof(msg), "not ready: %s\n", d->degraded);
+        char why[sizeof(d->degraded) + 64], msg[sizeof(why) + 16];
+        route_reason(d, READINESS_DATA_DIR, false, why, sizeof(why));
+        snprintf(msg, sizeof(msg), "not ready: %s\n", why);
         route_respond_str(d, ex, route, 503, TEXT, msg);
         return;
     }

@@ -18,6 +18,7 @@
 
 #include "format/volume.h"
 #include "node/container_of.h"
+#include "node/readiness.h"
 #include "gossip/gossip.h"
 #include "node/store/commit.h"
 #include "node/config.h"
@@ -89,8 +90,8 @@ struct tallyd {
     double req_dur_sum[ROUTE__COUNT];
     uint64_t visit_errors;  /* visits refused because the store could not write */
     uint64_t dup_logged_ms; /* last duplicate-name warning */
-    /* Non-empty: started without a writable data dir; HTTP only, not ready,
-     * and this says why (tallyd_not_ready). */
+    /* Non-empty: started without a writable data dir; HTTP only, not ready
+     * (READINESS_DATA_DIR), and this is the store's message saying why. */
     char degraded[640];
 };
 
@@ -104,8 +105,8 @@ void tallyd_close(struct tallyd *d);
 /* Begin the graceful stop: what SIGTERM does. */
 void tallyd_drain(struct tallyd *d);
 
-/* Readiness: NULL if ready, else the reason. */
-const char *tallyd_not_ready(const struct tallyd *d);
+/* Readiness: READINESS_READY, else why not (node/readiness.h). */
+enum readiness tallyd_not_ready(const struct tallyd *d);
 uint64_t tallyd_now_ms(const struct tallyd *d);
 /* This pod name's visits when visits.txt holds file_count: our slot's part
  * of it plus every other slot of our name (earlier volumes). */
@@ -118,5 +119,9 @@ void routes_handle(void *ctx, struct http_exchange *ex, const struct http_reques
 /* metrics.c: render the Prometheus text exposition into out. */
 struct buf;
 void metrics_render(const struct tallyd *d, struct buf *out);
+/* Members of g's table by state (enum gossip_state), ourselves included:
+ * the one count /metrics and /status both show. */
+#define TALLYD_MEMBER_STATES (GOSSIP_LEFT + 1)
+void metrics_members_by_state(const struct gossip *g, uint64_t out[TALLYD_MEMBER_STATES]);
 
 #endif
