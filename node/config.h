@@ -48,8 +48,16 @@ enum config_action { CONFIG_RUN = 0, CONFIG_HELP = 1, CONFIG_VERSION = 2 };
 int config_parse(struct config *cfg, int argc, char **argv, const char *(*getenv_fn)(const char *),
                  enum config_action *action, char *err, size_t err_len);
 
-/* The --help text, which lists every flag with its default. */
+/* The --help text, generated from the option table: every flag with its
+ * argument, environment variable and default. */
 const char *config_usage(void);
+/* The option table, for tests that hold --help and parsing to each other:
+ * i in [0, config_opt_count()); env is NULL for --help and --version, the
+ * default NULL when there is none. */
+size_t config_opt_count(void);
+const char *config_opt_flag(size_t i);
+const char *config_opt_env(size_t i);
+const char *config_opt_default(size_t i);
 const char *config_sync_str(enum commit_sync s);
 
 #endif
