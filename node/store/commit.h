@@ -76,7 +76,8 @@ struct commit;
 int commit_new(uv_loop_t *loop, const char *dir, enum commit_sync mode, uint32_t interval_ms,
                uint64_t count, struct commit **out);
 /* Count one visit; cb(arg, ...) runs when it is acknowledged or failed.
- * Returns -ENOMEM or -ECANCELED (closing) without counting or calling cb. */
+ * Returns 0, or without counting or calling cb: -ENOMEM, -ECANCELED
+ * (closing) or -EOVERFLOW (the count is already UINT64_MAX). */
 int commit_visit(struct commit *c, commit_done_fn cb, void *arg);
 /* fn(arg, count) runs on the loop thread after each successful write that
  * raised the durable count, with the count the file now holds: after the

@@ -903,6 +903,27 @@ static void test_new_rejects_bad_mode(void **state)
     assert_int_equal(uv_loop_close(&fx->loop), 0);
 }
 
+/* A count at UINT64_MAX cannot take one more visit, in any mode: the visit
+ * is refused with -EOVERFLOW as commit.h says, not counted, not answered. */
+static void test_visit_at_max_overflows(void **state)
+{
+    struct fixture *fx = *state;
+    static const enum commit_sync modes[] = {COMMIT_SYNC_ALWAYS, COMMIT_SYNC_INTERVAL,
+                                             COMMIT_SYNC_NONE};
+
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        assert_int_equal(commit_new(&fx->loop, fx->dir, modes[i], 50, UINT64_MAX, &fx->c), 0);
+        assert_int_equal(commit_visit(fx->c, on_visit, fx), -EOVERFLOW);
+        assert_int_equal(fx->calls, 0);
+        assert_true(commit_count(fx->c) == UINT64_MAX);
+        assert_int_equal(commit_pending(fx->c), 0);
+        commit_close(fx->c);
+        fx->c = NULL;
+        assert_int_equal(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
+    }
+    assert_int_equal(uv_loop_close(&fx->loop), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
@@ -928,6 +949,7 @@ int main(void)
         T(test_flush_failure),
         T(test_close_with_waiters),
         T(test_new_rejects_bad_mode),
+        T(test_visit_at_max_overflows),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
