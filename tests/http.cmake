@@ -1,4 +1,4 @@
-# tests/http.cmake: tests of the HTTP server (node/http/*.c): the unit test
+# tests/http.cmake: tests of the HTTP server (node/http/*.c): the unit tests
 # over loopback sockets and sink connections, and the libFuzzer target.
 tally_add_test(test_http_server unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_server.c
     LIBS tally_http)
@@ -6,6 +6,11 @@ tally_add_test(test_cluster_page unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/tes
     LIBS tally_page)
 tally_add_test(test_http_accept unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_accept.c
     LIBS tally_http)
+# Refusing a connection (over the cap, or no memory) never loses the
+# listener: malloc and calloc are wrapped so the test can fail them all.
+tally_add_test(test_http_reject unit SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_http_reject.c
+    LIBS tally_http)
+target_link_options(test_http_reject PRIVATE -Wl,--wrap=malloc,--wrap=calloc)
 
 if(TALLY_FUZZ)
     # The server and llhttp are compiled again with coverage instrumentation so

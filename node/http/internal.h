@@ -138,7 +138,12 @@ struct http_server {
     uv_check_t flush_check;
     uv_idle_t flush_idle;
     size_t inflight;
-    size_t handles; /* listener + connections not yet freed */
+    size_t handles; /* listener, reject + connections not yet freed */
+    /* The one handle a refused connection is accepted into and closed at
+     * once (server_reject): preallocated, so refusing needs no memory. */
+    uv_tcp_t reject;
+    bool reject_busy;    /* closing the last refused connection */
+    bool reject_pending; /* a connection waits to be refused after it */
     bool listening;
     bool draining;
     bool closing;

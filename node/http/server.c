@@ -204,21 +204,38 @@ static void server_on_idle_close(uv_handle_t *h)
     http__server_handle_closed(h->data);
 }
 
+static void server_take(struct http_server *s);
+
 static void server_on_reject_close(uv_handle_t *h)
 {
-    free(h);
+    struct http_server *s = h->data;
+    s->reject_busy = false;
+    if (s->reject_pending && s->listening && !s->closing) {
+        s->reject_pending = false;
+        server_take(s); /* the cap may have room again by now */
+    }
+    http__server_handle_closed(s);
 }
 
-/* Over max_conns: take the connection off the backlog and close it, so the
- * client learns at once instead of waiting in the kernel queue. */
+/* Over max_conns, or no memory for a connection: take it off the backlog
+ * and close it, so the client learns at once instead of waiting in the
+ * kernel queue. This must never fail: a connection libuv announced and
+ * nobody accepted stops libuv polling the listener, and nothing would be
+ * accepted again. So it uses the one handle kept for it, never malloc; while
+ * that handle is still closing, the connection waits (libuv has paused the
+ * listener) and is taken in the close callback. */
 static void server_reject(struct http_server *s)
 {
-    uv_tcp_t *t = malloc(sizeof(*t));
-    if (!t)
+    if (s->reject_busy) {
+        s->reject_pending = true;
         return;
-    uv_tcp_init(s->loop, t);
-    (void)uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)t);
-    uv_close((uv_handle_t *)t, server_on_reject_close);
+    }
+    uv_tcp_init(s->loop, &s->reject);
+    s->reject.data = s;
+    s->reject_busy = true;
+    s->handles++;
+    (void)uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&s->reject);
+    uv_close((uv_handle_t *)&s->reject, server_on_reject_close);
     s->stats.connections_rejected++;
 }
 
@@ -233,11 +250,10 @@ static void server_cap_note(struct http_server *s)
         s->on_cap_reached(s->handler_ctx, s->stats.connections_open, s->max_conns);
 }
 
-static void server_on_connection(uv_stream_t *l, int status)
+/* Take the connection waiting on the listener: serve it, or refuse it. */
+static void server_take(struct http_server *s)
 {
-    struct http_server *s = container_of((uv_tcp_t *)l, struct http_server, listener);
-    if (status < 0 || !s->listening)
-        return;
+    uv_stream_t *l = (uv_stream_t *)&s->listener;
     if (s->stats.connections_open >= s->max_conns) {
         server_cap_note(s);
         server_reject(s);
@@ -249,6 +265,14 @@ static void server_on_connection(uv_stream_t *l, int status)
         s->cap_armed = true;
     if (http__conn_accept(s, l) < 0)
         server_reject(s);
+}
+
+static void server_on_connection(uv_stream_t *l, int status)
+{
+    struct http_server *s = container_of((uv_tcp_t *)l, struct http_server, listener);
+    if (status < 0 || !s->listening)
+        return;
+    server_take(s);
 }
 
 static struct http_server *server_new(uv_loop_t *loop, const struct http_server_config *cfg)
