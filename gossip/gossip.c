@@ -92,8 +92,8 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
      * earlier life (and replayed) must not match this life's SYNC, or it
      * would make a restarted node "whole" with a stale table. */
     g->nonce = gossip_rand(g) >> 2;
-    if (member_table_init(&g->t) != 0 || member_table_add(&g->t, cfg->name) != GOSSIP_SELF ||
-        gossip_scratch_reserve(g, 16) != 0) {
+    if (member_table_init(&g->t, cfg->seed) != 0 ||
+        member_table_add(&g->t, cfg->name) != GOSSIP_SELF || gossip_scratch_reserve(g, 16) != 0) {
         gossip_free(g);
         return NULL;
     }

@@ -3,14 +3,25 @@
  * and by address (see member_table.h). Chains hold row indexes, so growing
  * the row array never invalidates them; the bucket arrays are rebuilt when the
  * table outgrows them (load factor 1).
+ *
+ * Names and addresses come from the network, so the buckets are chosen by a
+ * keyed hash (SipHash-2-4, libsodium's crypto_shorthash) under a key of this
+ * instance: whoever cannot learn the key cannot pick names that all land in
+ * one chain and turn every lookup into a walk of the whole table. The key is
+ * derived from the gossip seed (BLAKE2b, so the key does not give the seed
+ * back), which keeps the simulator deterministic.
  */
 #include "gossip/member_table.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MEMBER_TABLE_MIN_BUCKETS 16
+
+_Static_assert(sizeof(((struct member_table *)0)->key) == crypto_shorthash_KEYBYTES,
+               "member_table.key holds one crypto_shorthash key");
 
 /* FNV-1a 64: names and addresses are short ASCII strings. */
 uint64_t member_table_hash(const char *s)
@@ -25,7 +36,11 @@ uint64_t member_table_hash(const char *s)
 
 static size_t member_table_bucket(const struct member_table *t, const char *s)
 {
-    return (size_t)(member_table_hash(s) & (t->nbuckets - 1));
+    unsigned char out[crypto_shorthash_BYTES];
+    uint64_t h;
+    crypto_shorthash(out, (const unsigned char *)s, strlen(s), t->key);
+    memcpy(&h, out, sizeof(h));
+    return (size_t)(h & (t->nbuckets - 1));
 }
 
 static void member_table_link(struct member_table *t, uint32_t i)
@@ -60,9 +75,18 @@ static int member_table_rehash(struct member_table *t, size_t nbuckets)
     return 0;
 }
 
-int member_table_init(struct member_table *t)
+int member_table_init(struct member_table *t, uint64_t seed)
 {
+    static const char domain[] = "tally member table key";
+    unsigned char in[sizeof(domain) + sizeof(seed)];
     memset(t, 0, sizeof(*t));
+    /* libsodium asks for it before any other call; idempotent, and on
+     * Linux it opens nothing (getrandom) */
+    if (sodium_init() < 0)
+        return -EIO;
+    memcpy(in, domain, sizeof(domain));
+    memcpy(in + sizeof(domain), &seed, sizeof(seed));
+    crypto_generichash(t->key, sizeof(t->key), in, sizeof(in), NULL, 0);
     return member_table_rehash(t, MEMBER_TABLE_MIN_BUCKETS);
 }
 

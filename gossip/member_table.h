@@ -33,10 +33,13 @@ struct member_table {
     struct gmember *rows;
     size_t n, cap;
     uint32_t *name_heads, *addr_heads;
-    size_t nbuckets; /* power of two */
+    size_t nbuckets;       /* power of two */
+    unsigned char key[16]; /* the bucket hash's key, this instance's own */
 };
 
-int member_table_init(struct member_table *t);
+/* An empty table whose bucket hash is keyed from seed (see member_table.c).
+ * Returns 0, -ENOMEM or -EIO (libsodium would not start). */
+int member_table_init(struct member_table *t, uint64_t seed);
 void member_table_free(struct member_table *t);
 /* Returns the row index or MEMBER_NONE. */
 uint32_t member_table_find(const struct member_table *t, const char *name);
@@ -50,6 +53,8 @@ uint32_t member_table_addr_find(const struct member_table *t, const char *addr);
 /* True when some row with this address is alive, suspect or ourselves. */
 bool member_table_addr_live(const struct member_table *t, const char *addr);
 
+/* Unkeyed FNV-1a, for spreading values the table does not index (PRNG
+ * seeding, accuser and greeting fingerprints); the indexes use a keyed hash. */
 uint64_t member_table_hash(const char *s);
 
 #endif

@@ -3,6 +3,10 @@
 tally_add_test(test_gossip_core unit
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_gossip_core.c
     LIBS tally_gossip)
+# The member table's keyed index against names chosen to collide.
+tally_add_test(test_member_table unit
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/unit/test_member_table.c
+    LIBS tally_gossip)
 
 # The simulator: fake network + scenarios as a library, shared by tally-sim
 # and the sim tests.
