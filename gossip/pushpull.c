@@ -3,10 +3,11 @@
  * (name, incarnation, heartbeat, sum of slots) of what its sender holds; we
  * answer with a DELTA of our entries that are newer (version or sum) and a
  * DIGEST (reply=1) of the items where we are older or lack the name, which
- * its sender answers with a DELTA. tally no longer sends a DIGEST each round
- * (it kept heartbeats fresh for the old detector; liveness now comes from
- * SWIM probes, detect.c, and counts from the event queue and SYNC), but a
- * peer's DIGEST is still answered.
+ * its sender answers with a DELTA. tally does not send a DIGEST each round:
+ * liveness comes from SWIM probes (detect.c) and counts from the event queue
+ * and SYNC, so a round of digests would repeat what those already carry. A
+ * peer's DIGEST is answered all the same, since answering costs nothing
+ * until one arrives and lets any speaker of the wire repair through it.
  */
 #include "gossip/gossip_int.h"
 

@@ -1,7 +1,7 @@
-# tests/counter.cmake: process tests of the counter model (issue 11's "Done
-# when"): real tallyd pods on 127.0.34.0/24 with dnsmasq, each asserting that
-# every pod's /cluster total equals the visits acknowledged (200 answers to
-# GET /). Each test has its own ports (DNS 5341-5345, HTTP 8341-8345, gossip
+# tests/counter.cmake: process tests of the counter model (no acknowledged
+# visit is ever lost, none counted twice): real tallyd pods on 127.0.34.0/24
+# with dnsmasq, each asserting that every pod's /cluster total equals the
+# visits acknowledged (200 answers to GET /). Each test has its own ports (DNS 5341-5345, HTTP 8341-8345, gossip
 # 7341-7345), so none collides with another's. A test that needs root
 # (nftables, packet capture) prints "1 skipped" without it, which ctest shows
 # as skipped, not passed.

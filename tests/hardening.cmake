@@ -1,7 +1,7 @@
-# tests/hardening.cmake: process tests of tallyd under attack and faults
-# (issue 8): hostile HTTP clients, hostile gossip datagrams, a full, read-only
-# or vanished count file (root: a small tmpfs the test mounts), and a crash
-# loop of 20 kill -9 under load.
+# tests/hardening.cmake: process tests that no client, peer or disk fault
+# takes tallyd down: hostile HTTP clients, hostile gossip datagrams, a full,
+# read-only or vanished count file (root: a small tmpfs the test mounts), and
+# a crash loop of 20 kill -9 under load.
 set(HARD_DIR ${CMAKE_CURRENT_SOURCE_DIR}/process)
 tally_add_script_test(process_hostile_http process ${HARD_DIR}/test_hostile_http.sh)
 tally_add_script_test(process_http_noread process ${HARD_DIR}/test_http_noread.sh)

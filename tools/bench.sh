@@ -7,7 +7,7 @@
 #   tools/bench.sh --smoke        every piece once with tiny durations (ctest bench_smoke)
 #   tools/bench.sh --runs 5 --duration 10 --out DIR
 #
-# Ends with the table of issue 13's targets (Redis INCR appendfsync always at
+# Ends with the table of the targets in docs/BENCHMARKS.md (Redis INCR appendfsync always at
 # 1, 64 and 64 x 16 pipelined connections; nginx at 64 with server CPU per
 # request; 300 clients that pipeline GET /metrics and never read) and verdicts.
 #
@@ -370,7 +370,7 @@ run_redis() {
     say "redis $fs c=$conns pipe=$pipe run $run: ${rps:-0} ops/s p99 ${p99:-?}ms"
 }
 
-# The smoke run keeps every row a target of issue 13 reads (1, 64, 64 x 16).
+# The smoke run keeps every row a target reads (1, 64, 64 x 16).
 if [ "$SMOKE" = 1 ]; then CONFS="1:1 64:1 64:16"; else CONFS="1:1 64:1 512:1 64:16"; fi
 for run in $(seq "$RUNS"); do
     for conf in $CONFS; do
@@ -390,7 +390,7 @@ figure "redis INCR always ops/s at 64" "$(awk -F'\t' '$2 == "redis-always" && $4
 
 # ---------------------------------------------------------------- clients that never read
 
-# Issue 13's memory target: 300 connections each send 64 KB of pipelined
+# The memory target: 300 connections each send 64 KB of pipelined
 # GET /metrics and never read (tests/process/noread_clients.py, the same
 # client as the process test); tallyd's peak RSS (VmHWM) must stay under
 # 32 MiB and /healthz, asked on a fresh connection meanwhile, answer in
@@ -558,7 +558,7 @@ echo "Targets of issue 13 (same run, ratios of medians):"
 python3 "$HELP/report.py" --issue13 "$OUT"
 if [ "$SMOKE" = 1 ]; then
     grep -q 'nginx' "$OUT/results.md" && ok "report written" || not_ok "report missing figures"
-    # every row of issue 13 has a figure (its verdict means nothing in 1 s runs)
+    # every target row has a figure (its verdict means nothing in 1 s runs)
     rows=$(python3 "$HELP/report.py" --issue13 "$OUT" | grep -c '| \(met\|\*\*missed\*\*\) |' || true)
     [ "$rows" = 5 ] && ok "issue 13: 5 target rows with figures" || not_ok "issue 13: $rows of 5 rows with figures"
     echo "$PASS passed, $FAIL failed"

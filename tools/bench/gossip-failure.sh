@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gossip-failure.sh: issue 12's real-process failure-detection figures (a
+# gossip-failure.sh: failure detection measured on real processes (a
 # benchmark, not a ctest: run it on a quiet machine).
 #
 #   1. 50 tallyd pods on loopback, DNS discovery through dnsmasq

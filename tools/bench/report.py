@@ -7,7 +7,7 @@ docs/BENCHMARKS.md: medians with min-max over the runs, ratios to nginx
 measured in the same run, and each target as met or missed with its gap.
 
     report.py OUT > OUT/results.md
-    report.py --issue13 OUT      only the table of issue 13's targets
+    report.py --issue13 OUT      only the table of the targets (docs/BENCHMARKS.md)
 """
 import csv
 import math
@@ -167,8 +167,9 @@ def ratio_verdict(a, b, target, unit):
 
 
 def issue13(rows, facts):
-    """The targets of issue 13 (durable counting ahead of Redis, an HTTP
-    server no client can blow up): ratios of medians of the same run."""
+    """The targets in docs/BENCHMARKS.md (durable counting ahead of Redis,
+    an HTTP server no client can blow up): ratios of medians of the same
+    run."""
     def m(srv, conns, pipe, field="rps"):
         test = "incr" if srv.startswith("redis") else "get"
         return med(series(rows, srv, test, conns, pipe, field))
