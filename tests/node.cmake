@@ -9,3 +9,9 @@ tally_add_test(test_log unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_log.c
 tally_add_script_test(process_metrics_logs process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_metrics_logs.sh)
 tally_add_test(test_buf unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_buf.c LIBS tally_util)
 tally_add_script_test(process_local_cluster process ${CMAKE_CURRENT_SOURCE_DIR}/process/test_local_cluster.sh)
+# The wiring below the process level: routes and metrics over a daemon
+# built by hand (tests/unit/fake_daemon.c), no sockets.
+foreach(t routes metrics)
+    tally_add_test(test_${t} unit SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_${t}.c
+        ${CMAKE_CURRENT_SOURCE_DIR}/unit/fake_daemon.c LIBS tally_node)
+endforeach()
