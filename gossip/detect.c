@@ -1,8 +1,7 @@
 /*
  * detect.c: failure detection, SWIM with Lifeguard (as hashicorp/memberlist
- * does it: state.go, suspicion.go, awareness.go). Liveness is not read from
- * heartbeats relayed by chance, whose delays grow with the cluster and look
- * like deaths; each round a node probes one member:
+ * does it: state.go, suspicion.go, awareness.go). Liveness is no longer read
+ * from heartbeats relayed by chance; each round a node probes one member:
  *
  *   1. a direct PING to the next member of a round-robin walk of the table;
  *   2. no ACK by the next round: the member is pinged again, and the round
