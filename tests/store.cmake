@@ -24,9 +24,9 @@ add_executable(bench_store bench_store.c)
 target_link_libraries(bench_store PRIVATE tally_store tally_flags)
 
 if(TALLY_FUZZ)
-    # store.c is compiled into the fuzzer itself so it gets coverage
+    # format/count.c is compiled into the fuzzer itself so it gets coverage
     # instrumentation; it needs nothing but libc.
-    add_executable(fuzz_count_file fuzz/fuzz_count_file.c ${PROJECT_SOURCE_DIR}/node/store/count_file.c)
+    add_executable(fuzz_count_file fuzz/fuzz_count_file.c ${PROJECT_SOURCE_DIR}/format/count.c)
     target_include_directories(fuzz_count_file PRIVATE ${PROJECT_SOURCE_DIR})
     target_compile_options(fuzz_count_file PRIVATE -fsanitize=fuzzer)
     target_link_options(fuzz_count_file PRIVATE -fsanitize=fuzzer)

@@ -15,10 +15,10 @@
  * fdatasync, close, rename, unlink, read) so the unit test can intercept each
  * step with -Wl,--wrap and simulate a crash or an error after any of them.
  *
- * Reading is strict: a file that is not exactly a canonical decimal count is
- * corrupt and stops the start with a message naming the file and the bytes
- * found. It is never read as 0: losing a count silently is the one failure a
- * visit counter must not have.
+ * Reading is strict (format/count.c, shared with tallyctl): a file that is
+ * not exactly a canonical decimal count is corrupt and stops the start with a
+ * message naming the file and the bytes found. It is never read as 0: losing
+ * a count silently is the one failure a visit counter must not have.
  */
 #include "node/store/count_file.h"
 
@@ -31,107 +31,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The largest valid file is 20 digits and a newline; anything above this cap
- * is corrupt and is not worth reading further. */
-#define STORE_MAX_FILE 64
-/* How many bytes of a bad file a message quotes; enough to recognise it. */
-#define STORE_QUOTE_MAX 24
-
 #ifndef PATH_MAX
 #define PATH_MAX 4096
 #endif
-
-/* ------------------------------------------------------------------------ */
-/* Parsing                                                                   */
-/* ------------------------------------------------------------------------ */
-
-/* Quote buf into out, escaping everything that is not printable ASCII, and
- * truncating with "..." so a message stays one short line. */
-static void store_bytes_quote(const char *buf, size_t len, char *out, size_t out_len)
-{
-    size_t o = 0;
-    size_t shown = len < STORE_QUOTE_MAX ? len : STORE_QUOTE_MAX;
-
-    if (out_len == 0)
-        return;
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char ch = (unsigned char)buf[i];
-        char tmp[5];
-        size_t n;
-
-        if (ch == '\n') {
-            memcpy(tmp, "\\n", 2);
-            n = 2;
-        } else if (ch == '"' || ch == '\\') {
-            tmp[0] = '\\';
-            tmp[1] = (char)ch;
-            n = 2;
-        } else if (ch >= 0x20 && ch < 0x7f) {
-            tmp[0] = (char)ch;
-            n = 1;
-        } else {
-            n = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", ch);
-        }
-        if (o + n + 1 > out_len)
-            break;
-        memcpy(out + o, tmp, n);
-        o += n;
-    }
-    if (shown < len && o + 4 <= out_len) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
-static int store_parse_fail(const char *buf, size_t len, char *why, size_t why_len,
-                            const char *reason)
-{
-    char quoted[STORE_QUOTE_MAX * 4 + 4];
-
-    store_bytes_quote(buf, len, quoted, sizeof(quoted));
-    if (why && why_len)
-        snprintf(why, why_len, "found \"%s\" (%s)", quoted, reason);
-    return -EINVAL;
-}
-
-int store_count_parse(const char *buf, size_t len, uint64_t *count, char *why, size_t why_len)
-{
-    size_t digits = len;
-    uint64_t v = 0;
-    char reason[64];
-
-    if (len == 0) {
-        if (why && why_len)
-            snprintf(why, why_len, "empty file");
-        return -EINVAL;
-    }
-    if (buf[len - 1] == '\n')
-        digits = len - 1;
-    if (digits == 0)
-        return store_parse_fail(buf, len, why, why_len, "no digits");
-    for (size_t i = 0; i < digits; i++) {
-        unsigned char ch = (unsigned char)buf[i];
-
-        if (ch < '0' || ch > '9') {
-            snprintf(reason, sizeof(reason), "byte %zu is not a digit", i + 1);
-            return store_parse_fail(buf, len, why, why_len, reason);
-        }
-    }
-    if (buf[0] == '0' && digits > 1)
-        return store_parse_fail(buf, len, why, why_len, "leading zero");
-    for (size_t i = 0; i < digits; i++) {
-        unsigned d = (unsigned)(buf[i] - '0');
-
-        if (v > (UINT64_MAX - d) / 10)
-            return store_parse_fail(buf, len, why, why_len, "value above 18446744073709551615");
-        v = v * 10 + d;
-    }
-    *count = v;
-    if (why && why_len)
-        why[0] = '\0';
-    return 0;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Paths and small helpers                                                   */
@@ -313,7 +215,7 @@ int store_count_open(const char *dir, int *fd, struct store_file_id *id)
  *  3. When the count gains a digit ("99\n" -> "100\n") the file grows by one
  *     byte. ext4 in ordered mode (the default) commits a new size only after
  *     the data it covers, so a crash can leave the new data with the OLD size
- *     ("100", no newline: store_count_parse accepts a count without its
+ *     ("100", no newline: count_text_parse accepts a count without its
  *     newline), never the new size with old data ("99\n" plus a byte that was
  *     never written). The file's first block is already allocated, so the
  *     write needs no new block and works on a full volume too.
@@ -457,7 +359,7 @@ static const char *store_file_kind(mode_t mode)
     return "special file";
 }
 
-/* Read at most STORE_MAX_FILE + 1 bytes, so an oversized file is detected
+/* Read at most COUNT_TEXT_MAX + 1 bytes, so an oversized file is detected
  * without reading all of it. */
 static int store_file_read(int fd, char *buf, size_t cap, size_t *got)
 {
@@ -481,7 +383,7 @@ static int store_file_read(int fd, char *buf, size_t cap, size_t *got)
 
 int store_count_load(const char *dir, uint64_t *count, char *msg, size_t msg_len)
 {
-    char path[PATH_MAX], buf[STORE_MAX_FILE + 1], why[160];
+    char path[PATH_MAX], buf[COUNT_TEXT_MAX + 1], why[160];
     char dummy[1];
     struct stat st;
     size_t got = 0;
@@ -530,14 +432,14 @@ int store_count_load(const char *dir, uint64_t *count, char *msg, size_t msg_len
         snprintf(msg, msg_len, "cannot read count file %s: %s", path, strerror(-rc));
         goto out;
     }
-    if (got > STORE_MAX_FILE) {
+    if (got > COUNT_TEXT_MAX) {
         rc = -EINVAL;
         snprintf(msg, msg_len,
                  "count file %s is corrupt: more than %d bytes (a count is at most 21)", path,
-                 STORE_MAX_FILE);
+                 COUNT_TEXT_MAX);
         goto out;
     }
-    rc = store_count_parse(buf, got, count, why, sizeof(why));
+    rc = count_text_parse(buf, got, count, why, sizeof(why));
     if (rc < 0)
         snprintf(msg, msg_len, "count file %s is corrupt: %s", path, why);
 out:

@@ -19,13 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_FILE_NAME "visits.txt"
-#define STORE_TEMP_NAME "visits.txt.tmp"
+#include "format/count.h"
 
-/* Parse the file's content: digits, then an optional "\n". Leading zeros,
- * signs, spaces, other bytes, an empty file or a value above UINT64_MAX are
- * errors. Returns 0 or -EINVAL, writing a description into why. */
-int store_count_parse(const char *buf, size_t len, uint64_t *count, char *why, size_t why_len);
+#define STORE_FILE_NAME COUNT_TEXT_FILE
+#define STORE_TEMP_NAME "visits.txt.tmp"
 
 /* Load DIR/visits.txt. A missing file is a fresh volume: *count = 0, returns
  * 0. A missing or unwritable DIR, an unreadable or corrupt file, or one that

@@ -1,5 +1,5 @@
 /*
- * fuzz_count_file.c: libFuzzer target for store_count_parse(), the reader of
+ * fuzz_count_file.c: libFuzzer target for count_text_parse(), the reader of
  * DATA_DIR/visits.txt. Beyond "no crash", it checks the parser is strict: any
  * accepted input must be exactly the canonical decimal of the value, with or
  * without one trailing newline, and a rejection must always explain itself.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/store/count_file.h"
+#include "format/count.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t v = 0;
     int n;
 
-    if (store_count_parse((const char *)data, size, &v, why, sizeof(why)) != 0) {
+    if (count_text_parse((const char *)data, size, &v, why, sizeof(why)) != 0) {
         if (why[0] == '\0')
             abort();
         return 0;

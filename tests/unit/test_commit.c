@@ -118,7 +118,7 @@ static uint64_t disk_count(const char *dir)
         if ((n == n2 && memcmp(buf, again, n) == 0) || tries == 8)
             break;
     }
-    if (store_count_parse(buf, n, &v, why, sizeof(why)) != 0)
+    if (count_text_parse(buf, n, &v, why, sizeof(why)) != 0)
         fail_msg("%s: %s", path, why);
     return v;
 }

@@ -457,7 +457,7 @@ static void test_parse_table(void **state)
         const struct parse_case *pc = &parse_cases[i];
         uint64_t v = 12345;
         char why[160] = "unset";
-        int rc = store_count_parse(pc->in, pc->len, &v, why, sizeof(why));
+        int rc = count_text_parse(pc->in, pc->len, &v, why, sizeof(why));
 
         if (rc != pc->rc || strcmp(why, pc->why) != 0 || (rc == 0 && v != pc->value))
             fail_msg("case %zu: rc %d why \"%s\" value %llu; want rc %d why \"%s\"", i, rc, why,
@@ -473,9 +473,9 @@ static void test_parse_small_why_buffer(void **state)
     uint64_t v;
 
     (void)state;
-    assert_int_equal(store_count_parse("12a", 3, &v, why, sizeof(why)), -EINVAL);
+    assert_int_equal(count_text_parse("12a", 3, &v, why, sizeof(why)), -EINVAL);
     assert_int_equal(strlen(why), sizeof(why) - 1); /* truncated, terminated */
-    assert_int_equal(store_count_parse("12a", 3, &v, NULL, 0), -EINVAL);
+    assert_int_equal(count_text_parse("12a", 3, &v, NULL, 0), -EINVAL);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -50,7 +50,7 @@ static void test_parse_table(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint64_t v = 77;
         char why[160] = "";
-        int rc = countfile_parse(cases[i].bytes, cases[i].len, &v, why, sizeof(why));
+        int rc = count_text_parse(cases[i].bytes, cases[i].len, &v, why, sizeof(why));
         if (cases[i].ok) {
             if (rc != 0 || v != cases[i].count)
                 fail_msg("case %zu: rc %d v %llu why '%s'", i, rc, (unsigned long long)v, why);
@@ -66,7 +66,7 @@ static void test_parse_too_large(void **state)
     uint64_t v;
     char why[160];
     memset(big, '1', sizeof(big));
-    assert_int_equal(countfile_parse(big, 65, &v, why, sizeof(why)), -EINVAL);
+    assert_int_equal(count_text_parse(big, 65, &v, why, sizeof(why)), -EINVAL);
     assert_non_null(strstr(why, "more than 64 bytes"));
     /* The quote is cut so a big file does not flood the message. */
     assert_non_null(strstr(why, "...\""));

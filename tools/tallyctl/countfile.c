@@ -1,8 +1,7 @@
 /*
- * countfile.c: the strict count-file reader behind `tallyctl file`. It must
- * agree byte for byte with tallyd's own parse, so the operator's verdict
- * ("corrupt") is tallyd's verdict; the unit test walks the same table of
- * files.
+ * countfile.c: reading DATA_DIR/visits.txt for `tallyctl file`. The bytes are
+ * judged by format/count.c, tallyd's own parser, so the operator's verdict
+ * ("corrupt") is tallyd's verdict.
  */
 #include "tools/tallyctl/countfile.h"
 
@@ -12,69 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Show up to 24 bytes of what the file holds, escaped, for the message. */
-static void countfile_quote(const char *buf, size_t len, char *out, size_t cap)
-{
-    size_t o = 0, shown = len < 24 ? len : 24;
-    for (size_t i = 0; i < shown && o + 5 < cap; i++) {
-        unsigned char ch = (unsigned char)buf[i];
-        if (ch == '\n')
-            o += (size_t)snprintf(out + o, cap - o, "\\n");
-        else if (ch == '"' || ch == '\\')
-            o += (size_t)snprintf(out + o, cap - o, "\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
-        else
-            out[o++] = (char)ch;
-    }
-    if (shown < len && o + 4 < cap)
-        o += (size_t)snprintf(out + o, cap - o, "...");
-    out[o < cap ? o : cap - 1] = '\0';
-}
-
-static int countfile_bad(const char *buf, size_t len, char *why, size_t why_len, const char *reason)
-{
-    char quoted[24 * 4 + 8];
-    countfile_quote(buf, len, quoted, sizeof(quoted));
-    snprintf(why, why_len, "found \"%s\" (%s)", quoted, reason);
-    return -EINVAL;
-}
-
-int countfile_parse(const char *buf, size_t len, uint64_t *count, char *why, size_t why_len)
-{
-    char reason[64];
-    uint64_t v = 0;
-    size_t digits = len;
-
-    if (len == 0) {
-        snprintf(why, why_len, "empty file");
-        return -EINVAL;
-    }
-    if (len > COUNTFILE_MAX)
-        return countfile_bad(buf, len, why, why_len, "more than 64 bytes");
-    if (buf[len - 1] == '\n')
-        digits--;
-    if (digits == 0)
-        return countfile_bad(buf, len, why, why_len, "no digits");
-    for (size_t i = 0; i < digits; i++) {
-        if (buf[i] < '0' || buf[i] > '9') {
-            snprintf(reason, sizeof(reason), "byte %zu is not a digit", i + 1);
-            return countfile_bad(buf, len, why, why_len, reason);
-        }
-    }
-    if (buf[0] == '0' && digits > 1)
-        return countfile_bad(buf, len, why, why_len, "leading zero");
-    for (size_t i = 0; i < digits; i++) {
-        unsigned d = (unsigned)(buf[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return countfile_bad(buf, len, why, why_len, "value above 18446744073709551615");
-        v = v * 10 + d;
-    }
-    *count = v;
-    why[0] = '\0';
-    return 0;
-}
 
 /* Read the whole (small) file from offset 0 into buf. */
 static int countfile_pread_all(int fd, char *buf, size_t cap, size_t *got)
@@ -98,7 +34,7 @@ static int countfile_pread_all(int fd, char *buf, size_t cap, size_t *got)
  * "100\n" reads as "99\n\n" or "1\n0\n"). Read until two reads agree. */
 static int countfile_snapshot(int fd, char *buf, size_t cap, size_t *got)
 {
-    char again[COUNTFILE_MAX + 1];
+    char again[COUNT_TEXT_MAX + 1];
     size_t got2;
     int rc = countfile_pread_all(fd, buf, cap, got);
     for (int tries = 0; rc == 0 && tries < 8; tries++) {
@@ -114,7 +50,7 @@ static int countfile_snapshot(int fd, char *buf, size_t cap, size_t *got)
 void countfile_read(const char *dir, struct countfile *cf)
 {
     struct stat st;
-    char buf[COUNTFILE_MAX + 1];
+    char buf[COUNT_TEXT_MAX + 1];
     size_t got = 0;
 
     memset(cf, 0, sizeof(*cf));
@@ -164,7 +100,7 @@ void countfile_read(const char *dir, struct countfile *cf)
         return;
     }
     close(fd);
-    if (countfile_parse(buf, got, &cf->count, cf->why, sizeof(cf->why)) < 0)
+    if (count_text_parse(buf, got, &cf->count, cf->why, sizeof(cf->why)) < 0)
         cf->state = COUNTFILE_CORRUPT;
     else
         cf->state = COUNTFILE_OK;

@@ -1,9 +1,8 @@
 /*
  * countfile.h: reading DATA_DIR/visits.txt exactly as tallyd does, for
- * `tallyctl file`. The rules are tallyd's (see README "The count file"):
- * decimal digits, one optional trailing newline, no leading zero, fits a
- * uint64, at most 64 bytes; an empty file is corrupt; a missing file is a
- * fresh volume. Reimplemented here because tools may not include node/.
+ * `tallyctl file`: the same parser (format/count.h), plus what only an
+ * operator's tool reports (a missing file is a fresh volume, a missing
+ * directory an unmounted volume, the size and age of the file).
  */
 #ifndef TALLYCTL_COUNTFILE_H
 #define TALLYCTL_COUNTFILE_H
@@ -11,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COUNTFILE_NAME "visits.txt"
-/* tallyd refuses larger files: a count is at most 20 digits and a newline. */
-#define COUNTFILE_MAX 64
+#include "format/count.h"
+
+#define COUNTFILE_NAME COUNT_TEXT_FILE
 
 enum countfile_state {
     COUNTFILE_OK,         /* holds a valid count */
@@ -31,10 +30,6 @@ struct countfile {
     int64_t mtime;  /* seconds since the epoch, when it exists */
     char why[160];  /* what is wrong, when CORRUPT/UNREADABLE/NO_DIR */
 };
-
-/* Parse the file's bytes. Returns 0 with *count, or -EINVAL with a reason
- * ("empty file", "found \"12a\" (byte 3 is not a digit)"). */
-int countfile_parse(const char *buf, size_t len, uint64_t *count, char *why, size_t why_len);
 
 /* Read dir/visits.txt into *cf (always filled; look at cf->state). */
 void countfile_read(const char *dir, struct countfile *cf);
