@@ -3,7 +3,7 @@
  * (gossip_tick), a greeting (gossip_greet) and a leave, plus the read-only
  * accessors. Receiving is in receive.c, merging in merge.c and slots.c,
  * failure detection in detect.c, datagram building in disseminate.c, the
- * whole-table repair in sync.c and liveness freshness in pushpull.c.
+ * whole-table repair in sync.c and the full-state exchange in pushpull.c.
  */
 #include "gossip/gossip_int.h"
 
@@ -166,6 +166,8 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
      * piggybacking missed). */
     if (pp != MEMBER_NONE && (!g->synced || g->round % g->pushpull_every == 0))
         gossip_sync_send(g, g->t.rows[pp].m.addr);
+    if (pp != MEMBER_NONE)
+        gossip_pushpull_due(g, now_ms, pp);
     gossip_probe_step(g, now_ms, n_live);
 }
 

@@ -68,6 +68,24 @@ enum gossip_drop {
     GOSSIP_DROP__COUNT,
 };
 
+/* How a push-pull (full state over TCP) ended, or why a part of one was
+ * dropped: counted in gossip_stats.pushpull, never fatal. The core decides
+ * OK, DECODE, SEQUENCE, SELF and TOO_BIG; the node the rest. */
+enum gossip_pushpull_result {
+    GOSSIP_PP_OK = 0,   /* a whole table merged (as asker: ready) */
+    GOSSIP_PP_SERVED,   /* a peer's push merged and our table sent back */
+    GOSSIP_PP_DECODE,   /* a frame that is not a well-formed DELTA of ours */
+    GOSSIP_PP_SEQUENCE, /* wrong request id, part out of order, sender changed */
+    GOSSIP_PP_SELF,     /* the other end speaks with our own name */
+    GOSSIP_PP_TOO_BIG,  /* a frame over the cap, or more parts than max_members allows */
+    GOSSIP_PP_AUTH,     /* a frame that does not open with our keys (node) */
+    GOSSIP_PP_SOURCE,   /* no key, and a source the UDP side would not hear (node) */
+    GOSSIP_PP_TIMEOUT,  /* the connection's deadline passed (node) */
+    GOSSIP_PP_BUSY,     /* past the concurrent connection cap: closed at once (node) */
+    GOSSIP_PP_FAILED,   /* connect failed, or the peer closed early (node) */
+    GOSSIP_PP__COUNT,
+};
+
 struct gossip_stats {
     uint64_t datagrams_in, datagrams_out;
     uint64_t bytes_in, bytes_out;
@@ -77,6 +95,10 @@ struct gossip_stats {
     uint64_t duplicates;  /* times another live process with our name was seen */
     uint64_t slot_moves;  /* times our own slot was found behind a peer's */
     uint64_t syncs;       /* SYNC answers that left us holding a peer's whole table */
+    /* Full-state exchanges over TCP (push-pull), by result; their bytes
+     * (frames before sealing) are not in bytes_in/out, which count datagrams. */
+    uint64_t pushpull[GOSSIP_PP__COUNT];
+    uint64_t pushpull_bytes_in, pushpull_bytes_out;
 };
 
 struct gossip_io {
@@ -94,6 +116,12 @@ struct gossip_io {
      * (the simulator counts live members marked dead; a node may log). */
     void (*state_changed)(void *ctx, const char *name, enum gossip_state from,
                           enum gossip_state to);
+    /* Optional: exchange full state with the member at "ip:port" (push-pull
+     * over TCP): the node connects, sends gossip_state_write()'s frames with
+     * a fresh request id and feeds the answer's frames to gossip_state_read()
+     * as the asker. Asked at join (the first live peer) and every
+     * gossip_pushpull_ms(); without it the core repairs by SYNC alone. */
+    void (*pushpull)(void *ctx, const char *addr);
 };
 
 struct gossip_config {
@@ -185,7 +213,56 @@ const struct gossip_member *gossip_member_find(const struct gossip *g, const cha
 uint64_t gossip_suspect_ms(const struct gossip *g);
 uint64_t gossip_dead_ms(const struct gossip *g);
 
+/* ---- full state (push-pull, gossip/pushpull.c) ----------------------------
+ * The whole member table as a sequence of DELTA messages (proto/WIRE.md,
+ * "Full state over TCP"): every row with all its slots, numbered part 1..parts
+ * with the exchange's request id, each at most PROTO_MAX_DATAGRAM bytes. The
+ * asker pushes its table, the other end merges it and answers with its own
+ * under the same request id; both merge by the rules datagrams follow. Only
+ * the asker's merge of a whole answer makes it ready (a pushed table could be
+ * a replay of an earlier life; an answer carries the asker's fresh id). */
+
+/* Base period of the periodic push-pull, scaled by gossip_pushpull_ms(). */
+#define GOSSIP_PUSHPULL_BASE_MS 30000
+
+/* Calls emit(arg, frame, len) for each message of our full state in order;
+ * stops at emit's first negative return and returns it. Returns the number
+ * of parts (>= 1: an empty table still sends our own row), or -ENOMEM. */
+int gossip_state_write(struct gossip *g, uint64_t request_id,
+                       int (*emit)(void *arg, const uint8_t *buf, size_t len), void *arg);
+
+/* One direction of one exchange, as its reader keeps it. */
+struct gossip_state_rx {
+    uint64_t request_id; /* asker: the id we sent; other end: taken from part 1 */
+    bool asker;
+    uint16_t next;  /* the part expected next (1-based), 0 before the first */
+    uint16_t parts; /* as part 1 announced */
+    bool learned;   /* a merged frame changed our table */
+    char from[PROTO_NAME_MAX + 1];
+    /* The connection's other end: "ip:port" (its source port when it
+     * connected to us). Its entry speaks as the owner only from that ip. */
+    char peer[PROTO_ADDR_MAX + 1];
+};
+
+void gossip_state_rx_init(struct gossip_state_rx *rx, bool asker, uint64_t request_id,
+                          const char *peer);
+/* Merges one frame of the other end's full state. Returns 0 (more to come),
+ * 1 (the last part: the table is whole; as asker we are now synced), or a
+ * negative enum gossip_pushpull_result (already counted): the node closes the
+ * connection. */
+int gossip_state_read(struct gossip *g, uint64_t now_ms, struct gossip_state_rx *rx,
+                      const uint8_t *buf, size_t len);
+/* Parts a full state may take at most with this member cap: the reader's
+ * bound, and with PROTO_MAX_DATAGRAM the node's byte bound per exchange. */
+uint32_t gossip_state_parts_max(uint32_t max_members);
+/* The period of the push-pull at this table size: 30 s, times
+ * ceil(log2 N - log2 32) + 1 above 32 members (memberlist's pushPullScale). */
+uint64_t gossip_pushpull_ms(const struct gossip *g);
+/* Count a push-pull result decided outside the core (node). */
+void gossip_pushpull_count(struct gossip *g, enum gossip_pushpull_result r);
+
 const char *gossip_state_str(enum gossip_state s);
 const char *gossip_drop_str(enum gossip_drop why);
+const char *gossip_pushpull_str(enum gossip_pushpull_result r);
 
 #endif

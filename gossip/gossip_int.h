@@ -74,6 +74,14 @@
 /* How long a claim by another live process with our name keeps the duplicate
  * warning up, in rounds. */
 #define GOSSIP_DUP_ROUNDS 30
+/* Until a whole table has been merged, and while each answer still brings
+ * something new, a push-pull is asked again after this many rounds (the
+ * first may have gone to a peer that knew little yet, or failed). */
+#define GOSSIP_PUSHPULL_RETRY_ROUNDS 3
+/* Follow-up exchanges a life may make because an answer brought a member or
+ * visits it lacked: a cold start of 1000 pods needs a few (each exchange
+ * about doubles what a node knows); a pod joining a settled cluster one. */
+#define GOSSIP_PUSHPULL_FOLLOWUPS 8
 
 struct gossip_greeted {
     uint64_t hash;
@@ -129,8 +137,9 @@ struct gossip {
     uint32_t *scratch_a, *scratch_b;
     size_t scratch_cap;
     struct proto_msg rx, tx;
-    uint32_t delta_rows[PROTO_MAX_DIGEST];
-    struct proto_digest_item reply_items[PROTO_MAX_DIGEST];
+    /* Push-pull (pushpull.c): when the next one is asked for; 0: at join. */
+    uint64_t pushpull_next_ms;
+    uint32_t pushpull_followups;
     uint8_t buf[PROTO_MAX_DATAGRAM];
 };
 
@@ -246,7 +255,7 @@ void gossip_news_flush(struct gossip *g);
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);
 
-/* pushpull.c: a DIGEST arrived in g->rx. */
-void gossip_digest_handle(struct gossip *g, const char *from_addr);
+/* pushpull.c: ask io for a push-pull with row pp when one is due. */
+void gossip_pushpull_due(struct gossip *g, uint64_t now_ms, uint32_t pp);
 
 #endif

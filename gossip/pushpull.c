@@ -1,70 +1,260 @@
 /*
- * pushpull.c: answering a DIGEST, as in Scuttlebutt. A DIGEST lists
- * (name, incarnation, heartbeat, sum of slots) of what its sender holds; we
- * answer with a DELTA of our entries that are newer (version or sum) and a
- * DIGEST (reply=1) of the items where we are older or lack the name, which
- * its sender answers with a DELTA. tally does not send a DIGEST each round:
- * liveness comes from SWIM probes (detect.c) and counts from the event queue
- * and SYNC, so a round of digests would repeat what those already carry. A
- * peer's DIGEST is answered all the same, since answering costs nothing
- * until one arrives and lets any speaker of the wire repair through it.
+ * pushpull.c: the full-state exchange (memberlist's push-pull). At join and
+ * every gossip_pushpull_ms() the core asks the node, through io->pushpull,
+ * for a short TCP connection to one live member. The asker writes its whole
+ * table as DELTA messages numbered part 1..parts under a fresh request id
+ * (gossip_state_write); the other end merges them (gossip_state_read) and
+ * answers with its own table under the same id; the asker merges that, and
+ * a whole answer makes it ready, like a whole SYNC answer. Datagrams carry
+ * news and SYNC repairs what they missed; this makes a new or restarted pod
+ * whole in one round trip whatever the loss, since TCP does not lose parts.
+ *
+ * A frame is merged by the rules of a datagram (merge.c): slots by max,
+ * SWIM's order for liveness, and LEFT only from the owner: the other end's
+ * own entry, when the connection comes from the ip that entry gives (a
+ * connection's source port is not its gossip port, so the ip is compared).
+ * Frames must come in order, each with the exchange's id and the same
+ * sender, and no more of them than a table within max_members takes: any
+ * other frame is counted and ends the exchange.
  */
 #include "gossip/gossip_int.h"
 
+#include <errno.h>
 #include <string.h>
 
-static void gossip_item_fill(const struct gmember *r, struct proto_digest_item *it)
+static uint64_t gossip_pushpull_period(struct gossip *g);
+
+/* ---- writing ------------------------------------------------------------ */
+
+uint32_t gossip_state_parts_max(uint32_t max_members)
 {
-    memcpy(it->name, r->m.name, sizeof(it->name));
-    it->incarnation = r->m.incarnation;
-    it->heartbeat = r->m.heartbeat;
-    it->count = r->m.count;
+    /* Any two entries fit a datagram (WIRE.md, "Sizes": the largest is 450
+     * bytes), and the writer packs greedily, so a table of n rows takes at
+     * most n / 2 + 1 parts; "p" numbers them in 16 bits. */
+    uint64_t n = (uint64_t)(max_members ? max_members : GOSSIP_MAX_MEMBERS) / 2 + 1;
+    return n > UINT16_MAX ? UINT16_MAX : (uint32_t)n;
 }
 
-/* Our row is ahead of the item (version or count). */
-static bool gossip_row_newer(const struct gmember *r, const struct proto_digest_item *it)
+/* Rows [from, *to) that fit one datagram, from row `from`. */
+static size_t gossip_state_cut(struct gossip *g, size_t from, size_t overhead)
 {
-    return gossip_version_cmp(r->m.incarnation, r->m.heartbeat, it->incarnation, it->heartbeat) >
-               0 ||
-           r->m.count > it->count;
+    size_t used = overhead, i = from;
+    while (i < g->t.n && i - from < PROTO_MAX_ENTRIES) {
+        gossip_entry_fill(g, &g->t.rows[i], &g->tx.entries[0]);
+        size_t sz = proto_entry_size(&g->tx.entries[0]);
+        if (used + sz > PROTO_MAX_DATAGRAM)
+            break;
+        used += sz;
+        i++;
+    }
+    return i;
 }
 
-void gossip_digest_handle(struct gossip *g, const char *from_addr)
+int gossip_state_write(struct gossip *g, uint64_t request_id,
+                       int (*emit)(void *arg, const uint8_t *buf, size_t len), void *arg)
 {
-    const struct proto_msg *in = &g->rx;
-    size_t n_delta = 0, n_reply = 0;
-    for (uint32_t k = 0; k < in->n_digest && k < PROTO_MAX_DIGEST; k++) {
-        const struct proto_digest_item *it = &in->digest[k];
-        uint32_t i = member_table_find(&g->t, it->name);
-        if (i != MEMBER_NONE && gossip_row_newer(&g->t.rows[i], it))
-            g->delta_rows[n_delta++] = i;
-        if (in->reply)
+    /* Pass 1: where each part ends, so every part can say how many there
+     * are. Rows are in table order, our own first. */
+    gossip_msg_init(g, &g->tx, PROTO_DELTA);
+    g->tx.nonce = request_id;
+    g->tx.part = UINT16_MAX;
+    g->tx.parts = UINT16_MAX;
+    g->tx.whole = 1;
+    size_t overhead = proto_msg_overhead(&g->tx);
+    if (gossip_scratch_reserve(g, g->t.n + 1) != 0)
+        return -ENOMEM;
+    size_t parts = 0, i = 0;
+    g->scratch_b[0] = 0;
+    while (i < g->t.n) {
+        size_t end = gossip_state_cut(g, i, overhead);
+        if (end == i || parts >= UINT16_MAX)
+            return -E2BIG; /* cannot happen within the member cap */
+        g->scratch_b[++parts] = (uint32_t)end;
+        i = end;
+    }
+    /* Pass 2: encode and hand out part p of parts. */
+    for (size_t p = 0; p < parts; p++) {
+        gossip_msg_init(g, &g->tx, PROTO_DELTA);
+        g->tx.nonce = request_id;
+        g->tx.part = (uint16_t)(p + 1);
+        g->tx.parts = (uint16_t)parts;
+        g->tx.whole = 1;
+        for (size_t j = g->scratch_b[p]; j < g->scratch_b[p + 1]; j++)
+            gossip_entry_fill(g, &g->t.rows[j], &g->tx.entries[g->tx.n_entries++]);
+        int n = proto_msg_encode(&g->tx, g->buf, sizeof(g->buf));
+        if (n < 0)
+            return -EINVAL; /* cannot happen: cut by exact sizes */
+        int rc = emit(arg, g->buf, (size_t)n);
+        if (rc < 0)
+            return rc;
+        g->stats.pushpull_bytes_out += (uint64_t)n;
+    }
+    return (int)parts;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+void gossip_state_rx_init(struct gossip_state_rx *rx, bool asker, uint64_t request_id,
+                          const char *peer)
+{
+    memset(rx, 0, sizeof(*rx));
+    rx->asker = asker;
+    rx->request_id = request_id;
+    if (peer && strlen(peer) <= PROTO_ADDR_MAX)
+        memcpy(rx->peer, peer, strlen(peer) + 1);
+}
+
+/* The ip part of "ip:port" or "[v6]:port": its length. */
+static size_t gossip_addr_host_len(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    return colon ? (size_t)(colon - addr) : strlen(addr);
+}
+
+/* The address merge.c compares with an entry's to tell its owner: the
+ * entry's own gossip address when the connection comes from its ip, else
+ * the connection's ip:port (which no entry gives, so nothing in the frame
+ * speaks as its owner). */
+static const char *gossip_state_source(const struct gossip_state_rx *rx, const struct proto_msg *m)
+{
+    for (uint32_t k = 0; k < m->n_entries; k++) {
+        const struct proto_entry *e = &m->entries[k];
+        if (strcmp(e->name, m->from) != 0 || !e->addr[0])
             continue;
-        struct proto_digest_item *out = &g->reply_items[n_reply];
-        if (i == MEMBER_NONE) {
-            memset(out, 0, sizeof(*out));
-            memcpy(out->name, it->name, sizeof(out->name));
-            n_reply++;
-        } else {
-            const struct gmember *r = &g->t.rows[i];
-            if (gossip_version_cmp(it->incarnation, it->heartbeat, r->m.incarnation,
-                                   r->m.heartbeat) > 0 ||
-                it->count > r->m.count) {
-                gossip_item_fill(r, out);
-                n_reply++;
-            }
-        }
+        size_t h = gossip_addr_host_len(e->addr);
+        if (h == gossip_addr_host_len(rx->peer) && memcmp(e->addr, rx->peer, h) == 0)
+            return e->addr;
+        break;
     }
-    uint64_t nonce = in->nonce;
-    if (n_delta)
-        gossip_entries_send(g, PROTO_DELTA, nonce, from_addr, g->delta_rows, n_delta);
-    if (n_reply) {
-        gossip_msg_init(g, &g->tx, PROTO_DIGEST);
-        g->tx.nonce = nonce;
-        g->tx.reply = 1;
-        memcpy(g->tx.digest, g->reply_items, n_reply * sizeof(g->reply_items[0]));
-        g->tx.n_digest = (uint32_t)n_reply;
-        /* At most as many items as the digest we answer, which fitted. */
-        gossip_tx_send(g, from_addr);
+    return rx->peer;
+}
+
+static int gossip_state_drop(struct gossip *g, enum gossip_pushpull_result r)
+{
+    g->stats.pushpull[r]++;
+    return -(int)r;
+}
+
+int gossip_state_read(struct gossip *g, uint64_t now_ms, struct gossip_state_rx *rx,
+                      const uint8_t *buf, size_t len)
+{
+    g->stats.pushpull_bytes_in += len;
+    struct proto_msg *m = &g->rx;
+    if (proto_msg_decode(buf, len, m, NULL) != PROTO_OK || m->type != PROTO_DELTA ||
+        m->parts == 0 || !m->whole)
+        return gossip_state_drop(g, GOSSIP_PP_DECODE);
+    if (strcmp(m->from, gossip_self_row(g)->m.name) == 0)
+        return gossip_state_drop(g, GOSSIP_PP_SELF);
+    if (m->parts > gossip_state_parts_max(g->max_members))
+        return gossip_state_drop(g, GOSSIP_PP_TOO_BIG);
+    if (rx->next == 0) {
+        if (m->part != 1 || (rx->asker && m->nonce != rx->request_id))
+            return gossip_state_drop(g, GOSSIP_PP_SEQUENCE);
+        rx->request_id = m->nonce;
+        rx->parts = m->parts;
+        rx->next = 1;
+        memcpy(rx->from, m->from, sizeof(rx->from));
+    } else if (m->part != rx->next || m->parts != rx->parts || m->nonce != rx->request_id ||
+               strcmp(m->from, rx->from) != 0) {
+        return gossip_state_drop(g, GOSSIP_PP_SEQUENCE);
     }
+    const char *source = gossip_state_source(rx, m);
+    for (uint32_t k = 0; k < m->n_entries && k < PROTO_MAX_ENTRIES; k++) {
+        /* Learned: a member or visits we did not have. Liveness news does
+         * not count: with probes failing here and there somewhere in a
+         * large cluster, some state always differs, and exchanging tables
+         * every few rounds for it would spread each false suspicion to
+         * everyone faster than its refutation. */
+        const struct proto_entry *e = &m->entries[k];
+        uint32_t i = member_table_find(&g->t, e->name);
+        uint64_t before = i == MEMBER_NONE ? 0 : g->t.rows[i].m.count;
+        uint32_t sends = i == MEMBER_NONE ? 1 : g->t.rows[i].sends;
+        gossip_entry_merge(g, now_ms, e, m->from, source);
+        uint32_t j = i != MEMBER_NONE ? i : member_table_find(&g->t, e->name);
+        if (j == MEMBER_NONE || j == GOSSIP_SELF)
+            continue;
+        rx->learned |= i == MEMBER_NONE || g->t.rows[j].m.count != before;
+        /* What a whole table brings is not news for us to gossip: the
+         * peer's own table was filled by gossip, and queueing a thousand
+         * rows at a join would hold back the changes that are news (a
+         * refutation, a count that rose) for rounds. */
+        if (sends != 0 && g->t.rows[j].sends == 0)
+            g->t.rows[j].sends = gossip_retransmits(g);
+    }
+    if (rx->next < rx->parts) {
+        rx->next++;
+        gossip_news_flush(g);
+        return 0;
+    }
+    if (rx->asker) {
+        /* The answer to the id we drew for this exchange, whole: we hold at
+         * least what that peer held when it answered. */
+        g->synced = true;
+        g->stats.pushpull[GOSSIP_PP_OK]++;
+        /* An answer that taught us something says the cluster is still
+         * settling (a cold start: everyone joins at once and the first
+         * peers knew little): exchange again soon, with another random
+         * peer, until an answer brings nothing new (at most
+         * GOSSIP_PUSHPULL_FOLLOWUPS times a life). Then memberlist's
+         * period. */
+        bool again = rx->learned && g->pushpull_followups < GOSSIP_PUSHPULL_FOLLOWUPS;
+        g->pushpull_followups += again;
+        g->pushpull_next_ms =
+            now_ms + (again ? (uint64_t)g->interval_ms * GOSSIP_PUSHPULL_RETRY_ROUNDS
+                            : gossip_pushpull_period(g));
+    } else {
+        g->stats.pushpull[GOSSIP_PP_SERVED]++;
+    }
+    gossip_news_flush(g);
+    return 1;
+}
+
+/* ---- when ------------------------------------------------------------- */
+
+uint64_t gossip_pushpull_ms(const struct gossip *g)
+{
+    /* memberlist's pushPullScale: x ceil(log2 N - log2 32) + 1 above 32 */
+    uint64_t scale = 1;
+    if (g->t.n > 32)
+        scale = gossip_log2_ceil((g->t.n + 31) / 32) + 1;
+    return GOSSIP_PUSHPULL_BASE_MS * scale;
+}
+
+/* The period with +-25% jitter: pods started together (a rollout, a cold
+ * start) must not all connect in the same second forever after. */
+static uint64_t gossip_pushpull_period(struct gossip *g)
+{
+    uint64_t p = gossip_pushpull_ms(g);
+    return p - p / 4 + gossip_rand(g) % (p / 2 + 1);
+}
+
+void gossip_pushpull_count(struct gossip *g, enum gossip_pushpull_result r)
+{
+    if ((unsigned)r < GOSSIP_PP__COUNT)
+        g->stats.pushpull[r]++;
+}
+
+const char *gossip_pushpull_str(enum gossip_pushpull_result r)
+{
+    static const char *const names[GOSSIP_PP__COUNT] = {
+        [GOSSIP_PP_OK] = "ok",           [GOSSIP_PP_SERVED] = "served",
+        [GOSSIP_PP_DECODE] = "decode",   [GOSSIP_PP_SEQUENCE] = "sequence",
+        [GOSSIP_PP_SELF] = "self",       [GOSSIP_PP_TOO_BIG] = "too_big",
+        [GOSSIP_PP_AUTH] = "auth",       [GOSSIP_PP_SOURCE] = "source",
+        [GOSSIP_PP_TIMEOUT] = "timeout", [GOSSIP_PP_BUSY] = "busy",
+        [GOSSIP_PP_FAILED] = "failed",
+    };
+    return (unsigned)r < GOSSIP_PP__COUNT ? names[r] : "unknown";
+}
+
+void gossip_pushpull_due(struct gossip *g, uint64_t now_ms, uint32_t pp)
+{
+    if (!g->io.pushpull || g->left || now_ms < g->pushpull_next_ms || !g->t.rows[pp].m.addr[0])
+        return;
+    /* Not whole yet: ask again soon (the first peer may have known little);
+     * then every 30 s x scale, as memberlist. */
+    g->pushpull_next_ms =
+        now_ms + (g->synced ? gossip_pushpull_period(g)
+                            : (uint64_t)g->interval_ms * GOSSIP_PUSHPULL_RETRY_ROUNDS);
+    g->io.pushpull(g->io.ctx, g->t.rows[pp].m.addr);
 }

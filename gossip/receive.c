@@ -2,9 +2,10 @@
  * receive.c: one datagram in. Decode (drops counted by reason, never fatal),
  * refuse our own datagrams coming back, then dispatch by message type.
  * Entries of HEARTBEAT, DELTA, LEAVE, PING and ACK all go through the same
- * merge (merge.c); DIGEST goes to push-pull (pushpull.c), SYNC and the DELTA
- * parts that answer one to sync.c, ACK and PING_REQ to the prober
- * (detect.c).
+ * merge (merge.c); SYNC and the DELTA parts that answer one go to sync.c,
+ * ACK and PING_REQ to the prober (detect.c). A DIGEST (sent by earlier
+ * builds) carries no entries and is not answered: full state now travels
+ * over TCP (pushpull.c).
  *
  * Threat note: without authentication the "from" field and every relayed
  * entry can be forged, and a relayed slot value cannot be told from a lie
@@ -27,9 +28,6 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
     for (uint32_t k = 0; k < m->n_entries && k < PROTO_MAX_ENTRIES; k++)
         gossip_entry_merge(g, now_ms, &m->entries[k], m->from, from_addr);
     switch (m->type) {
-    case PROTO_DIGEST:
-        gossip_digest_handle(g, from_addr);
-        break;
     case PROTO_SYNC:
         gossip_sync_handle(g, from_addr);
         break;

@@ -1767,62 +1767,6 @@ static void test_news_flushed_at_once(void **state)
     assert_int_equal(proto_entry_visits(&out.entries[0]), 6);
 }
 
-static void test_digest_exchange(void **state)
-{
-    struct fixture *fx = *state;
-    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 9, V1, 40, 0));
-    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 3, V2, 5, 0));
-    fx->io.n_sent = 0;
-    struct proto_msg *m = &fx->msg;
-    memset(m, 0, sizeof(*m));
-    m->type = PROTO_DIGEST;
-    m->nonce = 77;
-    snprintf(m->from, sizeof(m->from), "pod-3");
-    struct proto_digest_item items[] = {
-        {.name = "pod-1", .incarnation = 1, .heartbeat = 2, .count = 40}, /* we are newer */
-        {.name = "pod-2", .incarnation = 1, .heartbeat = 8, .count = 5},  /* we are older */
-        {.name = "pod-7", .incarnation = 1, .heartbeat = 1, .count = 1},  /* we lack it */
-        {.name = "pod-0", .incarnation = 1, .heartbeat = 1, .count = 99}, /* holds more of us */
-    };
-    memcpy(m->digest, items, sizeof(items));
-    m->n_digest = 4;
-    uint8_t buf[PROTO_MAX_DATAGRAM];
-    size_t len = encode_msg(m, buf);
-    gossip_receive(fx->g, 0, "10.0.0.4:7946", buf, len);
-    assert_int_equal(fx->io.n_sent, 2);
-    struct proto_msg out;
-    decode_sent(fx, 0, &out);
-    assert_int_equal(out.type, PROTO_DELTA);
-    assert_int_equal(out.nonce, 77);
-    assert_int_equal(out.parts, 0);     /* not a SYNC answer */
-    assert_int_equal(out.n_entries, 2); /* pod-1 and pod-0: our versions are newer */
-    assert_string_equal(out.entries[0].name, "pod-1");
-    assert_int_equal(out.entries[0].heartbeat, 9);
-    assert_string_equal(out.entries[1].name, "pod-0");
-    decode_sent(fx, 1, &out);
-    assert_int_equal(out.type, PROTO_DIGEST);
-    assert_int_equal(out.reply, 1);
-    /* A digest is only a question: nothing of ours is taken from it. */
-    assert_int_equal(gossip_self_count(fx->g), 5);
-    assert_int_equal(fx->io.behind_calls, 0);
-    /* We ask for pod-2 (newer there), pod-7 (unknown) and pod-0 (a larger
-     * sum: its slots will tell whether our own is behind). */
-    assert_int_equal(out.n_digest, 3);
-    assert_string_equal(out.digest[0].name, "pod-2");
-    assert_int_equal(out.digest[0].heartbeat, 3);
-    assert_string_equal(out.digest[1].name, "pod-7");
-    assert_int_equal(out.digest[1].incarnation, 0);
-    assert_string_equal(out.digest[2].name, "pod-0");
-    /* A reply digest is answered with a delta only. */
-    fx->io.n_sent = 0;
-    m->reply = 1;
-    len = encode_msg(m, buf);
-    gossip_receive(fx->g, 0, "10.0.0.4:7946", buf, len);
-    assert_int_equal(fx->io.n_sent, 1);
-    decode_sent(fx, 0, &out);
-    assert_int_equal(out.type, PROTO_DELTA);
-}
-
 static void test_leave_sends(void **state)
 {
     struct fixture *fx = *state;
@@ -1888,7 +1832,6 @@ int main(void)
         T(test_ping_ack),
         T(test_greet_once),
         T(test_news_flushed_at_once),
-        T(test_digest_exchange),
         T(test_leave_sends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
