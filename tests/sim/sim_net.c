@@ -6,6 +6,11 @@
  * epoch (bumped when a restart gives it a new IP): a datagram to a stale
  * address is lost, as on a real network.
  *
+ * A push-pull (full state over TCP) is reliable: the asker's frames reach
+ * the other end one delay later, its answer comes back one delay after that,
+ * unless either end is down or across the partition then (the connection
+ * fails). Its bytes are not in the datagram measures.
+ *
  * A node does what tallyd does with the core's callbacks: slot_behind moves
  * it to a new volume slot at once, duplicate is counted. The network can keep
  * a copy of the datagrams it carries (a ring) to replay them later, as an
@@ -21,7 +26,7 @@
 #include "node/peer/addr.h"
 #include "node/peer/datagram.h"
 
-enum { EV_TICK, EV_DELIVER };
+enum { EV_TICK, EV_DELIVER, EV_PP_PUSH, EV_PP_ANSWER };
 
 struct sim_event {
     uint64_t t, seq;
@@ -29,6 +34,7 @@ struct sim_event {
     uint8_t *buf; /* owned by the event */
     uint32_t len;
     char from[24];
+    uint64_t id, life; /* push-pull: request id, the asker's tick_seq */
 };
 
 struct sim_captured {
@@ -207,6 +213,105 @@ static void sim_send(void *ctx, const char *addr, const uint8_t *buf, size_t len
     sim_push(s, ev);
 }
 
+/* ---- push-pull: frames as [u32 length][bytes], reliable and in order ---- */
+
+struct sim_frames {
+    uint8_t *buf;
+    size_t len, cap;
+};
+
+static int sim_frames_emit(void *arg, const uint8_t *buf, size_t len)
+{
+    struct sim_frames *f = arg;
+    if (f->len + 4 + len > f->cap) {
+        size_t cap = f->cap ? f->cap : 4096;
+        while (cap < f->len + 4 + len)
+            cap *= 2;
+        uint8_t *b = realloc(f->buf, cap);
+        if (!b)
+            return -1;
+        f->buf = b;
+        f->cap = cap;
+    }
+    uint32_t n = (uint32_t)len;
+    memcpy(f->buf + f->len, &n, 4);
+    memcpy(f->buf + f->len + 4, buf, len);
+    f->len += 4 + len;
+    return 0;
+}
+
+/* Feeds every frame to g; false if the exchange broke off. */
+static bool sim_frames_read(struct sim *s, struct gossip *g, struct gossip_state_rx *rx,
+                            const uint8_t *buf, size_t len)
+{
+    int rc = 0;
+    for (size_t off = 0; off + 4 <= len && rc == 0;) {
+        uint32_t n;
+        memcpy(&n, buf + off, 4);
+        rc = gossip_state_read(g, s->now, rx, buf + off + 4, n);
+        off += 4 + n;
+    }
+    return rc == 1;
+}
+
+static uint64_t sim_delay(struct sim *s)
+{
+    uint32_t span = s->cfg.delay_max_ms - s->cfg.delay_min_ms + 1;
+    return s->cfg.delay_min_ms + sim_rand(s) % span;
+}
+
+static bool sim_reachable(const struct sim *s, uint32_t a, uint32_t b)
+{
+    return !s->split || (a < s->split) == (b < s->split);
+}
+
+/* io.pushpull: the asker's table leaves now, as one reliable stream. */
+static void sim_pushpull(void *ctx, const char *addr)
+{
+    struct sim_node *src = ctx;
+    struct sim *s = src->s;
+    long dst = sim_addr_node(s, addr);
+    uint64_t delay = sim_delay(s);
+    if (dst < 0 || !sim_reachable(s, src->idx, (uint32_t)dst))
+        return; /* no one listens there: connect fails */
+    struct sim_frames f = {0};
+    struct sim_event ev = {.t = s->now + delay, .kind = EV_PP_PUSH, .node = (uint32_t)dst};
+    ev.id = sim_rand(s);
+    ev.life = src->tick_seq;
+    if (gossip_state_write(src->g, ev.id, sim_frames_emit, &f) < 0) {
+        free(f.buf);
+        return;
+    }
+    ev.buf = f.buf;
+    ev.len = (uint32_t)f.len;
+    snprintf(ev.from, sizeof(ev.from), "%s", src->addr);
+    sim_push(s, ev);
+}
+
+/* The other end merges the push and answers with its own table. */
+static void sim_pushpull_serve(struct sim *s, struct sim_node *n, const struct sim_event *ev)
+{
+    long asker = sim_addr_node(s, ev->from);
+    struct gossip_state_rx rx;
+    gossip_state_rx_init(&rx, false, 0, ev->from);
+    if (!sim_frames_read(s, n->g, &rx, ev->buf, ev->len) || asker < 0 ||
+        !sim_reachable(s, n->idx, (uint32_t)asker))
+        return;
+    struct sim_frames f = {0};
+    struct sim_event ans = {
+        .t = s->now + sim_delay(s), .kind = EV_PP_ANSWER, .node = (uint32_t)asker};
+    ans.id = ev->id;
+    ans.life = ev->life;
+    if (gossip_state_write(n->g, ev->id, sim_frames_emit, &f) < 0) {
+        free(f.buf);
+        return;
+    }
+    ans.buf = f.buf;
+    ans.len = (uint32_t)f.len;
+    snprintf(ans.from, sizeof(ans.from), "%s", n->addr);
+    sim_push(s, ans);
+}
+
 /* ---- nodes ---- */
 
 static uint64_t sim_vol_new(struct sim *s);
@@ -278,7 +383,8 @@ static int sim_node_start(struct sim *s, struct sim_node *n)
                            .send = sim_send,
                            .slot_behind = sim_on_slot_behind,
                            .duplicate = sim_on_duplicate,
-                           .state_changed = sim_on_state_changed};
+                           .state_changed = sim_on_state_changed,
+                           .pushpull = sim_pushpull};
     n->g = gossip_new(&cfg, &io, s->now);
     if (!n->g)
         return -1;
@@ -416,7 +522,8 @@ static void sim_ready_watch(struct sim *s, struct sim_node *n)
     n->ready_seen = true;
     n->ready.total = gossip_total(n->g);
     n->ready.after_ms = s->now - n->started_ms;
-    n->ready.by_sync = gossip_stats_get(n->g)->syncs > 0;
+    const struct gossip_stats *gs = gossip_stats_get(n->g);
+    n->ready.by_sync = gs->syncs > 0 || gs->pushpull[GOSSIP_PP_OK] > 0;
 }
 
 void sim_run_rounds(struct sim *s, uint32_t rounds)
@@ -440,6 +547,18 @@ void sim_run_ms(struct sim *s, uint64_t ms)
                 sim_ready_watch(s, n);
             } else if (n->up) {
                 gossip_receive(n->g, s->now, ev.from, ev.buf, ev.len);
+                sim_ready_watch(s, n);
+            }
+            free(ev.buf);
+        } else if (ev.kind == EV_PP_PUSH) {
+            if (n->up)
+                sim_pushpull_serve(s, n, &ev);
+            free(ev.buf);
+        } else if (ev.kind == EV_PP_ANSWER) {
+            if (n->up && ev.life == n->tick_seq) {
+                struct gossip_state_rx rx;
+                gossip_state_rx_init(&rx, true, ev.id, ev.from);
+                sim_frames_read(s, n->g, &rx, ev.buf, ev.len);
                 sim_ready_watch(s, n);
             }
             free(ev.buf);
