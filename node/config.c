@@ -55,7 +55,8 @@ static const struct opt OPTS[] = {
     {"--advertise", "POD_IP", OPT_STR, "", "ADDR", "the IP peers reach our gossip port at",
      "--bind when it names one address, else what peers see", NULL},
     {"--http-port", "TALLY_HTTP_PORT", OPT_PORT, "8000", "N", "HTTP port", NULL, NULL},
-    {"--gossip-port", "TALLY_GOSSIP_PORT", OPT_PORT, "7946", "N", "UDP gossip port", NULL, NULL},
+    {"--gossip-port", "TALLY_GOSSIP_PORT", OPT_PORT, "7946", "N",
+     "gossip port, UDP and TCP (push-pull)", NULL, NULL},
     {"--data-dir", "DATA_DIR", OPT_STR, "/data", "DIR", "volume holding visits.txt", NULL, NULL},
     {"--service", "TALLY_SERVICE", OPT_STR, "", "DNSNAME",
      "headless service to discover siblings through, e.g. "

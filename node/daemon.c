@@ -23,6 +23,7 @@
 #include "node/log.h"
 #include "node/peer/addr.h"
 #include "node/peer/discovery.h"
+#include "node/peer/tcp.h"
 #include "node/peer/udp.h"
 #include "node/store/count_file.h"
 #include "node/tallyd.h"
@@ -34,9 +35,10 @@
 #define DRAIN_POLL_MS 10
 
 /* Descriptors kept out of the HTTP connection cap: the count file (held open
- * for in-place writes), its temp file and directory during a re-creation, the UDP socket, c-ares'
- * sockets, the libuv loop's own (epoll, signal pipe, threadpool wakeup) and libuv's spare
- * descriptor for EMFILE, with room to spare. */
+ * for in-place writes), its temp file and directory during a re-creation, the UDP socket, the
+ * push-pull listener and its few connections (node/peer/tcp.h), c-ares' sockets, the libuv loop's
+ * own (epoll, signal pipe, threadpool wakeup) and libuv's spare descriptor for EMFILE, with room to
+ * spare. */
 #define FD_RESERVE 64
 /* Ask for no more than this even when the hard limit is unlimited. */
 #define FD_WANT_MAX 1048576
@@ -420,8 +422,11 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
         .max_members = c->max_members,
         .seed = seed ^ ((uint64_t)uv_os_getpid() << 32),
     };
-    struct gossip_io io = {
-        .ctx = d, .send = on_gossip_send, .slot_behind = on_slot_behind, .duplicate = on_duplicate};
+    struct gossip_io io = {.ctx = d,
+                           .send = on_gossip_send,
+                           .slot_behind = on_slot_behind,
+                           .duplicate = on_duplicate,
+                           .pushpull = peer_tcp_pushpull};
     d->gossip = gossip_new(&gc, &io, tallyd_now_ms(d));
     if (!d->gossip)
         return -ENOMEM;
@@ -435,6 +440,9 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
     if (rc < 0)
         return rc;
     rc = peer_udp_start(d->udp, d->gossip);
+    if (rc < 0)
+        return rc;
+    rc = peer_tcp_start(d, &d->tcp);
     if (rc < 0)
         return rc;
     uv_timer_start(&d->gossip_timer, on_gossip_tick, c->gossip_interval_ms, c->gossip_interval_ms);
@@ -558,8 +566,11 @@ void tallyd_close(struct tallyd *d)
     d->dns = NULL;
     table_saver_close(d->table);
     d->table = NULL;
-    /* Nothing drives the core after this: its timer, the socket and
-     * discovery are closed, and so is HTTP, which reads it. */
+    /* Nothing drives the core after this: its timer, the sockets and
+     * discovery are closed, and so is HTTP, which reads it. The TCP side
+     * borrows the UDP side's keys and source filter: it closes first. */
+    peer_tcp_close(d->tcp);
+    d->tcp = NULL;
     peer_udp_close(d->udp);
     d->udp = NULL;
     gossip_free(d->gossip);

@@ -262,6 +262,18 @@ static void metrics_gossip(const struct tallyd *d, struct buf *b)
     for (int r = 0; r < GOSSIP_DROP__COUNT; r++)
         buf_printf(b, "tally_gossip_dropped_total{reason=\"%s\"} %llu\n",
                    gossip_drop_str((enum gossip_drop)r), (unsigned long long)gs->dropped[r]);
+    metric_head(b, "tally_gossip_pushpull_total", "counter",
+                "Full-state exchanges over TCP (push-pull) and their drops, by result.");
+    for (int r = 0; r < GOSSIP_PP__COUNT; r++)
+        buf_printf(b, "tally_gossip_pushpull_total{result=\"%s\"} %llu\n",
+                   gossip_pushpull_str((enum gossip_pushpull_result)r),
+                   (unsigned long long)gs->pushpull[r]);
+    metric_head(b, "tally_gossip_pushpull_bytes_total", "counter",
+                "Push-pull frame bytes (before sealing) by direction.");
+    buf_printf(b, "tally_gossip_pushpull_bytes_total{direction=\"in\"} %llu\n",
+               (unsigned long long)gs->pushpull_bytes_in);
+    buf_printf(b, "tally_gossip_pushpull_bytes_total{direction=\"out\"} %llu\n",
+               (unsigned long long)gs->pushpull_bytes_out);
     metric_u64(b, "tally_gossip_suspicions_total", "counter",
                "Times a member went alive to suspect.", gs->suspicions);
     metric_u64(b, "tally_gossip_refutations_total", "counter",

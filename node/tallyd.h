@@ -51,6 +51,7 @@ extern const double tallyd_req_dur_bounds[REQ_DUR_BOUNDS];
 struct discovery;
 struct peer_udp;
 struct table_saver;
+struct peer_tcp;
 
 struct tallyd {
     uv_loop_t *loop;
@@ -66,6 +67,7 @@ struct tallyd {
     struct peer_udp *udp;      /* the gossip transport (node/peer/udp.h) */
     struct discovery *dns;     /* node/peer/discovery.h */
     struct table_saver *table; /* DATA_DIR/cluster.table */
+    struct peer_tcp *tcp;      /* push-pull over TCP (node/peer/tcp.h) */
 
     uv_timer_t gossip_timer;
     uv_timer_t drain_timer;

@@ -27,6 +27,7 @@
 #include "format/seal.h"
 #include "node/log.h"
 #include "node/peer/addr.h"
+#include "node/peer/allow.h"
 #include "node/peer/datagram.h"
 
 /* Log at most one failed authentication per this many ms (debug level):
@@ -303,6 +304,16 @@ void peer_udp_close(struct peer_udp *u)
 bool peer_udp_sealed(const struct peer_udp *u)
 {
     return u && u->seal;
+}
+
+const struct seal *peer_udp_seal(const struct peer_udp *u)
+{
+    return u ? u->seal : NULL;
+}
+
+bool peer_udp_source_listed(const struct peer_udp *u, const struct sockaddr *sa, uint64_t now_ms)
+{
+    return !u || u->seal || !u->path.allow || peer_allow_check(u->path.allow, sa, now_ms);
 }
 
 uint64_t peer_udp_send_errors(const struct peer_udp *u)

@@ -21,6 +21,7 @@
 
 struct gossip;
 struct peer_udp;
+struct seal;
 
 struct peer_udp_config {
     const char *bind_ip;   /* a literal: "::", "0.0.0.0", "10.0.0.5" */
@@ -50,6 +51,11 @@ void peer_udp_send(struct peer_udp *u, const char *addr, const uint8_t *buf, siz
 void peer_udp_source_note(struct peer_udp *u, const char *addr);
 
 bool peer_udp_sealed(const struct peer_udp *u);
+/* For the TCP push-pull (node/peer/tcp.c), sealed and filtered as datagrams
+ * are: the keys in use (reloaded in place; NULL: unsealed), and whether the
+ * source filter lists sa's ip (true when sealed or unfiltered). */
+const struct seal *peer_udp_seal(const struct peer_udp *u);
+bool peer_udp_source_listed(const struct peer_udp *u, const struct sockaddr *sa, uint64_t now_ms);
 /* Datagrams that did not leave: the kernel refused, or sealing failed. */
 uint64_t peer_udp_send_errors(const struct peer_udp *u);
 /* Times a changed key file was loaded (rotation progress). */
