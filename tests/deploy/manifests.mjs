@@ -142,8 +142,8 @@ function assertBase() {
     expect("no cluster domain hard-coded anywhere (it is not always cluster.local)", domains, []);
 
     const ports = (c.ports || []).map((p) => `${p.name} ${p.containerPort}/${p.protocol}`);
-    expect("container ports http 8000/TCP, gossip 7946/UDP", ports,
-        ["http 8000/TCP", "gossip 7946/UDP"]);
+    expect("container ports http 8000/TCP, gossip 7946/UDP and 7946/TCP (push-pull)", ports,
+        ["http 8000/TCP", "gossip 7946/UDP", "gossip-pp 7946/TCP"]);
 
     const probePath = (p) => p?.httpGet?.path;
     expect("liveness probe GET /healthz", probePath(c.livenessProbe), "/healthz");
@@ -200,9 +200,9 @@ function assertBase() {
     truthy("Service myapp-headless exists", hl);
     expect("headless: clusterIP None", hl?.spec?.clusterIP, "None");
     expect("headless: publishNotReadyAddresses", hl?.spec?.publishNotReadyAddresses, true);
-    expect("headless: named ports http 8000/TCP, gossip 7946/UDP (SRV records)",
+    expect("headless: named ports http 8000/TCP, gossip 7946/UDP and 7946/TCP (SRV records)",
         (hl?.spec?.ports || []).map((p) => `${p.name} ${p.port}/${p.protocol} -> ${p.targetPort}`),
-        ["http 8000/TCP -> http", "gossip 7946/UDP -> gossip"]);
+        ["http 8000/TCP -> http", "gossip 7946/UDP -> gossip", "gossip-pp 7946/TCP -> gossip-pp"]);
     truthy("headless: selects the pods", matches(hl?.spec?.selector, podLabels));
 
     const np = find("Service", "myapp-service");
@@ -229,11 +229,13 @@ function assertBase() {
         rules.filter((r) => (r.ports || []).some((p) => p.protocol === proto && p.port === port));
     const http = rulesFor("TCP", 8000);
     truthy("NetworkPolicy admits HTTP 8000 from anywhere", http.length === 1 && !http[0].from);
-    const gossip = rulesFor("UDP", 7946);
-    truthy("NetworkPolicy admits gossip 7946 only from the StatefulSet's pods",
-        gossip.length === 1 && (gossip[0].from || []).length === 1 &&
-            matches(gossip[0].from[0].podSelector?.matchLabels, podLabels) &&
-            !gossip[0].from[0].namespaceSelector && !gossip[0].from[0].ipBlock);
+    for (const proto of ["UDP", "TCP"]) {
+        const gossip = rulesFor(proto, 7946);
+        truthy(`NetworkPolicy admits gossip 7946/${proto} only from the StatefulSet's pods`,
+            gossip.length === 1 && (gossip[0].from || []).length === 1 &&
+                matches(gossip[0].from[0].podSelector?.matchLabels, podLabels) &&
+                !gossip[0].from[0].namespaceSelector && !gossip[0].from[0].ipBlock);
+    }
     truthy("no other ingress rule opens gossip", rules.length === 2);
 
     assertLabels(sts, c);
