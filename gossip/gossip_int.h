@@ -79,7 +79,7 @@
  * first may have gone to a peer that knew little yet, or failed). */
 #define GOSSIP_PUSHPULL_RETRY_ROUNDS 3
 /* Follow-up exchanges a life may make because an answer brought a member or
- * visits it lacked: a cold start of 1000 pods needs a few (each exchange
+ * a slot it lacked: a cold start of 1000 pods needs a few (each exchange
  * about doubles what a node knows); a pod joining a settled cluster one. */
 #define GOSSIP_PUSHPULL_FOLLOWUPS 8
 

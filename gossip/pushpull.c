@@ -160,26 +160,31 @@ int gossip_state_read(struct gossip *g, uint64_t now_ms, struct gossip_state_rx 
     }
     const char *source = gossip_state_source(rx, m);
     for (uint32_t k = 0; k < m->n_entries && k < PROTO_MAX_ENTRIES; k++) {
-        /* Learned: a member or visits we did not have. Liveness news does
-         * not count: with probes failing here and there somewhere in a
-         * large cluster, some state always differs, and exchanging tables
-         * every few rounds for it would spread each false suspicion to
-         * everyone faster than its refutation. */
+        /* Learned: a member or a slot we did not know. Not liveness, nor
+         * a count that rose: in a large cluster some state always differs
+         * and some count is always rising, and exchanging tables every few
+         * rounds for that would spread each stale suspicion to nodes that
+         * never heard it, faster than its refutation. */
         const struct proto_entry *e = &m->entries[k];
         uint32_t i = member_table_find(&g->t, e->name);
-        uint64_t before = i == MEMBER_NONE ? 0 : g->t.rows[i].m.count;
+        uint8_t slots = i == MEMBER_NONE ? 0 : g->t.rows[i].m.n_slots;
         uint32_t sends = i == MEMBER_NONE ? 1 : g->t.rows[i].sends;
+        enum gossip_state st = i == MEMBER_NONE ? GOSSIP_ALIVE : g->t.rows[i].m.state;
+        uint64_t inc = i == MEMBER_NONE ? 0 : g->t.rows[i].m.incarnation;
         gossip_entry_merge(g, now_ms, e, m->from, source);
         uint32_t j = i != MEMBER_NONE ? i : member_table_find(&g->t, e->name);
         if (j == MEMBER_NONE || j == GOSSIP_SELF)
             continue;
-        rx->learned |= i == MEMBER_NONE || g->t.rows[j].m.count != before;
-        /* What a whole table brings is not news for us to gossip: the
-         * peer's own table was filled by gossip, and queueing a thousand
-         * rows at a join would hold back the changes that are news (a
-         * refutation, a count that rose) for rounds. */
-        if (sends != 0 && g->t.rows[j].sends == 0)
-            g->t.rows[j].sends = gossip_retransmits(g);
+        struct gmember *r = &g->t.rows[j];
+        rx->learned |= i == MEMBER_NONE || r->m.n_slots != slots;
+        /* Members and counts a whole table brings are not news for us to
+         * gossip: the peer's table was filled by gossip, and a thousand
+         * rows queued at a join held back what is news (a refutation, a
+         * count that rose) for rounds. A change of liveness (a suspicion,
+         * a death, a new incarnation) still is. */
+        bool liveness = i != MEMBER_NONE && (r->m.state != st || r->m.incarnation != inc);
+        if (sends != 0 && r->sends == 0 && !liveness)
+            r->sends = UINT32_MAX; /* past the retransmit limit, even as N grows */
     }
     if (rx->next < rx->parts) {
         rx->next++;
@@ -191,8 +196,8 @@ int gossip_state_read(struct gossip *g, uint64_t now_ms, struct gossip_state_rx 
          * least what that peer held when it answered. */
         g->synced = true;
         g->stats.pushpull[GOSSIP_PP_OK]++;
-        /* An answer that taught us something says the cluster is still
-         * settling (a cold start: everyone joins at once and the first
+        /* An answer that brought a member or a slot says the cluster is
+         * still settling (a cold start: everyone joins at once and the first
          * peers knew little): exchange again soon, with another random
          * peer, until an answer brings nothing new (at most
          * GOSSIP_PUSHPULL_FOLLOWUPS times a life). Then memberlist's

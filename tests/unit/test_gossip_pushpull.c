@@ -43,14 +43,17 @@ static int frames_emit(void *arg, const uint8_t *buf, size_t len)
 struct io_log {
     int pushpulls;
     char last[PROTO_ADDR_MAX + 1];
+    uint32_t hb_entries_max; /* most entries one HEARTBEAT carried */
 };
 
 static void io_send(void *ctx, const char *addr, const uint8_t *buf, size_t len)
 {
-    (void)ctx;
+    struct io_log *l = ctx;
     (void)addr;
-    (void)buf;
-    (void)len;
+    static struct proto_msg m;
+    if (l && proto_msg_decode(buf, len, &m, NULL) == PROTO_OK && m.type == PROTO_HEARTBEAT &&
+        m.n_entries > l->hb_entries_max)
+        l->hb_entries_max = m.n_entries;
 }
 
 static void io_pushpull(void *ctx, const char *addr)
@@ -75,6 +78,10 @@ static struct gossip *node_new(const char *name, const char *addr, uint64_t vol,
         .seed = 7,
     };
     struct gossip_io io = {.ctx = log, .send = io_send, .pushpull = log ? io_pushpull : NULL};
+    if (log && log->pushpulls < 0) { /* asked to log sends only */
+        log->pushpulls = 0;
+        io.pushpull = NULL;
+    }
     struct gossip *g = gossip_new(&cfg, &io, 0);
     assert_non_null(g);
     return g;
@@ -421,6 +428,45 @@ static void test_schedule(void **state)
     gossip_free(g);
 }
 
+/* Members and counts a whole table brought are not gossiped again by us
+ * (the peer's table was filled by gossip); a change of liveness is. */
+static void test_whole_table_is_not_news(void **state)
+{
+    (void)state;
+    struct io_log log = {.pushpulls = -1};
+    struct gossip *g = node_new("pod-0", "10.0.0.1:7946", 0xA1, 0, &log, 0);
+    struct gossip *p = node_new("pod-1", "10.0.0.2:7946", 0x11, 9, NULL, 0);
+    members_load(p, 30);
+    struct frames *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    gossip_state_write(p, 1, frames_emit, f);
+    struct gossip_state_rx rx;
+    gossip_state_rx_init(&rx, true, 1, "10.0.0.2:7946");
+    for (size_t i = 0; i < f->n; i++)
+        gossip_state_read(g, 100, &rx, f->buf[i], f->len[i]);
+    assert_int_equal(gossip_member_count(g), 32);
+    hear_peer(g, 500);
+    gossip_tick(g, 1000);
+    assert_true(log.hb_entries_max >= 1);
+    assert_true(log.hb_entries_max <= 2); /* our entry (and pod-1's at most) */
+
+    /* a suspicion the next table brings is news */
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    struct proto_entry e = entry_make("m-3", "10.1.0.3:7946", 2, 10, GOSSIP_SUSPECT, 1003, 4);
+    snprintf(e.accuser, sizeof(e.accuser), "pod-1");
+    size_t n = frame_make(buf, "pod-1", &e, 1, 1, 1, 2);
+    gossip_state_rx_init(&rx, true, 2, "10.0.0.2:7946");
+    assert_int_equal(gossip_state_read(g, 1100, &rx, buf, n), 1);
+    assert_int_equal(gossip_member_find(g, "m-3")->state, GOSSIP_SUSPECT);
+    log.hb_entries_max = 0;
+    hear_peer(g, 1500);
+    gossip_tick(g, 2000);
+    assert_true(log.hb_entries_max >= 2);
+    free(f);
+    gossip_free(p);
+    gossip_free(g);
+}
+
 static void test_period_scales_with_log_n(void **state)
 {
     (void)state;
@@ -445,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_merge_rules),
         cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_whole_table_is_not_news),
         cmocka_unit_test(test_period_scales_with_log_n),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
