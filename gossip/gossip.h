@@ -117,8 +117,8 @@ struct gossip_io {
     void (*state_changed)(void *ctx, const char *name, enum gossip_state from,
                           enum gossip_state to);
     /* Optional: exchange full state with the member at "ip:port" (push-pull
-     * over TCP): the node connects, sends gossip_state_write()'s frames with
-     * a fresh request id and feeds the answer's frames to gossip_state_read()
+     * over TCP): the node connects, sends gossip_full_write()'s frames with
+     * a fresh request id and feeds the answer's frames to gossip_full_read()
      * as the asker. Asked at join (the first live peer) and every
      * gossip_pushpull_ms(); without it the core repairs by SYNC alone. */
     void (*pushpull)(void *ctx, const char *addr);
@@ -228,11 +228,11 @@ uint64_t gossip_dead_ms(const struct gossip *g);
 /* Calls emit(arg, frame, len) for each message of our full state in order;
  * stops at emit's first negative return and returns it. Returns the number
  * of parts (>= 1: an empty table still sends our own row), or -ENOMEM. */
-int gossip_state_write(struct gossip *g, uint64_t request_id,
-                       int (*emit)(void *arg, const uint8_t *buf, size_t len), void *arg);
+int gossip_full_write(struct gossip *g, uint64_t request_id,
+                      int (*emit)(void *arg, const uint8_t *buf, size_t len), void *arg);
 
 /* One direction of one exchange, as its reader keeps it. */
-struct gossip_state_rx {
+struct gossip_full_rx {
     uint64_t request_id; /* asker: the id we sent; other end: taken from part 1 */
     bool asker;
     uint16_t next;  /* the part expected next (1-based), 0 before the first */
@@ -244,17 +244,17 @@ struct gossip_state_rx {
     char peer[PROTO_ADDR_MAX + 1];
 };
 
-void gossip_state_rx_init(struct gossip_state_rx *rx, bool asker, uint64_t request_id,
-                          const char *peer);
+void gossip_full_rx_init(struct gossip_full_rx *rx, bool asker, uint64_t request_id,
+                         const char *peer);
 /* Merges one frame of the other end's full state. Returns 0 (more to come),
  * 1 (the last part: the table is whole; as asker we are now synced), or a
  * negative enum gossip_pushpull_result (already counted): the node closes the
  * connection. */
-int gossip_state_read(struct gossip *g, uint64_t now_ms, struct gossip_state_rx *rx,
-                      const uint8_t *buf, size_t len);
+int gossip_full_read(struct gossip *g, uint64_t now_ms, struct gossip_full_rx *rx,
+                     const uint8_t *buf, size_t len);
 /* Parts a full state may take at most with this member cap: the reader's
  * bound, and with PROTO_MAX_DATAGRAM the node's byte bound per exchange. */
-uint32_t gossip_state_parts_max(uint32_t max_members);
+uint32_t gossip_full_parts_max(uint32_t max_members);
 /* The period of the push-pull at this table size: 30 s, times
  * ceil(log2 N - log2 32) + 1 above 32 members (memberlist's pushPullScale). */
 uint64_t gossip_pushpull_ms(const struct gossip *g);

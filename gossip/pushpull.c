@@ -3,7 +3,7 @@
  * every gossip_pushpull_ms() the core asks the node, through io->pushpull,
  * for a short TCP connection to one live member. The asker writes its whole
  * table as DELTA messages numbered part 1..parts under a fresh request id
- * (gossip_state_write); the other end merges them (gossip_state_read) and
+ * (gossip_full_write); the other end merges them (gossip_full_read) and
  * answers with its own table under the same id; the asker merges that, and
  * a whole answer makes it ready, like a whole SYNC answer. Datagrams carry
  * news and SYNC repairs what they missed; this makes a new or restarted pod
@@ -26,7 +26,7 @@ static uint64_t gossip_pushpull_period(struct gossip *g);
 
 /* ---- writing ------------------------------------------------------------ */
 
-uint32_t gossip_state_parts_max(uint32_t max_members)
+uint32_t gossip_full_parts_max(uint32_t max_members)
 {
     /* Any two entries fit a datagram (WIRE.md, "Sizes": the largest is 450
      * bytes), and the writer packs greedily, so a table of n rows takes at
@@ -36,7 +36,7 @@ uint32_t gossip_state_parts_max(uint32_t max_members)
 }
 
 /* Rows [from, *to) that fit one datagram, from row `from`. */
-static size_t gossip_state_cut(struct gossip *g, size_t from, size_t overhead)
+static size_t gossip_full_cut(struct gossip *g, size_t from, size_t overhead)
 {
     size_t used = overhead, i = from;
     while (i < g->t.n && i - from < PROTO_MAX_ENTRIES) {
@@ -50,8 +50,8 @@ static size_t gossip_state_cut(struct gossip *g, size_t from, size_t overhead)
     return i;
 }
 
-int gossip_state_write(struct gossip *g, uint64_t request_id,
-                       int (*emit)(void *arg, const uint8_t *buf, size_t len), void *arg)
+int gossip_full_write(struct gossip *g, uint64_t request_id,
+                      int (*emit)(void *arg, const uint8_t *buf, size_t len), void *arg)
 {
     /* Pass 1: where each part ends, so every part can say how many there
      * are. Rows are in table order, our own first. */
@@ -66,7 +66,7 @@ int gossip_state_write(struct gossip *g, uint64_t request_id,
     size_t parts = 0, i = 0;
     g->scratch_b[0] = 0;
     while (i < g->t.n) {
-        size_t end = gossip_state_cut(g, i, overhead);
+        size_t end = gossip_full_cut(g, i, overhead);
         if (end == i || parts >= UINT16_MAX)
             return -E2BIG; /* cannot happen within the member cap */
         g->scratch_b[++parts] = (uint32_t)end;
@@ -94,8 +94,8 @@ int gossip_state_write(struct gossip *g, uint64_t request_id,
 
 /* ---- reading ------------------------------------------------------------ */
 
-void gossip_state_rx_init(struct gossip_state_rx *rx, bool asker, uint64_t request_id,
-                          const char *peer)
+void gossip_full_rx_init(struct gossip_full_rx *rx, bool asker, uint64_t request_id,
+                         const char *peer)
 {
     memset(rx, 0, sizeof(*rx));
     rx->asker = asker;
@@ -115,7 +115,7 @@ static size_t gossip_addr_host_len(const char *addr)
  * entry's own gossip address when the connection comes from its ip, else
  * the connection's ip:port (which no entry gives, so nothing in the frame
  * speaks as its owner). */
-static const char *gossip_state_source(const struct gossip_state_rx *rx, const struct proto_msg *m)
+static const char *gossip_full_source(const struct gossip_full_rx *rx, const struct proto_msg *m)
 {
     for (uint32_t k = 0; k < m->n_entries; k++) {
         const struct proto_entry *e = &m->entries[k];
@@ -129,36 +129,36 @@ static const char *gossip_state_source(const struct gossip_state_rx *rx, const s
     return rx->peer;
 }
 
-static int gossip_state_drop(struct gossip *g, enum gossip_pushpull_result r)
+static int gossip_full_drop(struct gossip *g, enum gossip_pushpull_result r)
 {
     g->stats.pushpull[r]++;
     return -(int)r;
 }
 
-int gossip_state_read(struct gossip *g, uint64_t now_ms, struct gossip_state_rx *rx,
-                      const uint8_t *buf, size_t len)
+int gossip_full_read(struct gossip *g, uint64_t now_ms, struct gossip_full_rx *rx,
+                     const uint8_t *buf, size_t len)
 {
     g->stats.pushpull_bytes_in += len;
     struct proto_msg *m = &g->rx;
     if (proto_msg_decode(buf, len, m, NULL) != PROTO_OK || m->type != PROTO_DELTA ||
         m->parts == 0 || !m->whole)
-        return gossip_state_drop(g, GOSSIP_PP_DECODE);
+        return gossip_full_drop(g, GOSSIP_PP_DECODE);
     if (strcmp(m->from, gossip_self_row(g)->m.name) == 0)
-        return gossip_state_drop(g, GOSSIP_PP_SELF);
-    if (m->parts > gossip_state_parts_max(g->max_members))
-        return gossip_state_drop(g, GOSSIP_PP_TOO_BIG);
+        return gossip_full_drop(g, GOSSIP_PP_SELF);
+    if (m->parts > gossip_full_parts_max(g->max_members))
+        return gossip_full_drop(g, GOSSIP_PP_TOO_BIG);
     if (rx->next == 0) {
         if (m->part != 1 || (rx->asker && m->nonce != rx->request_id))
-            return gossip_state_drop(g, GOSSIP_PP_SEQUENCE);
+            return gossip_full_drop(g, GOSSIP_PP_SEQUENCE);
         rx->request_id = m->nonce;
         rx->parts = m->parts;
         rx->next = 1;
         memcpy(rx->from, m->from, sizeof(rx->from));
     } else if (m->part != rx->next || m->parts != rx->parts || m->nonce != rx->request_id ||
                strcmp(m->from, rx->from) != 0) {
-        return gossip_state_drop(g, GOSSIP_PP_SEQUENCE);
+        return gossip_full_drop(g, GOSSIP_PP_SEQUENCE);
     }
-    const char *source = gossip_state_source(rx, m);
+    const char *source = gossip_full_source(rx, m);
     for (uint32_t k = 0; k < m->n_entries && k < PROTO_MAX_ENTRIES; k++) {
         /* Learned: a member or a slot we did not know. Not liveness, nor
          * a count that rose: in a large cluster some state always differs

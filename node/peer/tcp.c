@@ -48,7 +48,7 @@ struct tcp_conn {
     int open_handles;
     bool inbound, closing, done;
     char peer[PROTO_ADDR_MAX + 1];
-    struct gossip_state_rx rx;
+    struct gossip_full_rx rx;
     size_t have; /* bytes of the current frame (length prefix included) in `in` */
     uint8_t in[LEN_BYTES + FRAME_MAX];
     uint8_t *out; /* the whole stream we send, owned; freed when the conn is */
@@ -144,7 +144,7 @@ static struct tcp_conn *conn_new(struct peer_tcp *t, bool inbound)
 
 /* ---- writing ------------------------------------------------------------ */
 
-/* gossip_state_write's emit: one frame, sealed when there is a key. */
+/* gossip_full_write's emit: one frame, sealed when there is a key. */
 static int conn_frame_out(void *arg, const uint8_t *frame, size_t len)
 {
     struct tcp_conn *c = arg;
@@ -206,7 +206,7 @@ static void on_written(uv_write_t *req, int status)
 static int conn_state_send(struct tcp_conn *c, uint64_t request_id)
 {
     c->out_len = 0;
-    int rc = gossip_state_write(tcp_gossip(c), request_id, conn_frame_out, c);
+    int rc = gossip_full_write(tcp_gossip(c), request_id, conn_frame_out, c);
     if (rc < 0)
         return rc;
     uv_buf_t b = uv_buf_init((char *)c->out, (unsigned)c->out_len);
@@ -250,7 +250,7 @@ static void conn_frame_in(struct tcp_conn *c)
         frame = plain;
         len = (size_t)n;
     }
-    int rc = gossip_state_read(d->gossip, tallyd_now_ms(d), &c->rx, frame, len);
+    int rc = gossip_full_read(d->gossip, tallyd_now_ms(d), &c->rx, frame, len);
     if (rc < 0) {
         c->done = true; /* counted by the core */
         conn_close(c, -1);
@@ -303,7 +303,7 @@ static void on_connect(uv_connect_t *req, int status)
     }
     uint64_t id = 0;
     uv_random(NULL, NULL, &id, sizeof(id), 0, NULL);
-    gossip_state_rx_init(&c->rx, true, id, c->peer);
+    gossip_full_rx_init(&c->rx, true, id, c->peer);
     if (conn_state_send(c, id) < 0 || uv_read_start((uv_stream_t *)&c->h, conn_alloc, on_read) < 0)
         conn_close(c, GOSSIP_PP_FAILED);
 }
@@ -375,7 +375,7 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c, GOSSIP_PP_SOURCE);
         return;
     }
-    gossip_state_rx_init(&c->rx, false, 0, c->peer);
+    gossip_full_rx_init(&c->rx, false, 0, c->peer);
     if (uv_read_start((uv_stream_t *)&c->h, conn_alloc, on_read) < 0)
         conn_close(c, GOSSIP_PP_FAILED);
 }

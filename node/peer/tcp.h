@@ -11,7 +11,7 @@
  * table, the other end answers with its own and both close.
  *
  * Bounds: a frame at most PROTO_MAX_DATAGRAM (+ SEAL_OVERHEAD with a key)
- * bytes, an exchange at most gossip_state_parts_max(--max-members) frames,
+ * bytes, an exchange at most gossip_full_parts_max(--max-members) frames,
  * PEER_TCP_DEADLINE_MS per connection from accept or connect,
  * PEER_TCP_INBOUND_MAX connections served at once (one past it is accepted
  * and closed at once) and PEER_TCP_OUTBOUND_MAX of our own. Every drop is

@@ -241,14 +241,14 @@ static int sim_frames_emit(void *arg, const uint8_t *buf, size_t len)
 }
 
 /* Feeds every frame to g; false if the exchange broke off. */
-static bool sim_frames_read(struct sim *s, struct gossip *g, struct gossip_state_rx *rx,
+static bool sim_frames_read(struct sim *s, struct gossip *g, struct gossip_full_rx *rx,
                             const uint8_t *buf, size_t len)
 {
     int rc = 0;
     for (size_t off = 0; off + 4 <= len && rc == 0;) {
         uint32_t n;
         memcpy(&n, buf + off, 4);
-        rc = gossip_state_read(g, s->now, rx, buf + off + 4, n);
+        rc = gossip_full_read(g, s->now, rx, buf + off + 4, n);
         off += 4 + n;
     }
     return rc == 1;
@@ -278,7 +278,7 @@ static void sim_pushpull(void *ctx, const char *addr)
     struct sim_event ev = {.t = s->now + delay, .kind = EV_PP_PUSH, .node = (uint32_t)dst};
     ev.id = sim_rand(s);
     ev.life = src->tick_seq;
-    if (gossip_state_write(src->g, ev.id, sim_frames_emit, &f) < 0) {
+    if (gossip_full_write(src->g, ev.id, sim_frames_emit, &f) < 0) {
         free(f.buf);
         return;
     }
@@ -292,8 +292,8 @@ static void sim_pushpull(void *ctx, const char *addr)
 static void sim_pushpull_serve(struct sim *s, struct sim_node *n, const struct sim_event *ev)
 {
     long asker = sim_addr_node(s, ev->from);
-    struct gossip_state_rx rx;
-    gossip_state_rx_init(&rx, false, 0, ev->from);
+    struct gossip_full_rx rx;
+    gossip_full_rx_init(&rx, false, 0, ev->from);
     if (!sim_frames_read(s, n->g, &rx, ev->buf, ev->len) || asker < 0 ||
         !sim_reachable(s, n->idx, (uint32_t)asker))
         return;
@@ -302,7 +302,7 @@ static void sim_pushpull_serve(struct sim *s, struct sim_node *n, const struct s
         .t = s->now + sim_delay(s), .kind = EV_PP_ANSWER, .node = (uint32_t)asker};
     ans.id = ev->id;
     ans.life = ev->life;
-    if (gossip_state_write(n->g, ev->id, sim_frames_emit, &f) < 0) {
+    if (gossip_full_write(n->g, ev->id, sim_frames_emit, &f) < 0) {
         free(f.buf);
         return;
     }
@@ -556,8 +556,8 @@ void sim_run_ms(struct sim *s, uint64_t ms)
             free(ev.buf);
         } else if (ev.kind == EV_PP_ANSWER) {
             if (n->up && ev.life == n->tick_seq) {
-                struct gossip_state_rx rx;
-                gossip_state_rx_init(&rx, true, ev.id, ev.from);
+                struct gossip_full_rx rx;
+                gossip_full_rx_init(&rx, true, ev.id, ev.from);
                 sim_frames_read(s, n->g, &rx, ev.buf, ev.len);
                 sim_ready_watch(s, n);
             }

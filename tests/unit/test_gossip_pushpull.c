@@ -101,11 +101,11 @@ static void members_load(struct gossip *g, size_t n)
     }
 }
 
-static int read_all(struct gossip *g, struct gossip_state_rx *rx, const struct frames *f)
+static int read_all(struct gossip *g, struct gossip_full_rx *rx, const struct frames *f)
 {
     int rc = 0;
     for (size_t i = 0; i < f->n; i++) {
-        rc = gossip_state_read(g, 1000, rx, f->buf[i], f->len[i]);
+        rc = gossip_full_read(g, 1000, rx, f->buf[i], f->len[i]);
         if (rc != 0)
             return i + 1 == f->n ? rc : -1000 + rc;
     }
@@ -120,7 +120,7 @@ static void test_whole_table_round_trip(void **state)
     members_load(a, 1000);
     struct frames *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    int parts = gossip_state_write(a, 0xfeed, frames_emit, f);
+    int parts = gossip_full_write(a, 0xfeed, frames_emit, f);
     assert_true(parts >= 20); /* 1000 rows of ~40 bytes: ~30 datagrams */
     assert_int_equal((size_t)parts, f->n);
     /* every frame is a DELTA numbered k of parts under the request id */
@@ -139,8 +139,8 @@ static void test_whole_table_round_trip(void **state)
     assert_int_equal(rows, gossip_member_count(a));
     assert_int_equal(gossip_stats_get(a)->pushpull_bytes_out > 0, 1);
 
-    struct gossip_state_rx rx;
-    gossip_state_rx_init(&rx, true, 0xfeed, "10.0.0.1:7946");
+    struct gossip_full_rx rx;
+    gossip_full_rx_init(&rx, true, 0xfeed, "10.0.0.1:7946");
     assert_false(gossip_synced(b, 1000));
     assert_int_equal(read_all(b, &rx, f), 1);
     assert_true(gossip_synced(b, 1000)); /* the asker's whole answer: ready */
@@ -168,9 +168,9 @@ static void test_push_does_not_make_ready(void **state)
     members_load(a, 10);
     struct frames *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    gossip_state_write(a, 99, frames_emit, f);
-    struct gossip_state_rx rx;
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.1:51234");
+    gossip_full_write(a, 99, frames_emit, f);
+    struct gossip_full_rx rx;
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.1:51234");
     assert_int_equal(read_all(b, &rx, f), 1);
     assert_int_equal(rx.request_id, 99); /* the answer goes out under it */
     assert_int_equal(gossip_total(b), gossip_total(a) + 2);
@@ -178,8 +178,8 @@ static void test_push_does_not_make_ready(void **state)
     assert_int_equal(gossip_stats_get(b)->pushpull[GOSSIP_PP_SERVED], 1);
     /* an asker refuses an answer under another id, before merging a row */
     struct gossip *c = node_new("pod-c", "10.0.0.3:7946", 0xC1, 0, NULL, 0);
-    gossip_state_rx_init(&rx, true, 100, "10.0.0.1:7946");
-    assert_int_equal(gossip_state_read(c, 1000, &rx, f->buf[0], f->len[0]), -GOSSIP_PP_SEQUENCE);
+    gossip_full_rx_init(&rx, true, 100, "10.0.0.1:7946");
+    assert_int_equal(gossip_full_read(c, 1000, &rx, f->buf[0], f->len[0]), -GOSSIP_PP_SEQUENCE);
     assert_int_equal(gossip_member_count(c), 1);
     assert_false(gossip_synced(c, 1000));
     assert_int_equal(gossip_stats_get(c)->pushpull[GOSSIP_PP_SEQUENCE], 1);
@@ -234,13 +234,13 @@ static void test_merge_rules(void **state)
     (void)state;
     uint8_t buf[PROTO_MAX_DATAGRAM];
     struct gossip *g = node_new("pod-0", "10.0.0.1:7946", 0xA1, 0, NULL, 0);
-    struct gossip_state_rx rx;
+    struct gossip_full_rx rx;
     struct proto_entry e[2];
     e[0] = entry_make("pod-1", "10.0.0.2:7946", 1, 5, GOSSIP_ALIVE, 0x11, 50);
     e[1] = entry_make("pod-2", "10.0.0.3:7946", 1, 5, GOSSIP_ALIVE, 0x22, 70);
     size_t len = frame_make(buf, "pod-1", e, 2, 1, 1, 1);
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:40001");
-    assert_int_equal(gossip_state_read(g, 1000, &rx, buf, len), 1);
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:40001");
+    assert_int_equal(gossip_full_read(g, 1000, &rx, buf, len), 1);
     assert_int_equal(gossip_total(g), 120);
 
     /* lower counts from anyone change nothing */
@@ -248,31 +248,31 @@ static void test_merge_rules(void **state)
     e[0].heartbeat = 6;
     e[1].slots[0].count = 1;
     len = frame_make(buf, "pod-1", e, 2, 1, 1, 2);
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:40002");
-    assert_int_equal(gossip_state_read(g, 1000, &rx, buf, len), 1);
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:40002");
+    assert_int_equal(gossip_full_read(g, 1000, &rx, buf, len), 1);
     assert_int_equal(gossip_total(g), 120);
 
     /* pod-1 says pod-2 left: a relay, not believed */
     e[1].state = GOSSIP_LEFT;
     e[1].heartbeat = 9;
     len = frame_make(buf, "pod-1", &e[1], 1, 1, 1, 3);
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:40003");
-    assert_int_equal(gossip_state_read(g, 1000, &rx, buf, len), 1);
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:40003");
+    assert_int_equal(gossip_full_read(g, 1000, &rx, buf, len), 1);
     assert_int_not_equal(gossip_member_find(g, "pod-2")->state, GOSSIP_LEFT);
 
     /* "pod-1" says it left, but the connection is from another ip */
     e[0].state = GOSSIP_LEFT;
     e[0].heartbeat = 20;
     len = frame_make(buf, "pod-1", e, 1, 1, 1, 4);
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.9:40004");
-    assert_int_equal(gossip_state_read(g, 1000, &rx, buf, len), 1);
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.9:40004");
+    assert_int_equal(gossip_full_read(g, 1000, &rx, buf, len), 1);
     assert_int_not_equal(gossip_member_find(g, "pod-1")->state, GOSSIP_LEFT);
 
     /* pod-1 itself, from its own ip: believed */
     e[0].heartbeat = 21;
     len = frame_make(buf, "pod-1", e, 1, 1, 1, 5);
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:40005");
-    assert_int_equal(gossip_state_read(g, 1000, &rx, buf, len), 1);
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:40005");
+    assert_int_equal(gossip_full_read(g, 1000, &rx, buf, len), 1);
     assert_int_equal(gossip_member_find(g, "pod-1")->state, GOSSIP_LEFT);
     assert_int_equal(gossip_total(g), 120); /* a pod that left still counts */
     gossip_free(g);
@@ -284,14 +284,14 @@ static void test_bad_frames(void **state)
     (void)state;
     uint8_t buf[PROTO_MAX_DATAGRAM];
     struct gossip *g = node_new("pod-0", "10.0.0.1:7946", 0xA1, 0, NULL, 20);
-    struct gossip_state_rx rx;
+    struct gossip_full_rx rx;
     struct proto_entry e = entry_make("pod-1", "10.0.0.2:7946", 1, 5, GOSSIP_ALIVE, 0x11, 50);
     const struct gossip_stats *st = gossip_stats_get(g);
 
     /* garbage */
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:1");
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:1");
     memset(buf, 0xc1, 64);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, 64), -GOSSIP_PP_DECODE);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, 64), -GOSSIP_PP_DECODE);
     /* not a DELTA */
     struct proto_msg *m = calloc(1, sizeof(*m));
     assert_non_null(m);
@@ -301,7 +301,7 @@ static void test_bad_frames(void **state)
     m->n_entries = 1;
     int len = proto_msg_encode(m, buf, sizeof(buf));
     assert_true(len > 0);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, (size_t)len), -GOSSIP_PP_DECODE);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, (size_t)len), -GOSSIP_PP_DECODE);
     free(m);
     /* not numbered as a full state */
     size_t n = frame_make(buf, "pod-1", &e, 1, 1, 1, 7);
@@ -311,46 +311,46 @@ static void test_bad_frames(void **state)
     d->whole = 0;
     len = proto_msg_encode(d, buf, sizeof(buf));
     free(d);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, (size_t)len), -GOSSIP_PP_DECODE);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, (size_t)len), -GOSSIP_PP_DECODE);
     assert_int_equal(st->pushpull[GOSSIP_PP_DECODE], 3);
 
     /* part 2 first */
     n = frame_make(buf, "pod-1", &e, 1, 2, 3, 7);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
     /* part 1 then part 1 again; then another sender; then another count */
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:1");
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:1");
     n = frame_make(buf, "pod-1", &e, 1, 1, 3, 7);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), 0);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:1");
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), 0);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), 0);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:1");
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), 0);
     n = frame_make(buf, "pod-2", &e, 1, 2, 3, 7);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:1");
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:1");
     n = frame_make(buf, "pod-1", &e, 1, 1, 3, 7);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), 0);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), 0);
     n = frame_make(buf, "pod-1", &e, 1, 2, 4, 7);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
     /* another request id mid-way */
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:1");
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:1");
     n = frame_make(buf, "pod-1", &e, 1, 1, 3, 7);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), 0);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), 0);
     n = frame_make(buf, "pod-1", &e, 1, 2, 3, 8);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), -GOSSIP_PP_SEQUENCE);
     assert_int_equal(st->pushpull[GOSSIP_PP_SEQUENCE], 5);
 
     /* more parts than 20 members can take (20 / 2 + 1 = 11) */
-    assert_int_equal(gossip_state_parts_max(20), 11);
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:1");
+    assert_int_equal(gossip_full_parts_max(20), 11);
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:1");
     n = frame_make(buf, "pod-1", &e, 1, 1, 12, 7);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), -GOSSIP_PP_TOO_BIG);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), -GOSSIP_PP_TOO_BIG);
     assert_int_equal(st->pushpull[GOSSIP_PP_TOO_BIG], 1);
-    assert_int_equal(gossip_state_parts_max(1000000), UINT16_MAX);
+    assert_int_equal(gossip_full_parts_max(1000000), UINT16_MAX);
 
     /* our own name on the other end */
-    gossip_state_rx_init(&rx, false, 0, "10.0.0.2:1");
+    gossip_full_rx_init(&rx, false, 0, "10.0.0.2:1");
     n = frame_make(buf, "pod-0", &e, 1, 1, 1, 7);
-    assert_int_equal(gossip_state_read(g, 0, &rx, buf, n), -GOSSIP_PP_SELF);
+    assert_int_equal(gossip_full_read(g, 0, &rx, buf, n), -GOSSIP_PP_SELF);
     assert_int_equal(st->pushpull[GOSSIP_PP_SELF], 1);
     /* none of it was merged but the one row of the frames taken in order */
     assert_int_equal(gossip_member_count(g), 2);
@@ -397,11 +397,11 @@ static void test_schedule(void **state)
     members_load(p, 5);
     struct frames *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    gossip_state_write(p, 1, frames_emit, f);
-    struct gossip_state_rx rx;
-    gossip_state_rx_init(&rx, true, 1, "10.0.0.2:7946");
+    gossip_full_write(p, 1, frames_emit, f);
+    struct gossip_full_rx rx;
+    gossip_full_rx_init(&rx, true, 1, "10.0.0.2:7946");
     for (size_t i = 0; i < f->n; i++)
-        gossip_state_read(g, 5100, &rx, f->buf[i], f->len[i]);
+        gossip_full_read(g, 5100, &rx, f->buf[i], f->len[i]);
     assert_true(gossip_synced(g, 5100));
     gossip_tick(g, 6000);
     gossip_tick(g, 7000);
@@ -409,9 +409,9 @@ static void test_schedule(void **state)
     gossip_tick(g, 8100);
     assert_int_equal(log.pushpulls, 3);
     /* the same answer again teaches nothing: then 30 s (+-25%) */
-    gossip_state_rx_init(&rx, true, 1, "10.0.0.2:7946");
+    gossip_full_rx_init(&rx, true, 1, "10.0.0.2:7946");
     for (size_t i = 0; i < f->n; i++)
-        gossip_state_read(g, 8200, &rx, f->buf[i], f->len[i]);
+        gossip_full_read(g, 8200, &rx, f->buf[i], f->len[i]);
     uint64_t t = 9000;
     for (; t < 8200 + 22500; t += 1000) {
         hear_peer(g, t);
@@ -439,11 +439,11 @@ static void test_whole_table_is_not_news(void **state)
     members_load(p, 30);
     struct frames *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    gossip_state_write(p, 1, frames_emit, f);
-    struct gossip_state_rx rx;
-    gossip_state_rx_init(&rx, true, 1, "10.0.0.2:7946");
+    gossip_full_write(p, 1, frames_emit, f);
+    struct gossip_full_rx rx;
+    gossip_full_rx_init(&rx, true, 1, "10.0.0.2:7946");
     for (size_t i = 0; i < f->n; i++)
-        gossip_state_read(g, 100, &rx, f->buf[i], f->len[i]);
+        gossip_full_read(g, 100, &rx, f->buf[i], f->len[i]);
     assert_int_equal(gossip_member_count(g), 32);
     hear_peer(g, 500);
     gossip_tick(g, 1000);
@@ -455,8 +455,8 @@ static void test_whole_table_is_not_news(void **state)
     struct proto_entry e = entry_make("m-3", "10.1.0.3:7946", 2, 10, GOSSIP_SUSPECT, 1003, 4);
     snprintf(e.accuser, sizeof(e.accuser), "pod-1");
     size_t n = frame_make(buf, "pod-1", &e, 1, 1, 1, 2);
-    gossip_state_rx_init(&rx, true, 2, "10.0.0.2:7946");
-    assert_int_equal(gossip_state_read(g, 1100, &rx, buf, n), 1);
+    gossip_full_rx_init(&rx, true, 2, "10.0.0.2:7946");
+    assert_int_equal(gossip_full_read(g, 1100, &rx, buf, n), 1);
     assert_int_equal(gossip_member_find(g, "m-3")->state, GOSSIP_SUSPECT);
     log.hb_entries_max = 0;
     hear_peer(g, 1500);
