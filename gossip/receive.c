@@ -3,9 +3,9 @@
  * refuse our own datagrams coming back, then dispatch by message type.
  * Entries of HEARTBEAT, DELTA, LEAVE, PING and ACK all go through the same
  * merge (merge.c); SYNC and the DELTA parts that answer one go to sync.c,
- * ACK and PING_REQ to the prober (detect.c). A DIGEST (sent by earlier
- * builds) carries no entries and is not answered: full state now travels
- * over TCP (pushpull.c).
+ * ACK and PING_REQ to the prober (detect.c). A DIGEST carries no entries
+ * and is not answered: a whole table travels over TCP (pushpull.c), where
+ * one connection bounds it and no datagram of ours can be amplified.
  *
  * Threat note: without authentication the "from" field and every relayed
  * entry can be forged, and a relayed slot value cannot be told from a lie
