@@ -6,7 +6,7 @@
  * refuted, only the owner says it left, a second process with our name is
  * seen and counted, SYNC makes a view whole, and every value stays bounded.
  * Also: failure detection timeline, totals, datagram size bound, ping,
- * greeting and digests.
+ * greeting (the full-state exchange: test_gossip_pushpull.c).
  */
 #include <errno.h>
 #include <setjmp.h>
