@@ -3,24 +3,31 @@
  * does it: state.go, suspicion.go, awareness.go). Liveness is no longer read
  * from heartbeats relayed by chance; each round a node probes one member:
  *
- *   1. a direct PING to the next member of a round-robin walk of the table;
- *   2. no ACK by the next round: the member is pinged again, and the round
- *      after that, still no ACK, it is SUSPECT in our view. The SUSPECT entry
- *      is gossiped (its send count is reset, so it goes out first);
- *   3. a suspicion times out into DEAD after a time that scales with log10 N
+ *   1. a direct PING to the next member of a round-robin walk of the table
+ *      (a member we suspect and have not heard from since goes first: our
+ *      own probe either confirms the suspicion or clears it in our view);
+ *   2. no ACK within the probe timeout (half a round): the PING again and a
+ *      PING_REQ to GOSSIP_INDIRECT_K helpers, who PING it for us, forward
+ *      its ACK, or send a NACK when their own PING went unanswered;
+ *   3. no ACK by the end of the probe interval (one round): SUSPECT in our
+ *      view, naming us as the accuser. The SUSPECT entry is gossiped (its
+ *      send count is reset, so it goes out first);
+ *   4. a suspicion times out into DEAD after a time that scales with log10 N
  *      and shrinks as independent confirmations arrive (other nodes' SUSPECT
  *      about the same member at the same incarnation): from
  *      GOSSIP_SUSPICION_MAX_MULT x the minimum with none down to the minimum
  *      with GOSSIP_SUSPICION_K of them (memberlist's suspicion.go formula);
  *      the DEAD entry is gossiped the same way;
- *   4. the owner refutes a SUSPECT or DEAD claim about itself by raising its
+ *   5. the owner refutes a SUSPECT or DEAD claim about itself by raising its
  *      incarnation (merge.c), which clears the suspicion everywhere.
  *
- * Lifeguard's local health: a node that had to refute a claim about itself
- * is likely the slow one (a stopped process, a starved CPU), so its awareness
- * score rises and it waits (score + 1) rounds per probe phase before it
- * accuses anyone; each ACK in time lowers the score again. So a node that
- * pauses slows its own probing instead of declaring healthy members dead.
+ * Lifeguard's local health (awareness.go): the score rises when we had to
+ * refute a claim about ourselves, and when a probe failed with fewer NACKs
+ * than helpers asked (our own link or CPU is the likely culprit: the helpers
+ * could not even tell us they failed), or failed with no helper to ask; each
+ * probe answered in time lowers it. Both probe waits are multiplied by
+ * (score + 1), so a node that pauses or is starved probes and accuses more
+ * slowly instead of declaring healthy members dead.
  */
 #include "gossip/gossip_int.h"
 
@@ -46,15 +53,27 @@ uint64_t gossip_dead_ms(const struct gossip *g)
     return gossip_suspicion_min_ms(g) * GOSSIP_SUSPICION_MAX_MULT;
 }
 
-/* memberlist: timeout = max(min, max - (max - min) * log(c + 1) / log(k + 1)). */
+/* memberlist: timeout = max(min, max - (max - min) * log(c + 1) / log(k + 1)),
+ * with k = 0 (the minimum at once) when fewer than K members besides us and
+ * the suspect could confirm. */
 static uint64_t gossip_suspicion_timeout(const struct gossip *g, uint32_t confirmations)
 {
     uint64_t lo = gossip_suspicion_min_ms(g), hi = lo * GOSSIP_SUSPICION_MAX_MULT;
+    if (g->t.n < GOSSIP_SUSPICION_K + 2)
+        return lo;
     /* The first accuser is not a confirmation. */
     confirmations = confirmations > 0 ? confirmations - 1 : 0;
     double frac = log((double)confirmations + 1.0) / log((double)GOSSIP_SUSPICION_K + 1.0);
     double t = (double)hi - (double)(hi - lo) * frac;
     return t < (double)lo ? lo : (uint64_t)t;
+}
+
+/* Row r's suspicion ends no earlier than g->expire_due_ms. */
+static void gossip_expire_at(struct gossip *g, const struct gmember *r)
+{
+    uint64_t end = r->suspect_since_ms + gossip_suspicion_timeout(g, r->n_confirm) + 1;
+    if (end < g->expire_due_ms)
+        g->expire_due_ms = end;
 }
 
 static void gossip_accuser_set(struct gmember *r, const char *by)
@@ -71,9 +90,12 @@ void gossip_suspect_start(struct gossip *g, uint32_t i, uint64_t now_ms, const c
     r->suspect_timer = true;
     r->n_confirm = 0;
     gossip_accuser_set(r, by && by[0] ? by : gossip_self_row(g)->m.name);
+    /* Someone else's claim: our own probe goes to it first. */
+    r->probed = strcmp(r->accuser, gossip_self_row(g)->m.name) == 0;
     r->confirm[r->n_confirm++] = member_table_hash(r->accuser);
     gossip_state_set(g, i, GOSSIP_SUSPECT);
     gossip_news(g, r);
+    gossip_expire_at(g, r);
 }
 
 bool gossip_suspect_confirm(struct gossip *g, uint32_t i, const char *by)
@@ -89,18 +111,57 @@ bool gossip_suspect_confirm(struct gossip *g, uint32_t i, const char *by)
         return false; /* the timer is at its minimum already */
     r->confirm[r->n_confirm++] = h;
     gossip_accuser_set(r, by);
+    gossip_expire_at(g, r);
     gossip_news(g, r); /* tell the others of this accuser too */
     return true;
 }
 
-/* The next member of the round-robin walk that can be probed, or MEMBER_NONE. */
+static size_t gossip_gcd(size_t a, size_t b)
+{
+    while (b) {
+        size_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Can row r be probed: alive or suspect, with an address. */
+static bool gossip_probeable(const struct gmember *r)
+{
+    return (r->m.state == GOSSIP_ALIVE || r->m.state == GOSSIP_SUSPECT) && r->m.addr[0];
+}
+
+/* The next member to probe, or MEMBER_NONE: a member we suspect and have not
+ * probed since (so each suspicion gets our own verdict well within its
+ * timeout), else the next of the round-robin walk. */
 static uint32_t gossip_probe_next(struct gossip *g)
 {
-    for (size_t k = 1; k < g->t.n; k++) {
-        g->probe_cursor = g->probe_cursor + 1 < g->t.n ? g->probe_cursor + 1 : 1;
-        const struct gmember *r = &g->t.rows[g->probe_cursor];
-        if ((r->m.state == GOSSIP_ALIVE || r->m.state == GOSSIP_SUSPECT) && r->m.addr[0])
-            return (uint32_t)g->probe_cursor;
+    for (size_t i = 1; i < g->t.n; i++) {
+        struct gmember *r = &g->t.rows[i];
+        if (r->m.state == GOSSIP_SUSPECT && r->suspect_timer && !r->probed && r->m.addr[0]) {
+            r->probed = true;
+            return (uint32_t)i;
+        }
+    }
+    /* memberlist walks a freshly shuffled list each pass: nodes that learnt
+     * the table in the same order must not all probe the same member in the
+     * same round and then leave it unprobed for N rounds. A pass here is a
+     * random start and a random stride prime to the row count. */
+    size_t rows = g->t.n - 1;
+    for (size_t k = 0; k < rows; k++) {
+        if (g->probe_cursor >= rows || g->probe_rows != rows) {
+            g->probe_cursor = 0;
+            g->probe_rows = rows;
+            g->probe_start = gossip_rand_below(g, (uint32_t)rows);
+            do
+                g->probe_stride = 1 + gossip_rand_below(g, (uint32_t)rows);
+            while (gossip_gcd(g->probe_stride, rows) != 1);
+        }
+        size_t i = 1 + (g->probe_start + g->probe_cursor * g->probe_stride) % rows;
+        g->probe_cursor++;
+        if (gossip_probeable(&g->t.rows[i]))
+            return (uint32_t)i;
     }
     return MEMBER_NONE;
 }
@@ -111,27 +172,38 @@ static void gossip_probe_ping(struct gossip *g)
     gossip_entries_send(g, PROTO_PING, g->probe_nonce, r->m.addr, NULL, 0);
 }
 
-/* SWIM's indirect probe: k live members other than the target (from the
- * round's live list in scratch_a) each PING it for us and forward its ACK. */
-static void gossip_probe_indirect(struct gossip *g, size_t n_live)
+/* A probe wait (the direct timeout, or the whole probe interval) stretched
+ * by Lifeguard's awareness. */
+static uint64_t gossip_probe_wait_ms(const struct gossip *g, uint64_t base)
+{
+    return base * (g->awareness + 1);
+}
+
+/* SWIM's indirect probe: k live members other than the target, at random,
+ * each PING it for us and forward its ACK (or NACK us). Returns how many
+ * were asked. */
+static uint32_t gossip_probe_indirect(struct gossip *g)
 {
     const struct gmember *target = &g->t.rows[g->probe_row];
     uint32_t asked = 0;
     uint32_t picked[GOSSIP_INDIRECT_K];
-    for (size_t tries = 0; asked < GOSSIP_INDIRECT_K && tries < 4 * GOSSIP_INDIRECT_K && n_live > 1;
-         tries++) {
-        uint32_t h = g->scratch_a[gossip_rand_below(g, (uint32_t)n_live)];
+    if (g->t.n < 3)
+        return 0;
+    for (size_t tries = 0; asked < GOSSIP_INDIRECT_K && tries < 8 * GOSSIP_INDIRECT_K; tries++) {
+        uint32_t h = 1 + gossip_rand_below(g, (uint32_t)(g->t.n - 1));
         bool again = false;
         for (uint32_t k = 0; k < asked; k++)
             again |= picked[k] == h;
-        if (again || h == g->probe_row || g->t.rows[h].m.state != GOSSIP_ALIVE)
+        const struct gmember *r = &g->t.rows[h];
+        if (again || h == g->probe_row || r->m.state != GOSSIP_ALIVE || !r->m.addr[0])
             continue;
         picked[asked++] = h;
         gossip_msg_init(g, &g->tx, PROTO_PING_REQ);
         g->tx.nonce = g->probe_nonce;
         memcpy(g->tx.target, target->m.addr, sizeof(g->tx.target));
-        gossip_tx_send(g, g->t.rows[h].m.addr);
+        gossip_tx_send(g, r->m.addr);
     }
+    return asked;
 }
 
 void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
@@ -151,6 +223,10 @@ void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_
     rl->ours = ++g->nonce;
     rl->theirs = in->nonce;
     rl->until_ms = now_ms + (uint64_t)g->interval_ms * GOSSIP_RELAY_ROUNDS;
+    /* memberlist's helper waits a probe timeout, which makes its NACK land
+     * just after the asker's deadline (it asked half a round in, and gives
+     * up at the round's end); a fifth less, so the NACK counts. */
+    rl->nack_ms = now_ms + g->interval_ms * 4 / (5 * GOSSIP_PROBE_TIMEOUT_DIV);
     memcpy(rl->addr, from_addr, len);
     rl->addr[len] = '\0';
     char target[PROTO_ADDR_MAX + 1];
@@ -158,36 +234,73 @@ void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_
     gossip_entries_send(g, PROTO_PING, rl->ours, target, NULL, 0);
 }
 
-/* One step of the probe in flight, or a new one. */
-void gossip_probe_step(struct gossip *g, uint64_t now_ms, size_t n_live)
+static void gossip_awareness_add(struct gossip *g, int delta)
+{
+    int v = (int)g->awareness + delta;
+    g->awareness = v < 0 ? 0 : v > GOSSIP_AWARENESS_MAX ? GOSSIP_AWARENESS_MAX : (uint32_t)v;
+}
+
+/* The probe in flight got no ACK in time: Lifeguard's health update, then
+ * SUSPECT (or one more accuser, us, for a member already suspect). */
+static void gossip_probe_fail(struct gossip *g, uint64_t now_ms)
+{
+    g->probe_phase = 0;
+    if (g->probe_helpers > 0) {
+        if (g->probe_nacks < g->probe_helpers)
+            gossip_awareness_add(g, (int)(g->probe_helpers - g->probe_nacks));
+    } else {
+        gossip_awareness_add(g, 1);
+    }
+    if (g->probe_row >= g->t.n)
+        return;
+    const char *me = gossip_self_row(g)->m.name;
+    if (g->t.rows[g->probe_row].m.state == GOSSIP_ALIVE)
+        gossip_suspect_start(g, g->probe_row, now_ms, me);
+    else if (g->t.rows[g->probe_row].m.state == GOSSIP_SUSPECT)
+        gossip_suspect_confirm(g, g->probe_row, me);
+}
+
+void gossip_probe_timers(struct gossip *g, uint64_t now_ms)
+{
+    for (uint32_t k = 0; k < GOSSIP_RELAYS; k++) {
+        struct gossip_relay *rl = &g->relays[k];
+        if (rl->nack_ms != 0 && rl->nack_ms <= now_ms) {
+            rl->nack_ms = 0;
+            if (rl->until_ms > now_ms) {
+                char to[PROTO_ADDR_MAX + 1];
+                memcpy(to, rl->addr, sizeof(to));
+                gossip_msg_init(g, &g->tx, PROTO_NACK);
+                g->tx.nonce = rl->theirs;
+                gossip_tx_send(g, to);
+            }
+        }
+    }
+    if (g->probe_phase == 0 || now_ms < g->probe_due_ms)
+        return;
+    if (g->probe_phase == 1 && !g->left) {
+        /* The ACK is late or lost: ask again, and through k others, until
+         * the end of the probe interval (a late caller gets at least one
+         * more probe timeout for the answers). */
+        uint64_t timeout = g->interval_ms / GOSSIP_PROBE_TIMEOUT_DIV;
+        g->probe_phase = 2;
+        g->probe_nacks = 0;
+        gossip_probe_ping(g);
+        g->probe_helpers = gossip_probe_indirect(g);
+        uint64_t end = g->probe_start_ms + gossip_probe_wait_ms(g, g->interval_ms);
+        uint64_t late = now_ms + gossip_probe_wait_ms(g, timeout);
+        g->probe_due_ms = end > late ? end : late;
+        return;
+    }
+    gossip_probe_fail(g, now_ms);
+}
+
+/* A new probe at the start of a round, unless one is still running (a
+ * probe stretched by awareness spans several rounds). */
+void gossip_probe_step(struct gossip *g, uint64_t now_ms)
 {
     if (g->probe_phase != 0 && g->probe_row >= g->t.n)
         g->probe_phase = 0;
-    if (g->probe_phase != 0) {
-        if (g->probe_acked) {
-            if (g->awareness > 0)
-                g->awareness--;
-            g->probe_phase = 0;
-        } else if (--g->probe_wait > 0) {
-            return;
-        } else if (g->probe_phase < GOSSIP_PROBE_PHASES) {
-            /* The ACK is late or lost: ask again, and through k others,
-             * before accusing. */
-            g->probe_phase++;
-            g->probe_wait = g->awareness + 1;
-            gossip_probe_ping(g);
-            gossip_probe_indirect(g, n_live);
-            return;
-        } else {
-            g->probe_phase = 0;
-            const char *me = gossip_self_row(g)->m.name;
-            if (g->t.rows[g->probe_row].m.state == GOSSIP_ALIVE)
-                gossip_suspect_start(g, g->probe_row, now_ms, me);
-            else if (g->t.rows[g->probe_row].m.state == GOSSIP_SUSPECT)
-                gossip_suspect_confirm(g, g->probe_row, me);
-        }
-    }
-    if (g->left)
+    if (g->probe_phase != 0 || g->left)
         return;
     uint32_t next = gossip_probe_next(g);
     if (next == MEMBER_NONE)
@@ -195,8 +308,9 @@ void gossip_probe_step(struct gossip *g, uint64_t now_ms, size_t n_live)
     g->probe_row = next;
     g->probe_nonce = ++g->nonce;
     g->probe_phase = 1;
-    g->probe_wait = g->awareness + 1;
-    g->probe_acked = false;
+    g->probe_helpers = g->probe_nacks = 0;
+    g->probe_start_ms = now_ms;
+    g->probe_due_ms = now_ms + gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_TIMEOUT_DIV);
     gossip_probe_ping(g);
 }
 
@@ -205,13 +319,20 @@ void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
     if (nonce == 0)
         return;
     if (g->probe_phase != 0 && nonce == g->probe_nonce) {
-        g->probe_acked = true;
+        g->probe_phase = 0;
+        gossip_awareness_add(g, -1);
+        /* Our own probe reached a member others suspect: alive in our view
+         * (its refutation, a newer incarnation, settles everyone else's). */
+        if (g->probe_row < g->t.n && g->t.rows[g->probe_row].m.state == GOSSIP_SUSPECT &&
+            g->t.rows[g->probe_row].suspect_timer)
+            gossip_state_set(g, g->probe_row, GOSSIP_ALIVE);
         return;
     }
     for (uint32_t k = 0; k < GOSSIP_RELAYS; k++) {
         struct gossip_relay *rl = &g->relays[k];
         if (rl->ours == nonce && rl->until_ms > now_ms) {
             rl->until_ms = 0; /* forwarded once */
+            rl->nack_ms = 0;
             char to[PROTO_ADDR_MAX + 1];
             memcpy(to, rl->addr, sizeof(to));
             gossip_entries_send(g, PROTO_ACK, rl->theirs, to, NULL, 0);
@@ -220,10 +341,25 @@ void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
     }
 }
 
+void gossip_probe_nack(struct gossip *g, uint64_t nonce)
+{
+    if (nonce != 0 && g->probe_phase == 2 && nonce == g->probe_nonce &&
+        g->probe_nacks < g->probe_helpers)
+        g->probe_nacks++;
+}
+
+uint64_t gossip_probe_due_ms(const struct gossip *g)
+{
+    uint64_t due = g->probe_phase != 0 ? g->probe_due_ms : UINT64_MAX;
+    for (uint32_t k = 0; k < GOSSIP_RELAYS; k++)
+        if (g->relays[k].nack_ms != 0 && g->relays[k].nack_ms < due)
+            due = g->relays[k].nack_ms;
+    return due;
+}
+
 void gossip_awareness_raise(struct gossip *g)
 {
-    if (g->awareness < GOSSIP_AWARENESS_MAX)
-        g->awareness++;
+    gossip_awareness_add(g, 1);
 }
 
 size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint32_t *dead_pick)
@@ -235,20 +371,29 @@ size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint
         return 0;
     for (size_t i = 1; i < g->t.n; i++) {
         struct gmember *r = &g->t.rows[i];
-        if (r->m.state == GOSSIP_SUSPECT && r->suspect_timer &&
-            now_ms - r->suspect_since_ms > gossip_suspicion_timeout(g, r->n_confirm)) {
-            r->suspect_timer = false;
-            gossip_state_set(g, (uint32_t)i, GOSSIP_DEAD);
-        }
-        if (!r->m.addr[0])
-            continue;
-        if (r->m.state == GOSSIP_ALIVE || r->m.state == GOSSIP_SUSPECT) {
+        if (r->m.addr[0] && (r->m.state == GOSSIP_ALIVE || r->m.state == GOSSIP_SUSPECT)) {
             g->scratch_a[n_live++] = (uint32_t)i;
-        } else if (r->m.state == GOSSIP_DEAD) {
+        } else if (r->m.addr[0] && r->m.state == GOSSIP_DEAD) {
             ++*n_dead;
             if (gossip_rand_below(g, (uint32_t)*n_dead) == 0)
                 *dead_pick = (uint32_t)i;
         }
     }
     return n_live;
+}
+
+void gossip_suspicions_expire(struct gossip *g, uint64_t now_ms)
+{
+    g->expire_due_ms = UINT64_MAX;
+    for (size_t i = 1; i < g->t.n; i++) {
+        struct gmember *r = &g->t.rows[i];
+        if (r->m.state != GOSSIP_SUSPECT || !r->suspect_timer)
+            continue;
+        if (now_ms - r->suspect_since_ms > gossip_suspicion_timeout(g, r->n_confirm)) {
+            r->suspect_timer = false;
+            gossip_state_set(g, (uint32_t)i, GOSSIP_DEAD);
+        } else {
+            gossip_expire_at(g, r); /* the table may grow: checked again then */
+        }
+    }
 }

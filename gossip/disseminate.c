@@ -176,10 +176,10 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
 
 void gossip_news_flush(struct gossip *g)
 {
-    if (!g->news || g->left || g->flushes >= GOSSIP_FLUSHES_PER_ROUND || g->t.n < 2)
+    if (!g->news || g->left || g->step_sent || g->t.n < 2)
         return;
-    uint32_t targets[GOSSIP_FLUSH_FANOUT];
-    size_t want = GOSSIP_FLUSH_FANOUT, k = 0;
+    uint32_t targets[1];
+    size_t want = 1, k = 0;
     for (size_t tries = 0; k < want && tries < 16 * want; tries++) {
         uint32_t i = 1 + gossip_rand_below(g, (uint32_t)(g->t.n - 1));
         const struct gmember *r = &g->t.rows[i];
@@ -192,6 +192,6 @@ void gossip_news_flush(struct gossip *g)
     if (k == 0 || gossip_scratch_reserve(g, g->t.n) != 0)
         return;
     g->news = false;
-    g->flushes++;
+    g->step_sent = true;
     gossip_heartbeats_send(g, targets, k);
 }

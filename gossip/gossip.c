@@ -4,6 +4,11 @@
  * accessors. Receiving is in receive.c, merging in merge.c and slots.c,
  * failure detection in detect.c, datagram building in disseminate.c, the
  * whole-table repair in sync.c and the full-state exchange in pushpull.c.
+ *
+ * The core keeps its own clock inside a round: gossip_tick() may be called
+ * at any time and does what is due (a probe's timeout, a NACK, a suspicion's
+ * end, a gossip step, the round), and gossip_next_ms() says when the next
+ * thing is due, so the node's timer follows it.
  */
 #include "gossip/gossip_int.h"
 
@@ -87,6 +92,8 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     g->max_members = gossip_default(cfg->max_members, GOSSIP_MAX_MEMBERS);
     g->recovery_ms = cfg->recovery_ms; /* 0: nobody to wait for */
     g->start_ms = now_ms;
+    g->round_due_ms = now_ms; /* the first tick is a round */
+    g->expire_due_ms = UINT64_MAX;
     g->rng = cfg->seed ^ member_table_hash(cfg->name) ^ cfg->vol;
     /* Nonces start at a random point, not at 1: a SYNC answer captured in an
      * earlier life (and replayed) must not match this life's SYNC, or it
@@ -134,7 +141,8 @@ static size_t gossip_pick(struct gossip *g, uint32_t *a, size_t n, size_t k)
     return k;
 }
 
-void gossip_tick(struct gossip *g, uint64_t now_ms)
+/* A round: heartbeats to fanout peers, the repair exchange, a new probe. */
+static void gossip_round(struct gossip *g, uint64_t now_ms)
 {
     struct gmember *self = gossip_self_row(g);
     g->round++;
@@ -159,8 +167,8 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
     if (k_live > 0)
         pp = g->scratch_a[gossip_rand_below(g, (uint32_t)k_live)];
     gossip_heartbeats_send(g, g->scratch_a, k);
-    g->news = false; /* these heartbeats carry it */
-    g->flushes = 0;
+    g->news = false;      /* these heartbeats carry it */
+    g->step_sent = false; /* news from now on goes out at once */
     /* Repair with one peer: a SYNC every round until we hold a peer's whole
      * table (readiness), then every pushpull_every rounds (whatever
      * piggybacking missed). */
@@ -168,7 +176,39 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
         gossip_sync_send(g, g->t.rows[pp].m.addr);
     if (pp != MEMBER_NONE)
         gossip_pushpull_due(g, now_ms, pp);
-    gossip_probe_step(g, now_ms, n_live);
+    gossip_probe_step(g, now_ms);
+}
+
+void gossip_tick(struct gossip *g, uint64_t now_ms)
+{
+    /* Deadlines first: a probe's verdict belongs to the round it began in. */
+    gossip_probe_timers(g, now_ms);
+    if (now_ms >= g->expire_due_ms)
+        gossip_suspicions_expire(g, now_ms);
+    uint64_t step = g->interval_ms / GOSSIP_STEPS;
+    if (now_ms >= g->round_due_ms) {
+        gossip_round(g, now_ms);
+        g->round_due_ms = now_ms + g->interval_ms;
+        g->step_due_ms = now_ms + (step ? step : 1);
+    } else if (now_ms >= g->step_due_ms) {
+        /* A gossip step: news not sent yet goes out now. */
+        g->step_sent = false;
+        gossip_news_flush(g);
+        g->step_due_ms = now_ms + (step ? step : 1);
+    }
+}
+
+uint64_t gossip_next_ms(const struct gossip *g)
+{
+    uint64_t due = g->round_due_ms;
+    uint64_t probe = gossip_probe_due_ms(g);
+    if (probe < due)
+        due = probe;
+    if (g->expire_due_ms < due)
+        due = g->expire_due_ms;
+    if (g->news && g->step_due_ms < due)
+        due = g->step_due_ms;
+    return due;
 }
 
 static struct gossip_greeted *gossip_greeted_slot(struct gossip *g, uint64_t h)

@@ -148,9 +148,18 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
                           uint64_t now_ms);
 void gossip_free(struct gossip *g);
 
-/* A round: bump heartbeat, expire suspicions, send heartbeats to fanout
- * peers, repair with one peer, probe one member. Call every interval_ms. */
+/* Does what is due by now_ms: a probe's next phase or verdict (SWIM's ack
+ * timeout is half a round), a NACK for a member we probe for another, the
+ * end of a suspicion, a gossip step (news goes out every fifth of a round),
+ * and every interval_ms a round: bump heartbeat, heartbeats to fanout peers,
+ * repair with one peer, a new probe. The first call is a round. Call it at
+ * gossip_next_ms() (and after gossip_receive(), which may bring that
+ * closer); calling it only every interval_ms still works, with every probe
+ * phase then taking a round. */
 void gossip_tick(struct gossip *g, uint64_t now_ms);
+/* When gossip_tick() next has something to do (never later than the next
+ * round), on the clock of the now_ms given to the core. */
+uint64_t gossip_next_ms(const struct gossip *g);
 /* A datagram arrived from "ip:port". Malformed input is dropped and counted. */
 void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const uint8_t *buf,
                     size_t len);

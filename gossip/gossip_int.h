@@ -15,8 +15,9 @@
 /* Failure detection (detect.c, SWIM with Lifeguard, memberlist's defaults):
  * a suspicion lasts at least SUSPICION_MULT x max(1, log10 N) rounds (4 s at
  * 10 members, 12 s at 1000), and MAX_MULT times that with no independent
- * confirmation; K confirmations bring it down to the minimum. A node's
- * awareness score (0..AWARENESS_MAX) stretches its own probe phases. */
+ * confirmation; K confirmations bring it down to the minimum (none are
+ * expected when fewer than K other members could give them). A node's
+ * awareness score (0..AWARENESS_MAX) stretches its own probe timeouts. */
 #define GOSSIP_SUSPICION_MULT     4
 #define GOSSIP_SUSPICION_MAX_MULT 6
 #define GOSSIP_SUSPICION_K        2
@@ -25,16 +26,24 @@
  * unanswered. A helper keeps RELAYS probes for others in flight at most (a
  * PING_REQ past that is ignored: the asker has other helpers), each for
  * RELAY_ROUNDS rounds, and probes only addresses of live members it knows,
- * so it cannot be used to send datagrams to anyone else. */
+ * so it cannot be used to send datagrams to anyone else. A helper whose own
+ * PING goes unanswered for a probe timeout sends the asker a NACK, so the
+ * asker can tell "the member is down" from "my own link is bad". */
 #define GOSSIP_INDIRECT_K 3
-/* Rounds a probe may take before its member is suspected: a direct PING,
- * then PROBE_PHASES - 1 rounds of PING again + k indirect. Without a timer
- * inside the round, memberlist's "ack timeout, then indirect in the same
- * interval" becomes one round per phase; the third phase cuts a probe's
- * false failure at 20% loss from ~2.6% to ~0.2% for one more round. */
-#define GOSSIP_PROBE_PHASES 3
-#define GOSSIP_RELAYS       8
-#define GOSSIP_RELAY_ROUNDS 2
+/* A probe, as memberlist's probeNode: a PING; no ACK within the probe
+ * timeout (PROBE_TIMEOUT_DIV-th of the round, 500 ms at 1 s rounds): the
+ * PING again and PING_REQs to k helpers; no ACK by the end of the probe
+ * interval (one round): SUSPECT. Both waits are multiplied by awareness + 1
+ * (Lifeguard), so a slow node probes and accuses more slowly. */
+#define GOSSIP_PROBE_TIMEOUT_DIV 2
+#define GOSSIP_RELAYS            8
+#define GOSSIP_RELAY_ROUNDS      2
+/* memberlist gossips every GossipInterval (200 ms) to GossipNodes (3): the
+ * core sends what its event queue owes every GOSSIP_STEPS-th of a round,
+ * to one random live member per step (the round's own heartbeats go to
+ * fanout members), so a change travels several hops within a round. A step
+ * with nothing owed sends nothing. */
+#define GOSSIP_STEPS 5
 /* Every DEAD_PEER_EVERY rounds one dead member joins the round's targets, so a
  * healed partition reconnects even when each side thinks the other is dead. */
 #define GOSSIP_DEAD_PEER_EVERY 4
@@ -42,13 +51,6 @@
  * piggybacked RETRANSMIT_MULT x ceil(log10(N + 1)) times by every node that
  * learns it, least-sent first (memberlist's RetransmitMult, 4). */
 #define GOSSIP_RETRANSMIT_MULT 4
-/* A change is not left waiting for the next round: when a datagram or a
- * count brings news, heartbeats go to fanout random live members at once,
- * at most FLUSHES_PER_ROUND times between two rounds. memberlist gossips
- * every 200 ms for the same reason; this spends datagrams only when
- * something changed. */
-#define GOSSIP_FLUSHES_PER_ROUND 2
-#define GOSSIP_FLUSH_FANOUT      1
 /* Greeting memory: DNS re-resolves every few seconds; an address greeted less
  * than GREET_QUIET rounds ago is not greeted again, and at most
  * GREETS_PER_ROUND new addresses are greeted per round (1000 A records at
@@ -89,9 +91,10 @@ struct gossip_greeted {
 };
 
 /* A probe we run for another member (PING_REQ): our PING's nonce, the
- * asker's nonce and address, and until when an ACK is forwarded. */
+ * asker's nonce and address, until when an ACK is forwarded, and when a
+ * NACK is due if none came (0: answered, or NACK sent). */
 struct gossip_relay {
-    uint64_t ours, theirs, until_ms;
+    uint64_t ours, theirs, until_ms, nack_ms;
     char addr[PROTO_ADDR_MAX + 1];
 };
 
@@ -116,21 +119,26 @@ struct gossip {
     uint64_t rng;
     uint64_t round;
     /* The probe in flight (detect.c): its row, nonce, phase (0 none, 1 the
-     * first PING, 2 the second), rounds left in the phase, whether its ACK
-     * came; the round-robin walk; Lifeguard's awareness score. */
-    uint32_t probe_row, probe_phase, probe_wait, awareness;
-    uint64_t probe_nonce;
-    bool probe_acked;
-    size_t probe_cursor;
+     * direct PING, 2 the indirect probes), when it started and when its
+     * phase ends, helpers asked and NACKs heard; the round-robin walk;
+     * Lifeguard's awareness score. */
+    uint32_t probe_row, probe_phase, awareness;
+    uint32_t probe_helpers, probe_nacks;
+    uint64_t probe_nonce, probe_start_ms, probe_due_ms;
+    size_t probe_cursor, probe_rows, probe_start, probe_stride; /* this pass of the walk */
+    /* The core's clock (gossip_tick, gossip_next_ms): when the next round
+     * and the next gossip step are due. */
+    uint64_t round_due_ms, step_due_ms;
+    /* No suspicion ends before this (a lower bound: detect.c). */
+    uint64_t expire_due_ms;
     struct gossip_relay relays[GOSSIP_RELAYS];
     uint32_t relay_next;
     uint64_t nonce;
     uint64_t stamp; /* numbers the datagrams being packed */
     uint32_t greets_this_round;
-    /* Something changed since the last heartbeats, and how many early
-     * heartbeats went out this round (gossip_news_flush). */
-    bool news;
-    uint32_t flushes;
+    /* Something changed since the last heartbeats, and whether this gossip
+     * step has sent them already (gossip_news_flush). */
+    bool news, step_sent;
     struct gossip_stats stats;
     struct gossip_greeted greeted[GOSSIP_GREET_SLOTS];
     /* Scratch: indices of live peers and the piggyback order of this round. */
@@ -224,9 +232,11 @@ void gossip_sync_handle(struct gossip *g, const char *from_addr);
 /* A DELTA that answers a SYNC (parts != 0) arrived and was merged. */
 void gossip_sync_part(struct gossip *g, uint64_t now_ms);
 
-/* detect.c: expire suspicions, step the probe; collects live peers into
- * scratch_a, returns their number. */
+/* detect.c: collects live peers into scratch_a, returns their number; one
+ * random dead member with an address in *dead_pick. */
 size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint32_t *dead_pick);
+/* Suspicions past their timeout become DEAD. */
+void gossip_suspicions_expire(struct gossip *g, uint64_t now_ms);
 /* Row i becomes SUSPECT in our view with a fresh suspicion timer, accused
  * by the member named by (ourselves after a failed probe). */
 void gossip_suspect_start(struct gossip *g, uint32_t i, uint64_t now_ms, const char *by);
@@ -234,11 +244,18 @@ void gossip_suspect_start(struct gossip *g, uint32_t i, uint64_t now_ms, const c
  * distinct ones shorten the timer, and the claim is gossiped again naming
  * the new accuser, so others count it too. Returns true if it was new. */
 bool gossip_suspect_confirm(struct gossip *g, uint32_t i, const char *by);
-/* The round's probe: the next step of the one in flight, or a new one
- * (after the heartbeats, so they stay the round's first datagrams). */
-void gossip_probe_step(struct gossip *g, uint64_t now_ms, size_t n_live);
+/* A new probe at the start of a round (after the heartbeats, so they stay
+ * the round's first datagrams), unless one still runs. */
+void gossip_probe_step(struct gossip *g, uint64_t now_ms);
+/* The probe's and the relays' deadlines that have come: the indirect phase,
+ * the verdict, NACKs owed to askers. */
+void gossip_probe_timers(struct gossip *g, uint64_t now_ms);
+/* The earliest of those deadlines, UINT64_MAX if none. */
+uint64_t gossip_probe_due_ms(const struct gossip *g);
 /* An ACK with this nonce arrived: our probe's, or one we forward. */
 void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce);
+/* A NACK with this nonce arrived: a helper of our probe could not reach it. */
+void gossip_probe_nack(struct gossip *g, uint64_t nonce);
 /* A PING_REQ in g->rx from from_addr: probe its target for the asker. */
 void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_addr);
 /* We had to refute a claim that we are suspect or dead: we are the slow one. */
@@ -250,7 +267,7 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type);
  * returns how many entries were sent (the rest are the caller's to resend). */
 uint32_t gossip_tx_send(struct gossip *g, const char *addr);
 void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n);
-/* News since the last heartbeats: send them now (bounded per round). */
+/* News since the last heartbeats: send them now (once per gossip step). */
 void gossip_news_flush(struct gossip *g);
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);

@@ -3,9 +3,9 @@
  * refuse our own datagrams coming back, then dispatch by message type.
  * Entries of HEARTBEAT, DELTA, LEAVE, PING and ACK all go through the same
  * merge (merge.c); SYNC and the DELTA parts that answer one go to sync.c,
- * ACK and PING_REQ to the prober (detect.c). A DIGEST carries no entries
- * and is not answered: a whole table travels over TCP (pushpull.c), where
- * one connection bounds it and no datagram of ours can be amplified.
+ * ACK, NACK and PING_REQ to the prober (detect.c). A DIGEST carries no
+ * entries and is not answered: a whole table travels over TCP (pushpull.c),
+ * where one connection bounds it and no datagram of ours can be amplified.
  *
  * Threat note: without authentication the "from" field and every relayed
  * entry can be forged, and a relayed slot value cannot be told from a lie
@@ -44,6 +44,9 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
         break;
     case PROTO_PING_REQ:
         gossip_ping_req_handle(g, now_ms, from_addr);
+        break;
+    case PROTO_NACK:
+        gossip_probe_nack(g, m->nonce);
         break;
     default:
         break;

@@ -33,7 +33,7 @@ static int check_name(const char name[PROTO_NAME_MAX + 1])
 
 int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
 {
-    if (msg->type < PROTO_HEARTBEAT || msg->type > PROTO_PING_REQ)
+    if (msg->type < PROTO_HEARTBEAT || msg->type > PROTO_NACK)
         return check_fail(err, PROTO_ERR_RANGE, "t", -1, NULL);
     if (!check_name(msg->from))
         return check_fail(err, PROTO_ERR_RANGE, "f", -1, NULL);

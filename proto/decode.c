@@ -596,7 +596,7 @@ static int decode_field(struct reader *r, char key, struct proto_msg *msg, uint6
     case 't':
         if ((rc = reader_uint(r, &v)) != PROTO_OK)
             return decode_fail(err, rc, "t");
-        if (v < PROTO_HEARTBEAT || v > PROTO_PING_REQ)
+        if (v < PROTO_HEARTBEAT || v > PROTO_NACK)
             return decode_fail(err, PROTO_ERR_RANGE, "t");
         msg->type = (uint8_t)v;
         return PROTO_OK;

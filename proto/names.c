@@ -49,6 +49,8 @@ const char *proto_type_str(int type)
         return "sync";
     case PROTO_PING_REQ:
         return "ping_req";
+    case PROTO_NACK:
+        return "nack";
     default:
         return "unknown";
     }

@@ -52,6 +52,7 @@ enum proto_type {
     PROTO_ACK = 6,       /* answer to PING: responder's own entry, same nonce */
     PROTO_SYNC = 7,      /* bucket hashes of the slot table: answer with DELTA of what differs */
     PROTO_PING_REQ = 8,  /* SWIM indirect probe: PING "a" for me, ACK me with my nonce */
+    PROTO_NACK = 9,      /* Lifeguard: the PING a PING_REQ asked for went unanswered */
 };
 
 /* Liveness as the sender sees it. */

@@ -26,7 +26,10 @@
 #include "node/peer/addr.h"
 #include "node/peer/datagram.h"
 
-enum { EV_TICK, EV_DELIVER, EV_PP_PUSH, EV_PP_ANSWER };
+/* EV_TICK is a node's round (DNS, byte accounting); EV_TIMER wakes it inside
+ * a round when gossip_next_ms() asks (a probe timeout, a gossip step);
+ * EV_PP_* carry a push-pull exchange. */
+enum { EV_TICK, EV_TIMER, EV_DELIVER, EV_PP_PUSH, EV_PP_ANSWER };
 
 struct sim_event {
     uint64_t t, seq;
@@ -59,6 +62,8 @@ struct sim_node {
     uint64_t last_bytes, last_susp;
     uint32_t rounds;
     uint64_t tick_seq; /* ticks of a stopped incarnation are ignored */
+    uint64_t round_at; /* its next EV_TICK */
+    uint64_t timer_at; /* its pending EV_TIMER, 0 if none */
     uint64_t started_ms;
     uint32_t dup_calls, behind_calls;
     bool ready_seen; /* gossip_synced() has been true in this life */
@@ -406,6 +411,8 @@ static int sim_node_start(struct sim *s, struct sim_node *n)
                            .kind = EV_TICK,
                            .node = n->idx,
                            .len = (uint32_t)n->tick_seq};
+    n->round_at = ev.t;
+    n->timer_at = 0;
     sim_push(s, ev);
     return 0;
 }
@@ -514,6 +521,23 @@ static void sim_tick(struct sim *s, struct sim_node *n)
     n->last_susp = gs->suspicions;
 }
 
+/* Wake node n when its core next has something to do inside the round, as
+ * tallyd's timer follows gossip_next_ms(); the round itself is EV_TICK's. */
+static void sim_timer_arm(struct sim *s, struct sim_node *n)
+{
+    if (!n->up || n->rounds == 0)
+        return; /* its first round is its first EV_TICK, at a random phase */
+    uint64_t next = gossip_next_ms(n->g);
+    if (next < s->now)
+        next = s->now;
+    if (next >= n->round_at || (n->timer_at != 0 && n->timer_at <= next))
+        return;
+    n->timer_at = next;
+    struct sim_event ev = {
+        .t = next, .kind = EV_TIMER, .node = n->idx, .len = (uint32_t)n->tick_seq};
+    sim_push(s, ev);
+}
+
 /* The first moment node n calls itself synced in this life. */
 static void sim_ready_watch(struct sim *s, struct sim_node *n)
 {
@@ -549,10 +573,12 @@ void sim_run_ms(struct sim *s, uint64_t ms)
                 gossip_receive(n->g, s->now, ev.from, ev.buf, ev.len);
                 sim_ready_watch(s, n);
             }
+            sim_timer_arm(s, n);
             free(ev.buf);
         } else if (ev.kind == EV_PP_PUSH) {
             if (n->up)
                 sim_pushpull_serve(s, n, &ev);
+            sim_timer_arm(s, n);
             free(ev.buf);
         } else if (ev.kind == EV_PP_ANSWER) {
             if (n->up && ev.life == n->tick_seq) {
@@ -560,13 +586,22 @@ void sim_run_ms(struct sim *s, uint64_t ms)
                 gossip_full_rx_init(&rx, true, ev.id, ev.from);
                 sim_frames_read(s, n->g, &rx, ev.buf, ev.len);
                 sim_ready_watch(s, n);
+                sim_timer_arm(s, n);
             }
             free(ev.buf);
+        } else if (ev.kind == EV_TIMER) {
+            if (n->up && ev.len == (uint32_t)n->tick_seq && ev.t == n->timer_at) {
+                n->timer_at = 0;
+                gossip_tick(n->g, s->now);
+                sim_timer_arm(s, n);
+            }
         } else if (n->up && ev.len == (uint32_t)n->tick_seq) {
             sim_ready_watch(s, n); /* the bounded wait may have run out */
             sim_tick(s, n);
             ev.t = s->now + s->cfg.interval_ms;
+            n->round_at = ev.t;
             sim_push(s, ev);
+            sim_timer_arm(s, n);
         }
     }
     s->now = end;

@@ -1397,6 +1397,22 @@ static void ack_from_pod1(struct fixture *fx, uint64_t now, uint64_t nonce, uint
     gossip_receive(fx->g, now, "10.0.0.2:7946", buf, len);
 }
 
+/* Ticks at every moment the core asks for (gossip_next_ms) up to and
+ * including until. */
+static void tick_until(struct fixture *fx, uint64_t until)
+{
+    for (int guard = 0; guard < 10000; guard++) {
+        uint64_t next = gossip_next_ms(fx->g);
+        if (next > until)
+            return;
+        gossip_tick(fx->g, next);
+    }
+    fail_msg("gossip_next_ms() does not move");
+}
+
+/* memberlist's timing inside one probe interval: PING, half a round later
+ * the PING again (and PING_REQs when there are helpers), SUSPECT at the end
+ * of the round; the next round's probe starts with it. */
 static void test_detection_timeline(void **state)
 {
     struct fixture *fx = *state;
@@ -1410,41 +1426,61 @@ static void test_detection_timeline(void **state)
     gossip_tick(fx->g, 1000);
     uint64_t nonce = ping_to(fx, "10.0.0.2:7946", &n);
     assert_int_equal(n, 1);
-    ack_from_pod1(fx, 1500, nonce, 2);
-    /* The next probe goes unanswered: the same PING twice more (with k
-     * indirect probes when there are helpers), then suspicion. */
+    assert_int_equal(gossip_next_ms(fx->g), 1500); /* the probe timeout */
+    ack_from_pod1(fx, 1100, nonce, 2);
+    assert_int_equal(gossip_next_ms(fx->g), 2000); /* nothing until the next round */
+    /* The next probe goes unanswered: the PING again after the probe
+     * timeout, SUSPECT at the end of the round. */
     fx->io.n_sent = 0;
     gossip_tick(fx->g, 2000);
     uint64_t nonce2 = ping_to(fx, "10.0.0.2:7946", &n);
     assert_int_equal(n, 1);
     assert_true(nonce2 != nonce);
-    for (uint64_t t = 3000; t <= 4000; t += 1000) {
-        fx->io.n_sent = 0;
-        gossip_tick(fx->g, t);
-        assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce2);
-        assert_int_equal(n, 1);
-        assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    }
-    gossip_tick(fx->g, 5000);
+    assert_int_equal(gossip_next_ms(fx->g), 2500);
+    fx->io.n_sent = 0;
+    gossip_tick(fx->g, 2500);
+    assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce2);
+    assert_int_equal(n, 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    assert_int_equal(gossip_next_ms(fx->g), 3000);
+    gossip_tick(fx->g, 2999);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    gossip_tick(fx->g, 3000);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
     assert_int_equal(stats(fx)->suspicions, 1);
-    /* An independent accuser shortens the suspicion (a relay of our own
-     * claim does not: it names us); the same one twice counts once; with
-     * two more it lasts the minimum. */
-    struct proto_entry claim = mk_entry("pod-1", "10.0.0.2:7946", 1, 2, V1, 0, PROTO_STATE_SUSPECT);
-    snprintf(claim.accuser, sizeof(claim.accuser), "pod-0");
-    deliver1(fx, 5050, "pod-4", claim);
-    snprintf(claim.accuser, sizeof(claim.accuser), "pod-2");
-    deliver1(fx, 5100, "pod-4", claim);
-    deliver1(fx, 5200, "pod-5", claim);
-    gossip_tick(fx->g, 5000 + lo + 1);
+    /* With nobody else to confirm it (two members), the suspicion lasts the
+     * minimum (memberlist: k = 0 when n - 2 < k). */
+    tick_until(fx, 3000 + lo);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    snprintf(claim.accuser, sizeof(claim.accuser), "pod-3");
-    deliver1(fx, 5000 + lo + 2, "pod-4", claim);
-    gossip_tick(fx->g, 5000 + lo + 3);
+    tick_until(fx, 3000 + lo + 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
     /* Its slot stays counted. */
     assert_int_equal(gossip_total(fx->g), 5);
+}
+
+/* Independent accusers shorten a suspicion (a relay of our own claim does
+ * not: it names us); the same one twice counts once; with two more it lasts
+ * the minimum. */
+static void test_suspicion_confirmations(void **state)
+{
+    struct fixture *fx = *state;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V2, 0, 0));
+    deliver1(fx, 0, "pod-3", mk_entry("pod-3", "10.0.0.4:7946", 1, 1, V3, 0, 0));
+    uint64_t lo = gossip_suspect_ms(fx->g);
+    struct proto_entry claim = mk_entry("pod-1", "10.0.0.2:7946", 1, 2, V1, 0, PROTO_STATE_SUSPECT);
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-2");
+    deliver1(fx, 5000, "pod-4", claim);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    deliver1(fx, 5100, "pod-5", claim); /* pod-2 again */
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-0");
+    deliver1(fx, 5100, "pod-4", claim); /* our own claim relayed: not ours to count */
+    tick_until(fx, 5000 + lo + 1);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-3");
+    deliver1(fx, 5000 + lo + 2, "pod-4", claim);
+    tick_until(fx, 5000 + lo + 3);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
 }
 
 /* An ACK from name at addr (its own entry first) with that nonce. */
@@ -1539,21 +1575,23 @@ static void test_suspicion_without_confirmation_lasts_longest(void **state)
 {
     struct fixture *fx = *state;
     deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
-    uint64_t t = 0;
-    while (find(fx, "pod-1")->state == GOSSIP_ALIVE && t < 10000) {
-        t += 1000;
-        gossip_tick(fx->g, t);
-    }
-    assert_int_equal(t, 4000); /* PING, twice again, suspect */
-    uint64_t hi = gossip_dead_ms(fx->g);
-    gossip_tick(fx->g, t + hi);
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V2, 0, 0));
+    deliver1(fx, 0, "pod-3", mk_entry("pod-3", "10.0.0.4:7946", 1, 1, V3, 0, 0));
+    /* pod-2 accuses pod-1; nobody confirms. */
+    struct proto_entry claim = mk_entry("pod-1", "10.0.0.2:7946", 1, 2, V1, 0, PROTO_STATE_SUSPECT);
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-2");
+    deliver1(fx, 100, "pod-2", claim);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    gossip_tick(fx->g, t + hi + 1);
+    uint64_t hi = gossip_dead_ms(fx->g);
+    gossip_tick(fx->g, 100 + hi);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    gossip_tick(fx->g, 100 + hi + 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
 }
 
 /* Lifeguard: a node that had to refute a suspicion about itself is likely
- * the slow one; it stretches its own probe phases before accusing anyone. */
+ * the slow one; its probe timeout and interval stretch before it accuses
+ * anyone. */
 static void test_lifeguard_slow_node_probes_slower(void **state)
 {
     struct fixture *fx = *state;
@@ -1562,12 +1600,56 @@ static void test_lifeguard_slow_node_probes_slower(void **state)
     deliver1(fx, 0, "pod-1",
              mk_entry("pod-0", "10.0.0.1:7946", 5, 0, VOL0, 5, PROTO_STATE_SUSPECT));
     assert_int_equal(gossip_incarnation(fx->g), 6);
-    uint64_t t = 0;
-    while (find(fx, "pod-1")->state == GOSSIP_ALIVE && t < 10000) {
-        t += 1000;
-        gossip_tick(fx->g, t);
+    gossip_tick(fx->g, 1000);
+    assert_int_equal(gossip_next_ms(fx->g), 2000); /* a probe timeout of 2 x 500 ms */
+    tick_until(fx, 2999);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    tick_until(fx, 3000); /* a probe interval of 2 rounds, not 1 */
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+}
+
+/* A helper that could not reach the member it was asked to probe says so
+ * (NACK) before the asker gives up; one that reached it forwards the ACK
+ * and sends no NACK. */
+static void test_ping_req_nack(void **state)
+{
+    struct fixture *fx = *state;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V2, 0, 0));
+    struct proto_msg *m = &fx->msg;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    for (int answered = 0; answered < 2; answered++) {
+        uint64_t t0 = 10000 * (uint64_t)(answered + 1);
+        gossip_tick(fx->g, t0 - 100); /* a round: our own probe runs too */
+        memset(m, 0, sizeof(*m));
+        m->type = PROTO_PING_REQ;
+        snprintf(m->from, sizeof(m->from), "pod-2");
+        m->nonce = 900 + (uint64_t)answered;
+        snprintf(m->target, sizeof(m->target), "10.0.0.2:7946");
+        size_t len = encode_msg(m, buf);
+        fx->io.n_sent = 0;
+        gossip_receive(fx->g, t0, "10.0.0.3:7946", buf, len);
+        int n;
+        uint64_t ours = ping_to(fx, "10.0.0.2:7946", &n);
+        assert_int_equal(n, 1);
+        if (answered)
+            ack_from_pod1(fx, t0 + 10, ours, 3);
+        fx->io.n_sent = 0;
+        /* The asker gave up half a round after it asked: the NACK is due
+         * before that. */
+        tick_until(fx, t0 + 450);
+        int nacks = 0;
+        for (size_t i = 0; i < fx->io.n_sent; i++) {
+            struct proto_msg out;
+            decode_sent(fx, i, &out);
+            if (out.type != PROTO_NACK)
+                continue;
+            assert_string_equal(fx->io.sent[i].addr, "10.0.0.3:7946");
+            assert_int_equal(out.nonce, 900);
+            nacks++;
+        }
+        assert_int_equal(nacks, answered ? 0 : 1);
     }
-    assert_int_equal(t, 7000); /* each phase waits 2 rounds, not 1 */
 }
 
 static void test_suspect_timeout_grows_with_log_n(void **state)
@@ -1728,8 +1810,9 @@ static void test_greet_once(void **state)
     assert_int_equal(fx->io.n_sent, 0);
 }
 
-/* News is not left waiting for the next round: it goes out at once, at most
- * GOSSIP_FLUSHES_PER_ROUND (2) times between rounds. */
+/* News is not left waiting for the next round: it goes out at once, once
+ * per gossip step (a fifth of a round); more news in the same step goes out
+ * at the next step. */
 static void test_news_flushed_at_once(void **state)
 {
     struct fixture *fx = *state;
@@ -1740,25 +1823,34 @@ static void test_news_flushed_at_once(void **state)
     decode_sent(fx, 0, &out);
     assert_int_equal(out.type, PROTO_HEARTBEAT);
     assert_string_equal(fx->io.sent[0].addr, "10.0.0.2:7946");
+    gossip_tick(fx->g, 1000); /* a round */
     /* A member relayed by pod-2: pod-1 hears of it at once. */
     fx->io.n_sent = 0;
-    deliver1(fx, 2, "pod-2", mk_entry("pod-3", "", 1, 1, V3, 7, 0)); /* no address yet */
+    deliver1(fx, 1002, "pod-2", mk_entry("pod-3", "", 1, 1, V3, 7, 0)); /* no address yet */
     assert_int_equal(fx->io.n_sent, 1);
     bool carried = false;
+    decode_sent(fx, 0, &out);
+    assert_string_equal(fx->io.sent[0].addr, "10.0.0.2:7946");
+    for (uint32_t k = 0; k < out.n_entries; k++)
+        carried |= strcmp(out.entries[k].name, "pod-3") == 0;
+    assert_true(carried);
+    /* More news in the same step waits for the next one. */
+    fx->io.n_sent = 0;
+    deliver1(fx, 1003, "pod-2", mk_entry("pod-4", "", 1, 1, V2, 1, 0));
+    assert_int_equal(fx->io.n_sent, 0);
+    assert_int_equal(gossip_next_ms(fx->g), 1200);
+    gossip_tick(fx->g, 1200);
+    assert_true(fx->io.n_sent >= 1);
+    carried = false;
     for (size_t i = 0; i < fx->io.n_sent; i++) {
         decode_sent(fx, i, &out);
-        if (strcmp(fx->io.sent[i].addr, "10.0.0.2:7946") != 0)
-            continue;
         for (uint32_t k = 0; k < out.n_entries; k++)
-            carried |= strcmp(out.entries[k].name, "pod-3") == 0;
+            carried |= strcmp(out.entries[k].name, "pod-4") == 0;
     }
     assert_true(carried);
-    /* The second flush of the round was the last. */
-    fx->io.n_sent = 0;
-    deliver1(fx, 3, "pod-2", mk_entry("pod-4", "10.0.0.5:7946", 1, 1, V2, 1, 0));
-    assert_int_equal(fx->io.n_sent, 0);
-    /* A round later our own count goes out as soon as it is durable. */
-    gossip_tick(fx->g, 1000);
+    /* Our own count goes out as soon as it is durable (the next step at
+     * the latest). */
+    gossip_tick(fx->g, 2000);
     fx->io.n_sent = 0;
     gossip_count_set(fx->g, 6);
     assert_true(fx->io.n_sent >= 1);
@@ -1823,6 +1915,8 @@ int main(void)
         T(test_total_saturates),
         T(test_table_version_moves),
         T(test_detection_timeline),
+        T(test_suspicion_confirmations),
+        T(test_ping_req_nack),
         T(test_indirect_probe),
         T(test_suspicion_without_confirmation_lasts_longest),
         T(test_lifeguard_slow_node_probes_slower),

@@ -172,7 +172,7 @@ static const struct row rows[] = {
     {"t as str", "84 " HDR "a1 74 a1 35 " F_A, PROTO_ERR_TYPE, "t"},
     {"t nil", "84 " HDR "a1 74 c0 " F_A, PROTO_ERR_TYPE, "t"},
     {"t 0", "84 " HDR "a1 74 00 " F_A, PROTO_ERR_RANGE, "t"},
-    {"t 9", "84 " HDR "a1 74 09 " F_A, PROTO_ERR_RANGE, "t"},
+    {"t 10", "84 " HDR "a1 74 0a " F_A, PROTO_ERR_RANGE, "t"},
     {"t 2^64-1", "84 " HDR "a1 74 cf ff*8 " F_A, PROTO_ERR_RANGE, "t"},
     /* Sender. */
     {"f uint", "84 " HDR "a1 74 05 a1 66 01", PROTO_ERR_TYPE, "f"},

@@ -903,7 +903,7 @@ static void test_encode_refuses_invalid(void **state)
 
     m.type = 0;
     refused(&m, PROTO_ERR_RANGE, "t");
-    m.type = PROTO_PING_REQ + 1;
+    m.type = PROTO_NACK + 1;
     refused(&m, PROTO_ERR_RANGE, "t");
 
     golden_heartbeat_msg(&m);
@@ -1362,7 +1362,8 @@ static void test_names(void **state)
     assert_string_equal(proto_type_str(PROTO_SYNC), "sync");
     assert_string_equal(proto_type_str(0), "unknown");
     assert_string_equal(proto_type_str(PROTO_PING_REQ), "ping_req");
-    assert_string_equal(proto_type_str(PROTO_PING_REQ + 1), "unknown");
+    assert_string_equal(proto_type_str(PROTO_NACK), "nack");
+    assert_string_equal(proto_type_str(PROTO_NACK + 1), "unknown");
     assert_string_equal(proto_state_str(PROTO_STATE_ALIVE), "alive");
     assert_string_equal(proto_state_str(PROTO_STATE_SUSPECT), "suspect");
     assert_string_equal(proto_state_str(PROTO_STATE_DEAD), "dead");
