@@ -3,12 +3,13 @@
  * does it: state.go, suspicion.go, awareness.go). Liveness is no longer read
  * from heartbeats relayed by chance; each round a node probes one member:
  *
- *   1. a direct PING to the next member of a round-robin walk of the table
- *      (a member we suspect and have not heard from since goes first: our
- *      own probe either confirms the suspicion or clears it in our view);
- *   2. no ACK within the probe timeout (half a round): the PING again and a
- *      PING_REQ to GOSSIP_INDIRECT_K helpers, who PING it for us, forward
- *      its ACK, or send a NACK when their own PING went unanswered;
+ *   1. a direct PING to the next member of a walk over the table (a new
+ *      random order each pass, as memberlist shuffles its list);
+ *   2. no ACK within the probe timeout (a third of a round): the PING again
+ *      and a PING_REQ to GOSSIP_INDIRECT_K helpers, who PING it for us,
+ *      forward its ACK, or send a NACK when their own PING went unanswered;
+ *      still nothing a third of a round later: the same again through k
+ *      other helpers (where memberlist tries a TCP ping instead);
  *   3. no ACK by the end of the probe interval (one round): SUSPECT in our
  *      view, naming us as the accuser. The SUSPECT entry is gossiped (its
  *      send count is reset, so it goes out first);
@@ -90,8 +91,6 @@ void gossip_suspect_start(struct gossip *g, uint32_t i, uint64_t now_ms, const c
     r->suspect_timer = true;
     r->n_confirm = 0;
     gossip_accuser_set(r, by && by[0] ? by : gossip_self_row(g)->m.name);
-    /* Someone else's claim: our own probe goes to it first. */
-    r->probed = strcmp(r->accuser, gossip_self_row(g)->m.name) == 0;
     r->confirm[r->n_confirm++] = member_table_hash(r->accuser);
     gossip_state_set(g, i, GOSSIP_SUSPECT);
     gossip_news(g, r);
@@ -132,18 +131,10 @@ static bool gossip_probeable(const struct gmember *r)
     return (r->m.state == GOSSIP_ALIVE || r->m.state == GOSSIP_SUSPECT) && r->m.addr[0];
 }
 
-/* The next member to probe, or MEMBER_NONE: a member we suspect and have not
- * probed since (so each suspicion gets our own verdict well within its
- * timeout), else the next of the round-robin walk. */
+/* The next member of the walk over the table that can be probed, or
+ * MEMBER_NONE. */
 static uint32_t gossip_probe_next(struct gossip *g)
 {
-    for (size_t i = 1; i < g->t.n; i++) {
-        struct gmember *r = &g->t.rows[i];
-        if (r->m.state == GOSSIP_SUSPECT && r->suspect_timer && !r->probed && r->m.addr[0]) {
-            r->probed = true;
-            return (uint32_t)i;
-        }
-    }
     /* memberlist walks a freshly shuffled list each pass: nodes that learnt
      * the table in the same order must not all probe the same member in the
      * same round and then leave it unprobed for N rounds. A pass here is a
@@ -224,9 +215,8 @@ void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_
     rl->theirs = in->nonce;
     rl->until_ms = now_ms + (uint64_t)g->interval_ms * GOSSIP_RELAY_ROUNDS;
     /* memberlist's helper waits a probe timeout, which makes its NACK land
-     * just after the asker's deadline (it asked half a round in, and gives
-     * up at the round's end); a fifth less, so the NACK counts. */
-    rl->nack_ms = now_ms + g->interval_ms * 4 / (5 * GOSSIP_PROBE_TIMEOUT_DIV);
+     * just after the asker's next deadline; a fifth less, so it counts. */
+    rl->nack_ms = now_ms + g->interval_ms * 4 / (5 * GOSSIP_PROBE_PHASES);
     memcpy(rl->addr, from_addr, len);
     rl->addr[len] = '\0';
     char target[PROTO_ADDR_MAX + 1];
@@ -277,18 +267,15 @@ void gossip_probe_timers(struct gossip *g, uint64_t now_ms)
     }
     if (g->probe_phase == 0 || now_ms < g->probe_due_ms)
         return;
-    if (g->probe_phase == 1 && !g->left) {
-        /* The ACK is late or lost: ask again, and through k others, until
-         * the end of the probe interval (a late caller gets at least one
-         * more probe timeout for the answers). */
-        uint64_t timeout = g->interval_ms / GOSSIP_PROBE_TIMEOUT_DIV;
-        g->probe_phase = 2;
-        g->probe_nacks = 0;
+    if (g->probe_phase < GOSSIP_PROBE_PHASES && !g->left) {
+        /* The ACK is late or lost: ask again, and through k others (a late
+         * caller still gives the answers one probe timeout). */
+        uint64_t timeout = gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_PHASES);
+        g->probe_phase++;
         gossip_probe_ping(g);
-        g->probe_helpers = gossip_probe_indirect(g);
-        uint64_t end = g->probe_start_ms + gossip_probe_wait_ms(g, g->interval_ms);
-        uint64_t late = now_ms + gossip_probe_wait_ms(g, timeout);
-        g->probe_due_ms = end > late ? end : late;
+        g->probe_helpers += gossip_probe_indirect(g);
+        uint64_t end = g->probe_start_ms + timeout * g->probe_phase;
+        g->probe_due_ms = end > now_ms + timeout ? end : now_ms + timeout;
         return;
     }
     gossip_probe_fail(g, now_ms);
@@ -310,7 +297,7 @@ void gossip_probe_step(struct gossip *g, uint64_t now_ms)
     g->probe_phase = 1;
     g->probe_helpers = g->probe_nacks = 0;
     g->probe_start_ms = now_ms;
-    g->probe_due_ms = now_ms + gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_TIMEOUT_DIV);
+    g->probe_due_ms = now_ms + gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_PHASES);
     gossip_probe_ping(g);
 }
 
@@ -321,11 +308,6 @@ void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
     if (g->probe_phase != 0 && nonce == g->probe_nonce) {
         g->probe_phase = 0;
         gossip_awareness_add(g, -1);
-        /* Our own probe reached a member others suspect: alive in our view
-         * (its refutation, a newer incarnation, settles everyone else's). */
-        if (g->probe_row < g->t.n && g->t.rows[g->probe_row].m.state == GOSSIP_SUSPECT &&
-            g->t.rows[g->probe_row].suspect_timer)
-            gossip_state_set(g, g->probe_row, GOSSIP_ALIVE);
         return;
     }
     for (uint32_t k = 0; k < GOSSIP_RELAYS; k++) {
@@ -343,7 +325,7 @@ void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
 
 void gossip_probe_nack(struct gossip *g, uint64_t nonce)
 {
-    if (nonce != 0 && g->probe_phase == 2 && nonce == g->probe_nonce &&
+    if (nonce != 0 && g->probe_phase >= 2 && nonce == g->probe_nonce &&
         g->probe_nacks < g->probe_helpers)
         g->probe_nacks++;
 }
@@ -357,22 +339,36 @@ uint64_t gossip_probe_due_ms(const struct gossip *g)
     return due;
 }
 
+void gossip_suspect_check(struct gossip *g, uint32_t i)
+{
+    if (i == MEMBER_NONE || g->left || (g->probe_phase != 0 && g->probe_row == i))
+        return;
+    /* Nonce 0: no probe of ours waits on it; the ACK's first entry (its
+     * owner's own) is all we want. */
+    gossip_entries_send(g, PROTO_PING, 0, g->t.rows[i].m.addr, NULL, 0);
+}
+
 void gossip_awareness_raise(struct gossip *g)
 {
     gossip_awareness_add(g, 1);
 }
 
-size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint32_t *dead_pick)
+size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint32_t *dead_pick,
+                         uint32_t *suspect_pick)
 {
-    size_t n_live = 0;
+    size_t n_live = 0, n_suspect = 0;
     *n_dead = 0;
     *dead_pick = MEMBER_NONE;
+    *suspect_pick = MEMBER_NONE;
     if (gossip_scratch_reserve(g, g->t.n + 1) != 0)
         return 0;
     for (size_t i = 1; i < g->t.n; i++) {
         struct gmember *r = &g->t.rows[i];
         if (r->m.addr[0] && (r->m.state == GOSSIP_ALIVE || r->m.state == GOSSIP_SUSPECT)) {
             g->scratch_a[n_live++] = (uint32_t)i;
+            if (r->m.state == GOSSIP_SUSPECT && r->suspect_timer &&
+                gossip_rand_below(g, (uint32_t)++n_suspect) == 0)
+                *suspect_pick = (uint32_t)i;
         } else if (r->m.addr[0] && r->m.state == GOSSIP_DEAD) {
             ++*n_dead;
             if (gossip_rand_below(g, (uint32_t)*n_dead) == 0)

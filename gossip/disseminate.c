@@ -144,8 +144,11 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
     if (n_targets == 0)
         return;
     size_t n_hot = gossip_hot_order(g);
-    size_t h = 0;
     for (size_t t = 0; t < n_targets; t++) {
+        /* Every target gets the least-sent items (memberlist's
+         * GetBroadcasts per gossip target): an item owed sends reaches
+         * fanout members a round, not one. */
+        size_t h = 0;
         uint32_t target = targets[t];
         size_t used = gossip_tx_start(g, PROTO_HEARTBEAT, 0, true);
         /* It knows itself best, unless we suspect it or think it dead:

@@ -153,8 +153,8 @@ static void gossip_round(struct gossip *g, uint64_t now_ms)
     g->greets_this_round = 0;
 
     size_t n_dead = 0;
-    uint32_t dead_pick = MEMBER_NONE;
-    size_t n_live = gossip_detect_run(g, now_ms, &n_dead, &dead_pick);
+    uint32_t dead_pick = MEMBER_NONE, suspect_pick = MEMBER_NONE;
+    size_t n_live = gossip_detect_run(g, now_ms, &n_dead, &dead_pick, &suspect_pick);
 
     /* Targets of this round: fanout live peers, plus now and then one dead
      * member (scratch_a holds the live ones after detection). */
@@ -177,6 +177,7 @@ static void gossip_round(struct gossip *g, uint64_t now_ms)
     if (pp != MEMBER_NONE)
         gossip_pushpull_due(g, now_ms, pp);
     gossip_probe_step(g, now_ms);
+    gossip_suspect_check(g, suspect_pick);
 }
 
 void gossip_tick(struct gossip *g, uint64_t now_ms)

@@ -21,7 +21,6 @@ struct gmember {
     uint32_t sends;                   /* times piggybacked since its last change in our view */
     uint64_t suspect_since_ms;        /* when our suspicion timer started */
     bool suspect_timer;               /* a SWIM suspicion runs (not a row loaded as suspect) */
-    bool probed;                      /* our own probe has gone to it since it became suspect */
     uint8_t n_confirm;                /* independent accusers seen, up to GOSSIP_SUSPICION_K */
     uint64_t confirm[4];              /* their name hashes */
     char accuser[PROTO_NAME_MAX + 1]; /* the accuser our SUSPECT entry names */
