@@ -74,8 +74,10 @@ enum readiness tallyd_not_ready(const struct tallyd *d)
 static void on_durable(void *arg, uint64_t count)
 {
     struct tallyd *d = arg;
-    if (d->gossip)
-        gossip_count_set(d->gossip, count > d->vol.base ? count - d->vol.base : 0);
+    if (!d->gossip)
+        return;
+    gossip_count_set(d->gossip, count > d->vol.base ? count - d->vol.base : 0);
+    tallyd_gossip_timer_arm(d); /* news waiting for the next gossip step */
 }
 
 uint64_t tallyd_visits(const struct tallyd *d, uint64_t file_count)
@@ -247,10 +249,36 @@ static void store_watch_file(struct tallyd *d)
 static void on_gossip_tick(uv_timer_t *t)
 {
     struct tallyd *d = t->data;
-    gossip_tick(d->gossip, tallyd_now_ms(d));
-    table_saver_poll(d->table, tallyd_now_ms(d));
-    store_watch_state(d);
-    store_watch_file(d);
+    uint64_t now = tallyd_now_ms(d);
+    d->gossip_due_ms = 0;
+    gossip_tick(d->gossip, now);
+    if (now - d->chores_ms >= d->cfg.gossip_interval_ms) {
+        d->chores_ms = now;
+        table_saver_poll(d->table, now);
+        store_watch_state(d);
+        store_watch_file(d);
+    }
+    tallyd_gossip_timer_arm(d);
+}
+
+static void on_gossip_check(uv_check_t *h)
+{
+    tallyd_gossip_timer_arm(h->data);
+}
+
+void tallyd_gossip_timer_arm(struct tallyd *d)
+{
+    if (!d->gossip || d->stopping || d->draining)
+        return;
+    uint64_t now = tallyd_now_ms(d), next = gossip_next_ms(d->gossip);
+    /* A wait of at least 1 ms: the core moves its deadlines on each tick,
+     * and the loop must never spin on one that did not move. */
+    if (next <= now)
+        next = now + 1;
+    if (d->gossip_due_ms != 0 && d->gossip_due_ms <= next)
+        return; /* armed for earlier already */
+    d->gossip_due_ms = next;
+    uv_timer_start(&d->gossip_timer, on_gossip_tick, next - now, 0);
 }
 
 static void on_http_cap_reached(void *ctx, uint64_t open, uint32_t cap)
@@ -331,6 +359,7 @@ void tallyd_drain(struct tallyd *d)
     if (d->http)
         http_server_stop_accepting(d->http);
     uv_timer_stop(&d->gossip_timer);
+    uv_check_stop(&d->gossip_check);
     d->drain_deadline = uv_now(d->loop) + DRAIN_MAX_MS;
     uv_timer_start(&d->drain_timer, on_drain_poll, 0, DRAIN_POLL_MS);
 }
@@ -345,6 +374,8 @@ static void on_signal(uv_signal_t *s, int signum)
 static int tallyd_handles_init(struct tallyd *d)
 {
     uv_timer_init(d->loop, &d->gossip_timer);
+    uv_check_init(d->loop, &d->gossip_check);
+    d->gossip_check.data = d;
     uv_timer_init(d->loop, &d->drain_timer);
     uv_signal_init(d->loop, &d->sig_term);
     uv_signal_init(d->loop, &d->sig_int);
@@ -445,7 +476,14 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
     rc = peer_tcp_start(d, &d->tcp);
     if (rc < 0)
         return rc;
-    uv_timer_start(&d->gossip_timer, on_gossip_tick, c->gossip_interval_ms, c->gossip_interval_ms);
+    /* The core's first tick is its first round; it then says when the next
+     * thing is due (a probe timeout, a gossip step, the next round). The
+     * check handle runs after each loop turn's I/O: a datagram may have
+     * brought something due sooner (a PING_REQ to answer, news to pass on). */
+    d->chores_ms = tallyd_now_ms(d);
+    d->gossip_due_ms = tallyd_now_ms(d) + c->gossip_interval_ms;
+    uv_timer_start(&d->gossip_timer, on_gossip_tick, c->gossip_interval_ms, 0);
+    uv_check_start(&d->gossip_check, on_gossip_check);
     return discovery_start(d->loop, c, on_peer_found, d, &d->dns);
 }
 
@@ -577,6 +615,7 @@ void tallyd_close(struct tallyd *d)
     d->gossip = NULL;
     if (d->handles_init) {
         uv_close((uv_handle_t *)&d->gossip_timer, NULL);
+        uv_close((uv_handle_t *)&d->gossip_check, NULL);
         uv_close((uv_handle_t *)&d->drain_timer, NULL);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
         uv_close((uv_handle_t *)&d->sig_int, NULL);

@@ -70,6 +70,11 @@ struct tallyd {
     struct peer_tcp *tcp;      /* push-pull over TCP (node/peer/tcp.h) */
 
     uv_timer_t gossip_timer;
+    uv_check_t gossip_check; /* after each loop turn: re-arm gossip_timer if due sooner */
+    /* When gossip_timer fires (0: not armed), and when the per-round chores
+     * (table save, count file watch) last ran: the timer follows
+     * gossip_next_ms(), several times a round. */
+    uint64_t gossip_due_ms, chores_ms;
     uv_timer_t drain_timer;
     uv_signal_t sig_term, sig_int;
 
@@ -110,6 +115,10 @@ void tallyd_drain(struct tallyd *d);
 /* Readiness: READINESS_READY, else why not (node/readiness.h). */
 enum readiness tallyd_not_ready(const struct tallyd *d);
 uint64_t tallyd_now_ms(const struct tallyd *d);
+/* Re-arm the gossip timer for gossip_next_ms() if that is sooner than it is
+ * armed for (after a datagram or a count changed the core's plans; a check
+ * handle calls it after every loop turn). */
+void tallyd_gossip_timer_arm(struct tallyd *d);
 /* This pod name's visits when visits.txt holds file_count: our slot's part
  * of it plus every other slot of our name (earlier volumes). */
 uint64_t tallyd_visits(const struct tallyd *d, uint64_t file_count);
