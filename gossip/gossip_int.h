@@ -38,7 +38,7 @@
  * a live member then fails ~0.2% of the time instead of ~2.7% with one
  * indirect try. Every wait is multiplied by awareness + 1 (Lifeguard), so a
  * slow node probes and accuses more slowly. */
-#define GOSSIP_PROBE_PHASES 3
+#define GOSSIP_PROBE_PHASES 5
 #define GOSSIP_RELAYS       8
 #define GOSSIP_RELAY_ROUNDS 2
 /* memberlist gossips every GossipInterval (200 ms) to GossipNodes (3): the

@@ -1410,9 +1410,9 @@ static void tick_until(struct fixture *fx, uint64_t until)
     fail_msg("gossip_next_ms() does not move");
 }
 
-/* memberlist's timing inside one probe interval: PING, half a round later
- * the PING again (and PING_REQs when there are helpers), SUSPECT at the end
- * of the round; the next round's probe starts with it. */
+/* memberlist's timing inside one probe interval: PING, then every probe
+ * timeout (a fifth of a round) the PING again (and PING_REQs when there are
+ * helpers), SUSPECT at the end of the round. */
 static void test_detection_timeline(void **state)
 {
     struct fixture *fx = *state;
@@ -1426,7 +1426,7 @@ static void test_detection_timeline(void **state)
     gossip_tick(fx->g, 1000);
     uint64_t nonce = ping_to(fx, "10.0.0.2:7946", &n);
     assert_int_equal(n, 1);
-    assert_int_equal(gossip_next_ms(fx->g), 1333); /* the probe timeout */
+    assert_int_equal(gossip_next_ms(fx->g), 1200); /* the probe timeout */
     ack_from_pod1(fx, 1100, nonce, 2);
     assert_int_equal(gossip_next_ms(fx->g), 2000); /* nothing until the next round */
     /* The next probe goes unanswered: the PING again after each probe
@@ -1437,7 +1437,7 @@ static void test_detection_timeline(void **state)
     uint64_t nonce2 = ping_to(fx, "10.0.0.2:7946", &n);
     assert_int_equal(n, 1);
     assert_true(nonce2 != nonce);
-    for (uint64_t due = 2333; due <= 2666; due += 333) {
+    for (uint64_t due = 2200; due <= 2800; due += 200) {
         assert_int_equal(gossip_next_ms(fx->g), due);
         fx->io.n_sent = 0;
         gossip_tick(fx->g, due);
@@ -1445,17 +1445,17 @@ static void test_detection_timeline(void **state)
         assert_int_equal(n, 1);
         assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
     }
-    assert_int_equal(gossip_next_ms(fx->g), 2999);
-    gossip_tick(fx->g, 2998);
-    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    assert_int_equal(gossip_next_ms(fx->g), 3000);
     gossip_tick(fx->g, 2999);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
+    gossip_tick(fx->g, 3000);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
     assert_int_equal(stats(fx)->suspicions, 1);
     /* With nobody else to confirm it (two members), the suspicion lasts the
      * minimum (memberlist: k = 0 when n - 2 < k). */
-    tick_until(fx, 2999 + lo);
+    tick_until(fx, 3000 + lo);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    tick_until(fx, 2999 + lo + 1);
+    tick_until(fx, 3000 + lo + 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
     /* Its slot stays counted. */
     assert_int_equal(gossip_total(fx->g), 5);
@@ -1604,10 +1604,10 @@ static void test_lifeguard_slow_node_probes_slower(void **state)
              mk_entry("pod-0", "10.0.0.1:7946", 5, 0, VOL0, 5, PROTO_STATE_SUSPECT));
     assert_int_equal(gossip_incarnation(fx->g), 6);
     gossip_tick(fx->g, 1000);
-    assert_int_equal(gossip_next_ms(fx->g), 1666); /* a probe timeout of 2 x 333 ms */
-    tick_until(fx, 2997);
+    assert_int_equal(gossip_next_ms(fx->g), 1400); /* a probe timeout of 2 x 200 ms */
+    tick_until(fx, 2999);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    tick_until(fx, 2998); /* a probe interval of 2 rounds, not 1 */
+    tick_until(fx, 3000); /* a probe interval of 2 rounds, not 1 */
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
 }
 
@@ -1638,9 +1638,9 @@ static void test_ping_req_nack(void **state)
         if (answered)
             ack_from_pod1(fx, t0 + 10, ours, 3);
         fx->io.n_sent = 0;
-        /* The asker gave up half a round after it asked: the NACK is due
-         * before that. */
-        tick_until(fx, t0 + 450);
+        /* The asker's next probe timeout ends a fifth of a round after it
+         * asked: the NACK is due before that. */
+        tick_until(fx, t0 + 199);
         int nacks = 0;
         for (size_t i = 0; i < fx->io.n_sent; i++) {
             struct proto_msg out;
