@@ -91,6 +91,8 @@ void gossip_suspect_start(struct gossip *g, uint32_t i, uint64_t now_ms, const c
     r->suspect_timer = true;
     r->n_confirm = 0;
     gossip_accuser_set(r, by && by[0] ? by : gossip_self_row(g)->m.name);
+    /* Someone else's claim: our own probe goes to it next. */
+    r->probed = strcmp(r->accuser, gossip_self_row(g)->m.name) == 0;
     r->confirm[r->n_confirm++] = member_table_hash(r->accuser);
     gossip_state_set(g, i, GOSSIP_SUSPECT);
     gossip_news(g, r);
@@ -112,6 +114,7 @@ bool gossip_suspect_confirm(struct gossip *g, uint32_t i, const char *by)
     gossip_accuser_set(r, by);
     gossip_expire_at(g, r);
     gossip_news(g, r); /* tell the others of this accuser too */
+    r->urgent = true;
     return true;
 }
 
@@ -135,6 +138,17 @@ static bool gossip_probeable(const struct gmember *r)
  * MEMBER_NONE. */
 static uint32_t gossip_probe_next(struct gossip *g)
 {
+    /* A member someone else suspects and we have not probed since: our
+     * verdict is a confirmation (so a dead member reaches the shortest
+     * timeout within a round or two, whatever N) or, as its ACK carries
+     * its own entry, the end of the suspicion in our view. */
+    for (size_t i = 1; i < g->t.n; i++) {
+        struct gmember *r = &g->t.rows[i];
+        if (r->m.state == GOSSIP_SUSPECT && r->suspect_timer && !r->probed && r->m.addr[0]) {
+            r->probed = true;
+            return (uint32_t)i;
+        }
+    }
     /* memberlist walks a freshly shuffled list each pass: nodes that learnt
      * the table in the same order must not all probe the same member in the
      * same round and then leave it unprobed for N rounds. A pass here is a
@@ -157,14 +171,14 @@ static uint32_t gossip_probe_next(struct gossip *g)
     return MEMBER_NONE;
 }
 
-static void gossip_probe_ping(struct gossip *g)
+static void gossip_probe_ping(struct gossip *g, const struct gossip_probe *p)
 {
-    const struct gmember *r = &g->t.rows[g->probe_row];
-    gossip_entries_send(g, PROTO_PING, g->probe_nonce, r->m.addr, NULL, 0);
+    const struct gmember *r = &g->t.rows[p->row];
+    gossip_entries_send(g, PROTO_PING, p->nonce, r->m.addr, NULL, 0);
 }
 
-/* A probe wait (the direct timeout, or the whole probe interval) stretched
- * by Lifeguard's awareness. */
+/* A probe wait (a probe timeout, or the whole probe interval) stretched by
+ * Lifeguard's awareness. */
 static uint64_t gossip_probe_wait_ms(const struct gossip *g, uint64_t base)
 {
     return base * (g->awareness + 1);
@@ -173,9 +187,9 @@ static uint64_t gossip_probe_wait_ms(const struct gossip *g, uint64_t base)
 /* SWIM's indirect probe: k live members other than the target, at random,
  * each PING it for us and forward its ACK (or NACK us). Returns how many
  * were asked. */
-static uint32_t gossip_probe_indirect(struct gossip *g)
+static uint32_t gossip_probe_indirect(struct gossip *g, const struct gossip_probe *p)
 {
-    const struct gmember *target = &g->t.rows[g->probe_row];
+    const struct gmember *target = &g->t.rows[p->row];
     uint32_t asked = 0;
     uint32_t picked[GOSSIP_INDIRECT_K];
     if (g->t.n < 3)
@@ -186,11 +200,11 @@ static uint32_t gossip_probe_indirect(struct gossip *g)
         for (uint32_t k = 0; k < asked; k++)
             again |= picked[k] == h;
         const struct gmember *r = &g->t.rows[h];
-        if (again || h == g->probe_row || r->m.state != GOSSIP_ALIVE || !r->m.addr[0])
+        if (again || h == p->row || r->m.state != GOSSIP_ALIVE || !r->m.addr[0])
             continue;
         picked[asked++] = h;
         gossip_msg_init(g, &g->tx, PROTO_PING_REQ);
-        g->tx.nonce = g->probe_nonce;
+        g->tx.nonce = p->nonce;
         memcpy(g->tx.target, target->m.addr, sizeof(g->tx.target));
         gossip_tx_send(g, r->m.addr);
     }
@@ -230,24 +244,24 @@ static void gossip_awareness_add(struct gossip *g, int delta)
     g->awareness = v < 0 ? 0 : v > GOSSIP_AWARENESS_MAX ? GOSSIP_AWARENESS_MAX : (uint32_t)v;
 }
 
-/* The probe in flight got no ACK in time: Lifeguard's health update, then
- * SUSPECT (or one more accuser, us, for a member already suspect). */
-static void gossip_probe_fail(struct gossip *g, uint64_t now_ms)
+/* Probe p got no ACK in time: Lifeguard's health update, then SUSPECT (or
+ * one more accuser, us, for a member already suspect). */
+static void gossip_probe_fail(struct gossip *g, struct gossip_probe *p, uint64_t now_ms)
 {
-    g->probe_phase = 0;
-    if (g->probe_helpers > 0) {
-        if (g->probe_nacks < g->probe_helpers)
-            gossip_awareness_add(g, (int)(g->probe_helpers - g->probe_nacks));
+    p->phase = 0;
+    if (p->helpers > 0) {
+        if (p->nacks < p->helpers)
+            gossip_awareness_add(g, (int)(p->helpers - p->nacks));
     } else {
         gossip_awareness_add(g, 1);
     }
-    if (g->probe_row >= g->t.n)
+    if (p->row >= g->t.n)
         return;
     const char *me = gossip_self_row(g)->m.name;
-    if (g->t.rows[g->probe_row].m.state == GOSSIP_ALIVE)
-        gossip_suspect_start(g, g->probe_row, now_ms, me);
-    else if (g->t.rows[g->probe_row].m.state == GOSSIP_SUSPECT)
-        gossip_suspect_confirm(g, g->probe_row, me);
+    if (g->t.rows[p->row].m.state == GOSSIP_ALIVE)
+        gossip_suspect_start(g, p->row, now_ms, me);
+    else if (g->t.rows[p->row].m.state == GOSSIP_SUSPECT)
+        gossip_suspect_confirm(g, p->row, me);
 }
 
 void gossip_probe_timers(struct gossip *g, uint64_t now_ms)
@@ -265,50 +279,64 @@ void gossip_probe_timers(struct gossip *g, uint64_t now_ms)
             }
         }
     }
-    if (g->probe_phase == 0 || now_ms < g->probe_due_ms)
-        return;
-    if (g->probe_phase < GOSSIP_PROBE_PHASES && !g->left) {
-        /* The ACK is late or lost: ask again, and through k others (a late
-         * caller still gives the answers one probe timeout). */
-        uint64_t timeout = gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_PHASES);
-        g->probe_phase++;
-        gossip_probe_ping(g);
-        g->probe_helpers += gossip_probe_indirect(g);
-        uint64_t end = g->probe_start_ms + timeout * g->probe_phase;
-        g->probe_due_ms = end > now_ms + timeout ? end : now_ms + timeout;
-        return;
+    for (uint32_t k = 0; k < GOSSIP_PROBE_SLOTS; k++) {
+        struct gossip_probe *p = &g->probes[k];
+        if (p->phase == 0 || now_ms < p->due_ms)
+            continue;
+        if (p->phase < GOSSIP_PROBE_PHASES && !g->left && p->row < g->t.n) {
+            /* The ACK is late or lost: ask again, and through k others (a
+             * late caller still gives the answers one probe timeout). */
+            uint64_t timeout = gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_PHASES);
+            p->phase++;
+            gossip_probe_ping(g, p);
+            p->helpers += gossip_probe_indirect(g, p);
+            uint64_t end = p->start_ms + timeout * p->phase;
+            p->due_ms = end > now_ms + timeout ? end : now_ms + timeout;
+            continue;
+        }
+        gossip_probe_fail(g, p, now_ms);
     }
-    gossip_probe_fail(g, now_ms);
 }
 
-/* A new probe at the start of a round, unless one is still running (a
- * probe stretched by awareness spans several rounds). */
-void gossip_probe_step(struct gossip *g, uint64_t now_ms)
+/* Row i is being probed by one of our slots. */
+static bool gossip_probing(const struct gossip *g, uint32_t i)
 {
-    if (g->probe_phase != 0 && g->probe_row >= g->t.n)
-        g->probe_phase = 0;
-    if (g->probe_phase != 0 || g->left)
+    for (uint32_t k = 0; k < GOSSIP_PROBE_SLOTS; k++)
+        if (g->probes[k].phase != 0 && g->probes[k].row == i)
+            return true;
+    return false;
+}
+
+void gossip_probe_step(struct gossip *g, uint64_t now_ms, uint32_t slot)
+{
+    struct gossip_probe *p = &g->probes[slot];
+    if (p->phase != 0 && p->row >= g->t.n)
+        p->phase = 0;
+    if (p->phase != 0 || g->left)
         return;
     uint32_t next = gossip_probe_next(g);
-    if (next == MEMBER_NONE)
+    if (next == MEMBER_NONE || gossip_probing(g, next))
         return;
-    g->probe_row = next;
-    g->probe_nonce = ++g->nonce;
-    g->probe_phase = 1;
-    g->probe_helpers = g->probe_nacks = 0;
-    g->probe_start_ms = now_ms;
-    g->probe_due_ms = now_ms + gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_PHASES);
-    gossip_probe_ping(g);
+    p->row = next;
+    p->nonce = ++g->nonce;
+    p->phase = 1;
+    p->helpers = p->nacks = 0;
+    p->start_ms = now_ms;
+    p->due_ms = now_ms + gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_PHASES);
+    gossip_probe_ping(g, p);
 }
 
 void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
 {
     if (nonce == 0)
         return;
-    if (g->probe_phase != 0 && nonce == g->probe_nonce) {
-        g->probe_phase = 0;
-        gossip_awareness_add(g, -1);
-        return;
+    for (uint32_t k = 0; k < GOSSIP_PROBE_SLOTS; k++) {
+        struct gossip_probe *p = &g->probes[k];
+        if (p->phase != 0 && nonce == p->nonce) {
+            p->phase = 0;
+            gossip_awareness_add(g, -1);
+            return;
+        }
     }
     for (uint32_t k = 0; k < GOSSIP_RELAYS; k++) {
         struct gossip_relay *rl = &g->relays[k];
@@ -325,14 +353,21 @@ void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
 
 void gossip_probe_nack(struct gossip *g, uint64_t nonce)
 {
-    if (nonce != 0 && g->probe_phase >= 2 && nonce == g->probe_nonce &&
-        g->probe_nacks < g->probe_helpers)
-        g->probe_nacks++;
+    if (nonce == 0)
+        return;
+    for (uint32_t k = 0; k < GOSSIP_PROBE_SLOTS; k++) {
+        struct gossip_probe *p = &g->probes[k];
+        if (p->phase >= 2 && nonce == p->nonce && p->nacks < p->helpers)
+            p->nacks++;
+    }
 }
 
 uint64_t gossip_probe_due_ms(const struct gossip *g)
 {
-    uint64_t due = g->probe_phase != 0 ? g->probe_due_ms : UINT64_MAX;
+    uint64_t due = UINT64_MAX;
+    for (uint32_t k = 0; k < GOSSIP_PROBE_SLOTS; k++)
+        if (g->probes[k].phase != 0 && g->probes[k].due_ms < due)
+            due = g->probes[k].due_ms;
     for (uint32_t k = 0; k < GOSSIP_RELAYS; k++)
         if (g->relays[k].nack_ms != 0 && g->relays[k].nack_ms < due)
             due = g->relays[k].nack_ms;
@@ -341,7 +376,7 @@ uint64_t gossip_probe_due_ms(const struct gossip *g)
 
 void gossip_suspect_check(struct gossip *g, uint32_t i)
 {
-    if (i == MEMBER_NONE || g->left || (g->probe_phase != 0 && g->probe_row == i))
+    if (i == MEMBER_NONE || g->left || gossip_probing(g, i))
         return;
     /* Nonce 0: no probe of ours waits on it; the ACK's first entry (its
      * owner's own) is all we want. */

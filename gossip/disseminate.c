@@ -103,27 +103,40 @@ void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const c
     }
 }
 
+/* Where row r goes in the send order, or -1 if it is owed nothing: a
+ * liveness change (suspect, dead, alive again) before any count, then
+ * fewest sends first. A burst of 1000 counts must not hold back a DEAD
+ * for its whole suspicion timeout. */
+static int gossip_hot_key(struct gmember *r, uint32_t limit)
+{
+    if (r->sends >= limit) {
+        r->urgent = false;
+        return -1;
+    }
+    return (int)(r->urgent ? r->sends : limit + r->sends);
+}
+
 /* Orders the members still owed retransmissions (sent fewer than
- * gossip_retransmits() times since their last change) by sends, fewest first,
+ * gossip_retransmits() times since their last change) by gossip_hot_key
  * into scratch_b; returns how many. Counting sort: O(N) per round. */
 static size_t gossip_hot_order(struct gossip *g)
 {
     enum { MAXB = 256 };
-    size_t count[MAXB];
+    size_t count[2 * MAXB];
     memset(count, 0, sizeof(count));
     uint32_t limit = gossip_retransmits(g);
     if (limit > MAXB)
         limit = MAXB;
     size_t n = g->t.n, hot = 0;
     for (size_t i = 1; i < n; i++) {
-        uint32_t s = g->t.rows[i].sends;
-        if (s < limit) {
-            count[s]++;
+        int key = gossip_hot_key(&g->t.rows[i], limit);
+        if (key >= 0) {
+            count[key]++;
             hot++;
         }
     }
     size_t pos = 0;
-    for (size_t b = 0; b < limit; b++) {
+    for (size_t b = 0; b < 2 * limit; b++) {
         size_t c = count[b];
         count[b] = pos;
         pos += c;
@@ -132,9 +145,9 @@ static size_t gossip_hot_order(struct gossip *g)
     size_t start = n > 1 ? gossip_rand_below(g, (uint32_t)(n - 1)) : 0;
     for (size_t k = 0; k + 1 < n; k++) {
         size_t i = 1 + (start + k) % (n - 1);
-        uint32_t s = g->t.rows[i].sends;
-        if (s < limit)
-            g->scratch_b[count[s]++] = (uint32_t)i;
+        int key = gossip_hot_key(&g->t.rows[i], limit);
+        if (key >= 0)
+            g->scratch_b[count[key]++] = (uint32_t)i;
     }
     return hot;
 }
@@ -144,6 +157,7 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
     if (n_targets == 0)
         return;
     size_t n_hot = gossip_hot_order(g);
+    g->owed = n_hot > 0; /* about: some may have had their last send below */
     for (size_t t = 0; t < n_targets; t++) {
         /* Every target gets the least-sent items (memberlist's
          * GetBroadcasts per gossip target): an item owed sends reaches
@@ -179,7 +193,11 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
 
 void gossip_news_flush(struct gossip *g)
 {
-    if (!g->news || g->left || g->step_sent || g->t.n < 2)
+    if ((!g->news && !g->owed) || g->left || g->step_sent || g->t.n < 2)
+        return;
+    /* A round's gossip stays within a budget: a burst of changes is carried
+     * by the round's own heartbeats, a few changes go out every step. */
+    if (g->stats.bytes_out - g->round_bytes > GOSSIP_ROUND_BUDGET)
         return;
     uint32_t targets[1];
     size_t want = 1, k = 0;

@@ -65,6 +65,7 @@ void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to)
         return;
     r->m.state = to;
     gossip_news(g, r); /* a change: gossiped first, a bounded number of times */
+    r->urgent = true;  /* and before any count */
     if (to != GOSSIP_SUSPECT)
         r->suspect_timer = false;
     g->table_version++;
@@ -94,6 +95,7 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     g->start_ms = now_ms;
     g->round_due_ms = now_ms; /* the first tick is a round */
     g->expire_due_ms = UINT64_MAX;
+    g->half_due_ms = UINT64_MAX;
     g->rng = cfg->seed ^ member_table_hash(cfg->name) ^ cfg->vol;
     /* Nonces start at a random point, not at 1: a SYNC answer captured in an
      * earlier life (and replayed) must not match this life's SYNC, or it
@@ -146,6 +148,7 @@ static void gossip_round(struct gossip *g, uint64_t now_ms)
 {
     struct gmember *self = gossip_self_row(g);
     g->round++;
+    g->round_bytes = g->stats.bytes_out;
     g->sync_answers = 0;
     if (self->m.heartbeat < PROTO_VALUE_MAX)
         self->m.heartbeat++;
@@ -176,7 +179,7 @@ static void gossip_round(struct gossip *g, uint64_t now_ms)
         gossip_sync_send(g, g->t.rows[pp].m.addr);
     if (pp != MEMBER_NONE)
         gossip_pushpull_due(g, now_ms, pp);
-    gossip_probe_step(g, now_ms);
+    gossip_probe_step(g, now_ms, 0);
     gossip_suspect_check(g, suspect_pick);
 }
 
@@ -191,8 +194,15 @@ void gossip_tick(struct gossip *g, uint64_t now_ms)
         gossip_round(g, now_ms);
         g->round_due_ms = now_ms + g->interval_ms;
         g->step_due_ms = now_ms + (step ? step : 1);
-    } else if (now_ms >= g->step_due_ms) {
-        /* A gossip step: news not sent yet goes out now. */
+        g->half_due_ms = g->awareness == 0 ? now_ms + g->interval_ms / 2 : UINT64_MAX;
+        return;
+    }
+    if (now_ms >= g->half_due_ms) {
+        g->half_due_ms = UINT64_MAX;
+        gossip_probe_step(g, now_ms, 1);
+    }
+    if (now_ms >= g->step_due_ms) {
+        /* A gossip step: what the event queue owes goes out now. */
         g->step_sent = false;
         gossip_news_flush(g);
         g->step_due_ms = now_ms + (step ? step : 1);
@@ -207,7 +217,9 @@ uint64_t gossip_next_ms(const struct gossip *g)
         due = probe;
     if (g->expire_due_ms < due)
         due = g->expire_due_ms;
-    if (g->news && g->step_due_ms < due)
+    if (g->half_due_ms < due)
+        due = g->half_due_ms;
+    if ((g->news || g->owed) && g->step_due_ms < due)
         due = g->step_due_ms;
     return due;
 }

@@ -19,6 +19,8 @@ struct gmember {
     uint32_t name_next;     /* hash chains */
     uint32_t addr_next;
     uint32_t sends;                   /* times piggybacked since its last change in our view */
+    bool urgent;                      /* that change is one of liveness: sent before counts */
+    bool probed;                      /* our own probe went to it since its suspicion began */
     uint64_t suspect_since_ms;        /* when our suspicion timer started */
     bool suspect_timer;               /* a SWIM suspicion runs (not a row loaded as suspect) */
     uint8_t n_confirm;                /* independent accusers seen, up to GOSSIP_SUSPICION_K */

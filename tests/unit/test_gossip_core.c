@@ -1412,7 +1412,8 @@ static void tick_until(struct fixture *fx, uint64_t until)
 
 /* memberlist's timing inside one probe interval: PING, then every probe
  * timeout (a fifth of a round) the PING again (and PING_REQs when there are
- * helpers), SUSPECT at the end of the round. */
+ * helpers), SUSPECT a round after it began; a probe starts every half
+ * round. */
 static void test_detection_timeline(void **state)
 {
     struct fixture *fx = *state;
@@ -1428,34 +1429,33 @@ static void test_detection_timeline(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(gossip_next_ms(fx->g), 1200); /* the probe timeout */
     ack_from_pod1(fx, 1100, nonce, 2);
-    assert_int_equal(gossip_next_ms(fx->g), 2000); /* nothing until the next round */
-    /* The next probe goes unanswered: the PING again after each probe
-     * timeout (with PING_REQs when there are helpers), SUSPECT at the end
-     * of the round. */
+    /* Nothing until the second probe of the round, half a round in. */
     fx->io.n_sent = 0;
-    gossip_tick(fx->g, 2000);
+    tick_until(fx, 1499);
+    assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), 0);
+    /* That one goes unanswered: the PING again every probe timeout (with
+     * PING_REQs when there are helpers), SUSPECT a round after it began. */
+    gossip_tick(fx->g, 1500);
     uint64_t nonce2 = ping_to(fx, "10.0.0.2:7946", &n);
     assert_int_equal(n, 1);
     assert_true(nonce2 != nonce);
-    for (uint64_t due = 2200; due <= 2800; due += 200) {
-        assert_int_equal(gossip_next_ms(fx->g), due);
+    for (uint64_t due = 1700; due <= 2300; due += 200) {
         fx->io.n_sent = 0;
-        gossip_tick(fx->g, due);
+        tick_until(fx, due);
         assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce2);
         assert_int_equal(n, 1);
         assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
     }
-    assert_int_equal(gossip_next_ms(fx->g), 3000);
-    gossip_tick(fx->g, 2999);
+    tick_until(fx, 2499);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    gossip_tick(fx->g, 3000);
+    tick_until(fx, 2500);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
     assert_int_equal(stats(fx)->suspicions, 1);
     /* With nobody else to confirm it (two members), the suspicion lasts the
      * minimum (memberlist: k = 0 when n - 2 < k). */
-    tick_until(fx, 3000 + lo);
+    tick_until(fx, 2500 + lo);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    tick_until(fx, 3000 + lo + 1);
+    tick_until(fx, 2500 + lo + 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
     /* Its slot stays counted. */
     assert_int_equal(gossip_total(fx->g), 5);
@@ -1603,8 +1603,17 @@ static void test_lifeguard_slow_node_probes_slower(void **state)
     deliver1(fx, 0, "pod-1",
              mk_entry("pod-0", "10.0.0.1:7946", 5, 0, VOL0, 5, PROTO_STATE_SUSPECT));
     assert_int_equal(gossip_incarnation(fx->g), 6);
+    int n;
+    fx->io.n_sent = 0;
     gossip_tick(fx->g, 1000);
-    assert_int_equal(gossip_next_ms(fx->g), 1400); /* a probe timeout of 2 x 200 ms */
+    uint64_t nonce = ping_to(fx, "10.0.0.2:7946", &n);
+    assert_int_equal(n, 1);
+    tick_until(fx, 1399); /* a probe timeout of 2 x 200 ms, and no second probe */
+    assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce);
+    assert_int_equal(n, 1);
+    tick_until(fx, 1400);
+    assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce);
+    assert_int_equal(n, 2);
     tick_until(fx, 2999);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
     tick_until(fx, 3000); /* a probe interval of 2 rounds, not 1 */
