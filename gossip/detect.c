@@ -115,6 +115,7 @@ bool gossip_suspect_confirm(struct gossip *g, uint32_t i, const char *by)
     gossip_expire_at(g, r);
     gossip_news(g, r); /* tell the others of this accuser too */
     r->urgent = true;
+    g->urgent_owed = true;
     return true;
 }
 

@@ -128,11 +128,13 @@ static size_t gossip_hot_order(struct gossip *g)
     if (limit > MAXB)
         limit = MAXB;
     size_t n = g->t.n, hot = 0;
+    g->urgent_owed = false;
     for (size_t i = 1; i < n; i++) {
         int key = gossip_hot_key(&g->t.rows[i], limit);
         if (key >= 0) {
             count[key]++;
             hot++;
+            g->urgent_owed |= (uint32_t)key < limit;
         }
     }
     size_t pos = 0;
@@ -196,8 +198,11 @@ void gossip_news_flush(struct gossip *g)
     if ((!g->news && !g->owed) || g->left || g->step_sent || g->t.n < 2)
         return;
     /* A round's gossip stays within a budget: a burst of changes is carried
-     * by the round's own heartbeats, a few changes go out every step. */
-    if (g->stats.bytes_out - g->round_bytes > GOSSIP_ROUND_BUDGET)
+     * by the round's own heartbeats, a few changes go out every step. A
+     * liveness change goes out every step all the same: a DEAD that waits
+     * for the rounds behind a burst of counts reaches the last node seconds
+     * late. */
+    if (!g->urgent_owed && g->stats.bytes_out - g->round_bytes > GOSSIP_ROUND_BUDGET)
         return;
     uint32_t targets[1];
     size_t want = 1, k = 0;

@@ -66,6 +66,7 @@ void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to)
     r->m.state = to;
     gossip_news(g, r); /* a change: gossiped first, a bounded number of times */
     r->urgent = true;  /* and before any count */
+    g->urgent_owed = true;
     if (to != GOSSIP_SUSPECT)
         r->suspect_timer = false;
     g->table_version++;

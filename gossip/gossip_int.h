@@ -157,9 +157,9 @@ struct gossip {
     uint64_t stamp; /* numbers the datagrams being packed */
     uint32_t greets_this_round;
     /* Something changed since the last heartbeats, the event queue still
-     * owes sends, this gossip step has sent already, and bytes_out when the
-     * round began (gossip_news_flush). */
-    bool news, owed, step_sent;
+     * owes sends (liveness changes among them), this gossip step has sent
+     * already, and bytes_out when the round began (gossip_news_flush). */
+    bool news, owed, urgent_owed, step_sent;
     uint64_t round_bytes;
     struct gossip_stats stats;
     struct gossip_greeted greeted[GOSSIP_GREET_SLOTS];
