@@ -1,34 +1,40 @@
 /*
  * detect.c: failure detection, SWIM with Lifeguard (as hashicorp/memberlist
- * does it: state.go, suspicion.go, awareness.go). Liveness is no longer read
- * from heartbeats relayed by chance; each round a node probes one member:
+ * does it: state.go, suspicion.go, awareness.go). Twice a round a node
+ * starts a probe of one member, each lasting a round:
  *
- *   1. a direct PING to the next member of a walk over the table (a new
- *      random order each pass, as memberlist shuffles its list);
- *   2. no ACK within the probe timeout (a third of a round): the PING again
- *      and a PING_REQ to GOSSIP_INDIRECT_K helpers, who PING it for us,
- *      forward its ACK, or send a NACK when their own PING went unanswered;
- *      still nothing a third of a round later: the same again through k
- *      other helpers (where memberlist tries a TCP ping instead);
- *   3. no ACK by the end of the probe interval (one round): SUSPECT in our
- *      view, naming us as the accuser. The SUSPECT entry is gossiped (its
- *      send count is reset, so it goes out first);
+ *   1. a PING to a member someone else suspects and we have not probed since
+ *      (our verdict confirms the suspicion or, as the ACK carries the
+ *      member's own entry, ends it in our view), else to the next member of
+ *      a walk over the table (a new random order each pass, as memberlist
+ *      shuffles its list);
+ *   2. no ACK within a probe timeout (a GOSSIP_PROBE_PHASES-th of a round):
+ *      the PING again and a PING_REQ to GOSSIP_INDIRECT_K helpers, who PING
+ *      it for us, forward its ACK, or send a NACK when their own PING went
+ *      unanswered; the same through k other helpers every probe timeout
+ *      (memberlist tries a TCP ping instead: UDP retries keep a probe of a
+ *      live member at 30% loss from failing more than ~0.1% of the time);
+ *   3. no ACK a round after the first PING: SUSPECT in our view, naming us
+ *      as the accuser; the claim is gossiped before any count;
  *   4. a suspicion times out into DEAD after a time that scales with log10 N
- *      and shrinks as independent confirmations arrive (other nodes' SUSPECT
- *      about the same member at the same incarnation): from
+ *      and shrinks as independent confirmations arrive (other accusers of
+ *      the same member at the same incarnation): from
  *      GOSSIP_SUSPICION_MAX_MULT x the minimum with none down to the minimum
  *      with GOSSIP_SUSPICION_K of them (memberlist's suspicion.go formula);
  *      the DEAD entry is gossiped the same way;
  *   5. the owner refutes a SUSPECT or DEAD claim about itself by raising its
- *      incarnation (merge.c), which clears the suspicion everywhere.
+ *      incarnation (merge.c), which clears the suspicion everywhere; each
+ *      round we also PING one member we suspect, so a refutation whose
+ *      gossip missed us still reaches us before our timer runs out.
  *
  * Lifeguard's local health (awareness.go): the score rises when we had to
  * refute a claim about ourselves, and when a probe failed with fewer NACKs
  * than helpers asked (our own link or CPU is the likely culprit: the helpers
  * could not even tell us they failed), or failed with no helper to ask; each
- * probe answered in time lowers it. Both probe waits are multiplied by
- * (score + 1), so a node that pauses or is starved probes and accuses more
- * slowly instead of declaring healthy members dead.
+ * probe answered in time lowers it. Every probe wait is multiplied by
+ * (score + 1) and the second probe of the round is skipped, so a node that
+ * pauses or is starved probes and accuses more slowly instead of declaring
+ * healthy members dead.
  */
 #include "gossip/gossip_int.h"
 
