@@ -97,8 +97,11 @@ void gossip_suspect_start(struct gossip *g, uint32_t i, uint64_t now_ms, const c
     r->suspect_timer = true;
     r->n_confirm = 0;
     gossip_accuser_set(r, by && by[0] ? by : gossip_self_row(g)->m.name);
-    /* Someone else's claim: our own probe goes to it next. */
-    r->probed = strcmp(r->accuser, gossip_self_row(g)->m.name) == 0;
+    /* Someone else's claim: our own probe goes to it next, on about
+     * GOSSIP_SUSPECT_PROBERS members of the table (every member would
+     * send a live suspect N PINGs to answer at once). */
+    r->probed = strcmp(r->accuser, gossip_self_row(g)->m.name) == 0 ||
+                gossip_rand_below(g, (uint32_t)g->t.n) >= GOSSIP_SUSPECT_PROBERS;
     r->confirm[r->n_confirm++] = member_table_hash(r->accuser);
     gossip_state_set(g, i, GOSSIP_SUSPECT);
     gossip_news(g, r);

@@ -45,9 +45,15 @@
  * round) exceeds 2.5 s 0.7% of the time instead of 8%, which is what the
  * dead-everywhere targets have no room for. A node with awareness above 0
  * (Lifeguard) probes once a round. */
-#define GOSSIP_PROBE_SLOTS  2
-#define GOSSIP_RELAYS       8
-#define GOSSIP_RELAY_ROUNDS 2
+#define GOSSIP_PROBE_SLOTS 2
+/* A member that hears someone else's suspicion probes the suspect next
+ * with probability SUSPECT_PROBERS / N: a dead member then has its
+ * confirmations within a round or two at any N (at N=10 it waited up to 6 s
+ * for the walk to bring two more accusers), and a live one is not sent N
+ * PINGs at once (200 KB of ACKs in one round at N=1000, 30% loss). */
+#define GOSSIP_SUSPECT_PROBERS 9
+#define GOSSIP_RELAYS          8
+#define GOSSIP_RELAY_ROUNDS    2
 /* memberlist gossips every GossipInterval (200 ms) to GossipNodes (3): the
  * core sends what its event queue owes every GOSSIP_STEPS-th of a round,
  * to one random live member per step (the round's own heartbeats go to
