@@ -13,7 +13,7 @@
  *      it for us, forward its ACK, or send a NACK when their own PING went
  *      unanswered; the same through k other helpers every probe timeout
  *      (memberlist tries a TCP ping instead: UDP retries keep a probe of a
- *      live member at 30% loss from failing more than ~0.1% of the time);
+ *      live member at 30% loss from failing more than ~0.006% of the time);
  *   3. no ACK a round after the first PING: SUSPECT in our view, naming us
  *      as the accuser; the claim is gossiped before any count;
  *   4. a suspicion times out into DEAD after a time that scales with log10 N

@@ -30,15 +30,18 @@
  * PING goes unanswered for a probe timeout sends the asker a NACK, so the
  * asker can tell "the member is down" from "my own link is bad". */
 #define GOSSIP_INDIRECT_K 3
-/* A probe, as memberlist's probeNode with its TCP fallback replaced by a
- * second indirect try: a PING; no ACK within a probe timeout (a
- * PROBE_PHASES-th of the round, 333 ms at 1 s rounds): the PING again and
- * PING_REQs to k helpers; nothing again: the same through k more; no ACK by
- * the end of the probe interval (one round): SUSPECT. At 20% loss a probe of
- * a live member then fails ~0.2% of the time instead of ~2.7% with one
- * indirect try. Every wait is multiplied by awareness + 1 (Lifeguard), so a
- * slow node probes and accuses more slowly. */
-#define GOSSIP_PROBE_PHASES 5
+/* A probe, as memberlist's probeNode with its TCP fallback replaced by more
+ * indirect tries: a PING; no ACK within a probe timeout (a PROBE_PHASES-th
+ * of the round, 142 ms at 1 s rounds): the PING again and PING_REQs to k
+ * helpers; nothing again: the same through k others, every probe timeout;
+ * no ACK a round after the first PING: SUSPECT. At 30% loss a probe of a
+ * live member then fails ~0.006% of the time (11% with one indirect try,
+ * 0.13% with four): at N=1000 and two probes a round, ~0.1 false suspicions
+ * a round, which refutation keeps up with (at 2.6 a round it did not: the
+ * join never completed and a 30% row took 230 s of CPU). Every wait is
+ * multiplied by awareness + 1 (Lifeguard), so a slow node probes and
+ * accuses more slowly. */
+#define GOSSIP_PROBE_PHASES 7
 /* A probe starts every half round (a probe slot each, as a probe lasts a
  * round): a member that stops is first probed ~0.5 s later on average
  * instead of ~1 s, and its probe gap (Poisson: ~N probes by N members a

@@ -1365,6 +1365,10 @@ static void test_table_version_moves(void **state)
 
 /* ---- failure detection ---- */
 
+/* The probe timeout at 1 s rounds: a seventh of the round (gossip_int.h's
+ * GOSSIP_PROBE_PHASES). */
+#define PT 142
+
 /* The nonce of the PING fx sent to addr since n_sent was reset (0: none),
  * and how many there were. */
 static uint64_t ping_to(struct fixture *fx, const char *addr, int *count)
@@ -1411,7 +1415,7 @@ static void tick_until(struct fixture *fx, uint64_t until)
 }
 
 /* memberlist's timing inside one probe interval: PING, then every probe
- * timeout (a fifth of a round) the PING again (and PING_REQs when there are
+ * timeout (a seventh of a round, PT) the PING again (and PING_REQs when there are
  * helpers), SUSPECT a round after it began; a probe starts every half
  * round. */
 static void test_detection_timeline(void **state)
@@ -1427,7 +1431,7 @@ static void test_detection_timeline(void **state)
     gossip_tick(fx->g, 1000);
     uint64_t nonce = ping_to(fx, "10.0.0.2:7946", &n);
     assert_int_equal(n, 1);
-    assert_int_equal(gossip_next_ms(fx->g), 1200); /* the probe timeout */
+    assert_int_equal(gossip_next_ms(fx->g), 1000 + PT); /* the probe timeout */
     ack_from_pod1(fx, 1100, nonce, 2);
     /* Nothing until the second probe of the round, half a round in. */
     fx->io.n_sent = 0;
@@ -1439,23 +1443,23 @@ static void test_detection_timeline(void **state)
     uint64_t nonce2 = ping_to(fx, "10.0.0.2:7946", &n);
     assert_int_equal(n, 1);
     assert_true(nonce2 != nonce);
-    for (uint64_t due = 1700; due <= 2300; due += 200) {
+    for (uint64_t due = 1500 + PT; due <= 1500 + 6 * PT; due += PT) {
         fx->io.n_sent = 0;
         tick_until(fx, due);
         assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce2);
         assert_int_equal(n, 1);
         assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
     }
-    tick_until(fx, 2499);
+    tick_until(fx, 1500 + 7 * PT - 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    tick_until(fx, 2500);
+    tick_until(fx, 1500 + 7 * PT);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
     assert_int_equal(stats(fx)->suspicions, 1);
     /* With nobody else to confirm it (two members), the suspicion lasts the
      * minimum (memberlist: k = 0 when n - 2 < k). */
-    tick_until(fx, 2500 + lo);
+    tick_until(fx, 1500 + 7 * PT + lo);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
-    tick_until(fx, 2500 + lo + 1);
+    tick_until(fx, 1500 + 7 * PT + lo + 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_DEAD);
     /* Its slot stays counted. */
     assert_int_equal(gossip_total(fx->g), 5);
@@ -1608,15 +1612,15 @@ static void test_lifeguard_slow_node_probes_slower(void **state)
     gossip_tick(fx->g, 1000);
     uint64_t nonce = ping_to(fx, "10.0.0.2:7946", &n);
     assert_int_equal(n, 1);
-    tick_until(fx, 1399); /* a probe timeout of 2 x 200 ms, and no second probe */
+    tick_until(fx, 1000 + 2 * PT - 1); /* a probe timeout of 2 x PT, and no second probe */
     assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce);
     assert_int_equal(n, 1);
-    tick_until(fx, 1400);
+    tick_until(fx, 1000 + 2 * PT);
     assert_int_equal(ping_to(fx, "10.0.0.2:7946", &n), nonce);
     assert_int_equal(n, 2);
-    tick_until(fx, 2999);
+    tick_until(fx, 1000 + 14 * PT - 1);
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_ALIVE);
-    tick_until(fx, 3000); /* a probe interval of 2 rounds, not 1 */
+    tick_until(fx, 1000 + 14 * PT); /* a probe interval of 2 rounds, not 1 */
     assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
 }
 
@@ -1647,9 +1651,9 @@ static void test_ping_req_nack(void **state)
         if (answered)
             ack_from_pod1(fx, t0 + 10, ours, 3);
         fx->io.n_sent = 0;
-        /* The asker's next probe timeout ends a fifth of a round after it
-         * asked: the NACK is due before that. */
-        tick_until(fx, t0 + 199);
+        /* The asker's next probe timeout ends PT after it asked: the NACK
+         * is due before that. */
+        tick_until(fx, t0 + PT - 1);
         int nacks = 0;
         for (size_t i = 0; i < fx->io.n_sent; i++) {
             struct proto_msg out;
@@ -1854,8 +1858,15 @@ static void test_news_flushed_at_once(void **state)
     fx->io.n_sent = 0;
     deliver1(fx, 1003, "pod-2", mk_entry("pod-4", "", 1, 1, V2, 1, 0));
     assert_int_equal(fx->io.n_sent, 0);
-    assert_int_equal(gossip_next_ms(fx->g), 1200);
-    gossip_tick(fx->g, 1200);
+    tick_until(fx, 1199);
+    carried = false;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        for (uint32_t k = 0; k < out.n_entries; k++)
+            carried |= strcmp(out.entries[k].name, "pod-4") == 0;
+    }
+    assert_false(carried);
+    tick_until(fx, 1200);
     assert_true(fx->io.n_sent >= 1);
     carried = false;
     for (size_t i = 0; i < fx->io.n_sent; i++) {
