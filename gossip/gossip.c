@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 static uint32_t gossip_default(uint32_t v, uint32_t dflt)
 {
     return v ? v : dflt;
@@ -76,6 +78,27 @@ void gossip_state_set(struct gossip *g, uint32_t i, enum gossip_state to)
         g->io.state_changed(g->io.ctx, r->m.name, from, to);
 }
 
+/* The PRNG's state is a one-way hash of the seed, the name and the volume:
+ * its outputs go on the wire (nonces) and invert to the state, and the seed
+ * also keys the member table's hash (member_table.c), which must stay secret
+ * so that nobody can aim names at one bucket. */
+static uint64_t gossip_rng_seed(const struct gossip_config *cfg)
+{
+    crypto_generichash_state st;
+    static const char domain[] = "tally gossip rng";
+    uint8_t out[sizeof(uint64_t)];
+    uint64_t rng;
+
+    crypto_generichash_init(&st, NULL, 0, sizeof(out));
+    crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain));
+    crypto_generichash_update(&st, (const uint8_t *)&cfg->seed, sizeof(cfg->seed));
+    crypto_generichash_update(&st, (const uint8_t *)cfg->name, strlen(cfg->name));
+    crypto_generichash_update(&st, (const uint8_t *)&cfg->vol, sizeof(cfg->vol));
+    crypto_generichash_final(&st, out, sizeof(out));
+    memcpy(&rng, out, sizeof(rng));
+    return rng;
+}
+
 struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_io *io,
                           uint64_t now_ms)
 {
@@ -97,16 +120,16 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     g->round_due_ms = now_ms; /* the first tick is a round */
     g->expire_due_ms = UINT64_MAX;
     g->half_due_ms = UINT64_MAX;
-    g->rng = cfg->seed ^ member_table_hash(cfg->name) ^ cfg->vol;
-    /* Nonces start at a random point, not at 1: a SYNC answer captured in an
-     * earlier life (and replayed) must not match this life's SYNC, or it
-     * would make a restarted node "whole" with a stale table. */
-    g->nonce = gossip_rand(g) >> 2;
     if (member_table_init(&g->t, cfg->seed) != 0 ||
         member_table_add(&g->t, cfg->name) != GOSSIP_SELF || gossip_scratch_reserve(g, 16) != 0) {
         gossip_free(g);
         return NULL;
     }
+    g->rng = gossip_rng_seed(cfg);
+    /* Nonces start at a random point, not at 1: a SYNC answer captured in an
+     * earlier life (and replayed) must not match this life's SYNC, or it
+     * would make a restarted node "whole" with a stale table. */
+    g->nonce = gossip_rand(g) >> 2;
     struct gmember *self = gossip_self_row(g);
     member_table_addr_set(&g->t, GOSSIP_SELF, cfg->addr ? cfg->addr : "");
     self->m.self = true;
