@@ -14,8 +14,23 @@
 
 #include <string.h>
 
+uint8_t gossip_peer_version(const struct gossip *g, const char *addr)
+{
+    uint32_t i = addr && addr[0] ? member_table_addr_find(&g->t, addr) : MEMBER_NONE;
+    uint8_t hi = i != MEMBER_NONE ? g->t.rows[i].vmax : 0;
+    /* Not heard from yet: our newest, unless some live member speaks only an
+     * older one (a rollout under way); a peer that drops it as VERSION is
+     * written its own as soon as it speaks to us. */
+    if (hi == 0)
+        return g->old_peers ? PROTO_VERSION_MIN : PROTO_VERSION;
+    if (hi < PROTO_VERSION_MIN)
+        return PROTO_VERSION_MIN;
+    return hi < PROTO_VERSION ? hi : PROTO_VERSION;
+}
+
 void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
 {
+    m->version = 0;
     m->type = type;
     memcpy(m->from, gossip_self_row(g)->m.name, sizeof(m->from));
     m->nonce = 0;
@@ -26,11 +41,15 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
     m->n_buckets = 0;
     m->n_entries = 0;
     m->n_digest = 0;
+    m->n_counts = 0;
 }
 
 uint32_t gossip_tx_send(struct gossip *g, const char *addr)
 {
     struct proto_msg *m = &g->tx;
+    m->version = gossip_peer_version(g, addr);
+    if (m->version < 3)
+        m->n_counts = 0; /* the packer never does this: version 2 has no "c" */
     for (;;) {
         int n = proto_msg_encode(m, g->buf, sizeof(g->buf));
         if (n >= 0) {
@@ -44,6 +63,8 @@ uint32_t gossip_tx_send(struct gossip *g, const char *addr)
             return 0;
         if (m->n_digest > 0)
             m->n_digest--;
+        else if (m->n_counts > 0)
+            m->n_counts--;
         else if (m->n_entries > 1)
             m->n_entries--;
         else
@@ -51,7 +72,8 @@ uint32_t gossip_tx_send(struct gossip *g, const char *addr)
     }
 }
 
-/* Appends row r to g->tx if it fits; *used tracks the encoded size. */
+/* Appends row r to g->tx if it fits in g->tx_cap bytes; *used tracks the
+ * encoded size. */
 static bool gossip_tx_add(struct gossip *g, struct gmember *r, size_t *used)
 {
     struct proto_msg *m = &g->tx;
@@ -60,7 +82,7 @@ static bool gossip_tx_add(struct gossip *g, struct gmember *r, size_t *used)
     struct proto_entry *e = &m->entries[m->n_entries];
     gossip_entry_fill(g, r, e);
     size_t sz = proto_entry_size(e);
-    if (*used + sz > PROTO_MAX_DATAGRAM)
+    if (*used + sz > g->tx_cap)
         return false;
     *used += sz;
     m->n_entries++;
@@ -68,10 +90,49 @@ static bool gossip_tx_add(struct gossip *g, struct gmember *r, size_t *used)
     return true;
 }
 
+int gossip_row_counts(const struct gossip *g, const struct gmember *r, uint16_t mask,
+                      struct proto_count *out, size_t *bytes)
+{
+    int n = 0;
+    *bytes = 0;
+    for (unsigned k = 0; k < r->m.n_slots; k++) {
+        if (!(mask >> k & 1))
+            continue;
+        struct proto_count *c = &out[n++];
+        c->sid = proto_slot_id(r->m.name, r->m.slots[k].vol);
+        c->count = r->m.slots[k].count;
+        uint32_t row;
+        uint64_t vol;
+        bool ambiguous;
+        if (!gossip_sid_find(g, c->sid, &row, &vol, &ambiguous) && ambiguous)
+            return -1;
+        *bytes += proto_count_size(c);
+    }
+    return n;
+}
+
+int gossip_tx_add_counts(struct gossip *g, struct gmember *r, uint16_t mask, size_t *used)
+{
+    struct proto_msg *m = &g->tx;
+    struct proto_count c[PROTO_MAX_SLOTS];
+    size_t sz;
+    int n = gossip_row_counts(g, r, mask, c, &sz);
+    if (n < 0)
+        return -1;
+    if (m->n_counts + (uint32_t)n > PROTO_MAX_COUNTS || *used + sz > g->tx_cap)
+        return 0;
+    memcpy(&m->counts[m->n_counts], c, (size_t)n * sizeof(c[0]));
+    m->n_counts += (uint32_t)n;
+    *used += sz;
+    r->stamp = g->stamp;
+    return 1;
+}
+
 static size_t gossip_tx_start(struct gossip *g, uint8_t type, uint64_t nonce, bool with_self)
 {
     gossip_msg_init(g, &g->tx, type);
     g->tx.nonce = nonce;
+    g->tx_cap = PROTO_MAX_DATAGRAM;
     g->stamp++;
     size_t used = proto_msg_overhead(&g->tx);
     if (with_self)
@@ -103,27 +164,52 @@ void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const c
     }
 }
 
-/* Orders the members still owed retransmissions (sent fewer than
- * gossip_retransmits() times since their last change) by sends, fewest first,
- * into scratch_b; returns how many. Counting sort: O(N) per round. */
+/* A row owes sends while its membership news or its count news has been
+ * sent fewer than limit times. */
+static bool gossip_hot(const struct gmember *r, uint32_t limit)
+{
+    return (r->full && r->full_sends < limit) || (r->slot_news && r->sends < limit);
+}
+
+/* A queued row's place: liveness news (a suspicion, a death, a
+ * refutation's new incarnation) first, then everything else, joins and
+ * counts alike, fewest sends first (memberlist's order), a row's count news
+ * ranked by its own sends. Liveness claims are few and small; a refutation
+ * that waited behind a burst of joins or counts would let a live member be
+ * declared dead, and a count that waited behind a cold start's joins (every
+ * row owed whole-entry sends) would take hundreds of rounds. */
+static uint32_t gossip_hot_rank(const struct gmember *r, uint32_t limit)
+{
+    uint32_t full = r->full && r->full_sends < limit ? r->full_sends : limit;
+    uint32_t count = r->slot_news && r->sends < limit ? r->sends : limit;
+    if (full < limit && (r->urgent || r->m.state != GOSSIP_ALIVE))
+        return full;
+    return limit + (full < count ? full : count);
+}
+
+/* Orders the members still owed sends by rank into scratch_b; returns how
+ * many. Counting sort: O(N) per round. */
 static size_t gossip_hot_order(struct gossip *g)
 {
     enum { MAXB = 256 };
-    size_t count[MAXB];
+    size_t count[2 * MAXB];
     memset(count, 0, sizeof(count));
     uint32_t limit = gossip_retransmits(g);
     if (limit > MAXB)
         limit = MAXB;
     size_t n = g->t.n, hot = 0;
+    bool old = false;
     for (size_t i = 1; i < n; i++) {
-        uint32_t s = g->t.rows[i].sends;
-        if (s < limit) {
-            count[s]++;
+        const struct gmember *r = &g->t.rows[i];
+        if (gossip_hot(r, limit)) {
+            count[gossip_hot_rank(r, limit)]++;
             hot++;
         }
+        old |= r->vmax != 0 && r->vmax < PROTO_VERSION && r->m.state == GOSSIP_ALIVE;
     }
+    g->old_peers = old;
     size_t pos = 0;
-    for (size_t b = 0; b < limit; b++) {
+    for (size_t b = 0; b < 2 * limit; b++) {
         size_t c = count[b];
         count[b] = pos;
         pos += c;
@@ -132,11 +218,21 @@ static size_t gossip_hot_order(struct gossip *g)
     size_t start = n > 1 ? gossip_rand_below(g, (uint32_t)(n - 1)) : 0;
     for (size_t k = 0; k + 1 < n; k++) {
         size_t i = 1 + (start + k) % (n - 1);
-        uint32_t s = g->t.rows[i].sends;
-        if (s < limit)
-            g->scratch_b[count[s]++] = (uint32_t)i;
+        const struct gmember *r = &g->t.rows[i];
+        if (gossip_hot(r, limit))
+            g->scratch_b[count[gossip_hot_rank(r, limit)]++] = (uint32_t)i;
     }
     return hot;
+}
+
+/* Piggyback bytes left in this round's budget. */
+static size_t gossip_piggyback_left(struct gossip *g)
+{
+    if (g->hb_round != g->round) {
+        g->hb_round = g->round;
+        g->hb_bytes = 0;
+    }
+    return g->hb_bytes < GOSSIP_PIGGYBACK_BUDGET ? GOSSIP_PIGGYBACK_BUDGET - g->hb_bytes : 0;
 }
 
 void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_targets)
@@ -144,10 +240,12 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
     if (n_targets == 0)
         return;
     size_t n_hot = gossip_hot_order(g);
+    uint32_t limit = gossip_retransmits(g);
     size_t h = 0;
     for (size_t t = 0; t < n_targets; t++) {
         uint32_t target = targets[t];
         size_t used = gossip_tx_start(g, PROTO_HEARTBEAT, 0, true);
+        g->tx.version = gossip_peer_version(g, g->t.rows[target].m.addr);
         /* It knows itself best, unless we suspect it or think it dead:
          * then it hears so right after our own entry, however old the
          * claim, so it can refute it (SWIM; how a healed partition comes
@@ -156,20 +254,42 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
             g->t.rows[target].stamp = g->stamp;
         else
             gossip_tx_add(g, &g->t.rows[target], &used);
-        bool full = false;
-        while (h < n_hot && !full) {
+        /* The event queue gets an equal share of what is left of the
+         * round's piggyback budget, so a long queue (a burst of visits
+         * everywhere, a cold start) costs a bounded number of bytes a
+         * round; the rest waits, least-sent first. */
+        size_t base = used, share = gossip_piggyback_left(g) / (n_targets - t);
+        g->tx_cap = base + share < PROTO_MAX_DATAGRAM ? base + share : PROTO_MAX_DATAGRAM;
+        /* Membership news goes as whole entries; a count that rose, as a
+         * compact update (slot id, count), to peers that read version 3. */
+        bool compact = g->tx.version >= 3;
+        while (h < n_hot) {
             struct gmember *r = &g->t.rows[g->scratch_b[h]];
             if (r->stamp == g->stamp) {
                 h++;
                 continue;
             }
-            if (!gossip_tx_add(g, r, &used)) {
-                full = true;
+            bool owes_full = r->full && r->full_sends < limit;
+            bool owes_count = r->slot_news && r->sends < limit;
+            /* The kind owed fewer sends goes; a whole entry carries the
+             * counts too. */
+            bool whole = owes_full && (!owes_count || r->full_sends <= r->sends || !compact);
+            if (!whole && !compact)
+                whole = true; /* a version-2 peer: counts only in entries */
+            int added = whole ? 0 : gossip_tx_add_counts(g, r, r->slot_news, &used);
+            if (added < 0)
+                whole = true;
+            if (whole)
+                added = gossip_tx_add(g, r, &used);
+            if (!added)
                 break;
-            }
-            r->sends++;
+            if (whole && owes_full && ++r->full_sends >= limit)
+                r->full = r->urgent = false;
+            if (owes_count && ++r->sends >= limit)
+                r->slot_news = 0;
             h++;
         }
+        g->hb_bytes += (uint32_t)(used - base);
         gossip_tx_send(g, g->t.rows[target].m.addr);
     }
 }
@@ -177,6 +297,10 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
 void gossip_news_flush(struct gossip *g)
 {
     if (!g->news || g->left || g->flushes >= GOSSIP_FLUSHES_PER_ROUND || g->t.n < 2)
+        return;
+    /* The round's budget is spent (a long queue): the next round carries
+     * the news, which is then no faster by an early heartbeat. */
+    if (gossip_piggyback_left(g) < GOSSIP_FLUSH_MIN)
         return;
     uint32_t targets[GOSSIP_FLUSH_FANOUT];
     size_t want = GOSSIP_FLUSH_FANOUT, k = 0;
