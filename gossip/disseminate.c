@@ -171,20 +171,23 @@ static bool gossip_hot(const struct gmember *r, uint32_t limit)
     return (r->full && r->full_sends < limit) || (r->slot_news && r->sends < limit);
 }
 
-/* A queued row's place: liveness news (a suspicion, a death, a
- * refutation's new incarnation) first, then everything else, joins and
- * counts alike, fewest sends first (memberlist's order), a row's count news
- * ranked by its own sends. Liveness claims are few and small; a refutation
- * that waited behind a burst of joins or counts would let a live member be
- * declared dead, and a count that waited behind a cold start's joins (every
- * row owed whole-entry sends) would take hundreds of rounds. */
+/* A queued row's place, fewest sends first within each class: liveness
+ * news (a suspicion, a death, a refutation's new incarnation), then counts
+ * that rose, then other membership news (joins, addresses, volumes).
+ * Liveness claims are few and small, and a refutation that waited behind
+ * anything would let a live member be declared dead. Counts go before
+ * joins because after a cold start every node owes thousands of
+ * whole-entry sends of joins that SYNC has made old news, and a count
+ * held behind them (or sent a few times and then held) would reach the
+ * last nodes only by the next repair. */
 static uint32_t gossip_hot_rank(const struct gmember *r, uint32_t limit)
 {
-    uint32_t full = r->full && r->full_sends < limit ? r->full_sends : limit;
-    uint32_t count = r->slot_news && r->sends < limit ? r->sends : limit;
-    if (full < limit && (r->urgent || r->m.state != GOSSIP_ALIVE))
-        return full;
-    return limit + (full < count ? full : count);
+    bool full = r->full && r->full_sends < limit;
+    if (full && (r->urgent || r->m.state != GOSSIP_ALIVE))
+        return r->full_sends;
+    if (r->slot_news && r->sends < limit)
+        return limit + r->sends;
+    return 2 * limit + r->full_sends;
 }
 
 /* Orders the members still owed sends by rank into scratch_b; returns how
@@ -192,7 +195,7 @@ static uint32_t gossip_hot_rank(const struct gmember *r, uint32_t limit)
 static size_t gossip_hot_order(struct gossip *g)
 {
     enum { MAXB = 256 };
-    size_t count[2 * MAXB];
+    size_t count[3 * MAXB];
     memset(count, 0, sizeof(count));
     uint32_t limit = gossip_retransmits(g);
     if (limit > MAXB)
@@ -209,7 +212,7 @@ static size_t gossip_hot_order(struct gossip *g)
     }
     g->old_peers = old;
     size_t pos = 0;
-    for (size_t b = 0; b < 2 * limit; b++) {
+    for (size_t b = 0; b < 3 * limit; b++) {
         size_t c = count[b];
         count[b] = pos;
         pos += c;
@@ -241,8 +244,11 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
         return;
     size_t n_hot = gossip_hot_order(g);
     uint32_t limit = gossip_retransmits(g);
-    size_t h = 0;
     for (size_t t = 0; t < n_targets; t++) {
+        /* Every target gets the least-sent items (memberlist's
+         * GetBroadcasts per gossip target): news reaches fanout members a
+         * round, not one. */
+        size_t h = 0;
         uint32_t target = targets[t];
         size_t used = gossip_tx_start(g, PROTO_HEARTBEAT, 0, true);
         g->tx.version = gossip_peer_version(g, g->t.rows[target].m.addr);
@@ -258,7 +264,12 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
          * round's piggyback budget, so a long queue (a burst of visits
          * everywhere, a cold start) costs a bounded number of bytes a
          * round; the rest waits, least-sent first. */
-        size_t base = used, share = gossip_piggyback_left(g) / (n_targets - t);
+        size_t left = gossip_piggyback_left(g);
+        /* The round's own heartbeats leave room for early ones when news
+         * came between the last two rounds (it will again). */
+        if (!g->flushing && g->news_between)
+            left = left > GOSSIP_FLUSH_RESERVE ? left - GOSSIP_FLUSH_RESERVE : 0;
+        size_t base = used, share = left / (n_targets - t);
         g->tx_cap = base + share < PROTO_MAX_DATAGRAM ? base + share : PROTO_MAX_DATAGRAM;
         /* Membership news goes as whole entries; a count that rose, as a
          * compact update (slot id, count), to peers that read version 3. */
@@ -292,11 +303,16 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
         g->hb_bytes += (uint32_t)(used - base);
         gossip_tx_send(g, g->t.rows[target].m.addr);
     }
+    if (!g->flushing)
+        g->news_between = false;
 }
 
 void gossip_news_flush(struct gossip *g)
 {
-    if (!g->news || g->left || g->flushes >= GOSSIP_FLUSHES_PER_ROUND || g->t.n < 2)
+    if (!g->news || g->left || g->t.n < 2)
+        return;
+    g->news_between = true;
+    if (g->flushes >= GOSSIP_FLUSHES_PER_ROUND)
         return;
     /* The round's budget is spent (a long queue): the next round carries
      * the news, which is then no faster by an early heartbeat. */
@@ -317,5 +333,7 @@ void gossip_news_flush(struct gossip *g)
         return;
     g->news = false;
     g->flushes++;
+    g->flushing = true;
     gossip_heartbeats_send(g, targets, k);
+    g->flushing = false;
 }

@@ -57,6 +57,12 @@
  * while FLUSH_MIN bytes of it are left. */
 #define GOSSIP_PIGGYBACK_BUDGET 2800
 #define GOSSIP_FLUSH_MIN        200
+/* Of that budget, the round's own heartbeats leave this much to the early
+ * ones when news came between the last two rounds: after a cold start every
+ * node owes thousands of whole-entry sends, which would otherwise fill every
+ * round and leave fresh news (a count, a suspicion) waiting for the next
+ * round instead of travelling at once. */
+#define GOSSIP_FLUSH_RESERVE 700
 /* Greeting memory: DNS re-resolves every few seconds; an address greeted less
  * than GREET_QUIET rounds ago is not greeted again, and at most
  * GREETS_PER_ROUND new addresses are greeted per round (1000 A records at
@@ -178,6 +184,8 @@ struct gossip {
      * datagram being packed. */
     uint32_t hb_bytes;
     uint64_t hb_round;
+    bool flushing;     /* the heartbeats being sent are early ones */
+    bool news_between; /* news came since the round's own heartbeats */
     size_t tx_cap;
     /* Some live member speaks only version 2: peers not heard from yet are
      * written version 2 too (disseminate.c). */
