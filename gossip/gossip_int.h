@@ -174,6 +174,7 @@ struct gossip {
      * their slot; sync_bytes: SYNC answer bytes sent this round. */
     struct gossip_sid *sids;
     size_t sid_cap, sid_n;
+    uint64_t sid_key;
     struct proto_count pending[GOSSIP_PENDING];
     uint32_t n_pending, pending_next;
     uint32_t sync_bytes;

@@ -24,17 +24,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t gossip_sid_home(uint64_t sid, size_t cap)
+/* A slot id is as good as chosen by whoever names a volume (the id is an
+ * invertible mix of it), so its home in the index is keyed with a secret
+ * of this process: nobody can line up ids to make long probe chains. */
+static size_t gossip_sid_home(uint64_t sid, uint64_t key, size_t cap)
 {
-    return (size_t)(sid ^ (sid >> 29)) & (cap - 1);
+    uint64_t z = sid ^ key;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return (size_t)(z ^ (z >> 31)) & (cap - 1);
 }
 
 /* Puts (sid, row, vol) into a table of cap entries (a power of two, never
  * full); the same id for another slot makes the entry ambiguous. */
-static void gossip_sid_put(struct gossip_sid *t, size_t cap, size_t *n, uint64_t sid, uint32_t row,
-                           uint64_t vol)
+static void gossip_sid_put(struct gossip_sid *t, size_t cap, uint64_t key, size_t *n, uint64_t sid,
+                           uint32_t row, uint64_t vol)
 {
-    size_t h = gossip_sid_home(sid, cap);
+    size_t h = gossip_sid_home(sid, key, cap);
     while (t[h].row != GOSSIP_SID_EMPTY) {
         if (t[h].sid == sid) {
             if (t[h].row != row || t[h].vol != vol)
@@ -55,6 +61,8 @@ static void gossip_sid_add(struct gossip *g, uint32_t row, uint64_t vol, uint64_
 {
     if ((g->sid_n + 1) * 2 > g->sid_cap) {
         size_t cap = g->sid_cap ? g->sid_cap * 2 : 64;
+        if (g->sid_cap == 0) /* the PRNG's state, seeded per process: not advanced */
+            g->sid_key = g->rng ^ 0x5851F42D4C957F2Dull;
         struct gossip_sid *t = malloc(cap * sizeof(*t));
         if (!t)
             return;
@@ -65,14 +73,14 @@ static void gossip_sid_add(struct gossip *g, uint32_t row, uint64_t vol, uint64_
             const struct gossip_sid *o = &g->sids[i];
             if (o->row == GOSSIP_SID_EMPTY)
                 continue;
-            gossip_sid_put(t, cap, &n, o->sid, o->row, o->vol); /* ambiguous stays so */
+            gossip_sid_put(t, cap, g->sid_key, &n, o->sid, o->row, o->vol); /* ambiguous stays */
         }
         free(g->sids);
         g->sids = t;
         g->sid_cap = cap;
         g->sid_n = n;
     }
-    gossip_sid_put(g->sids, g->sid_cap, &g->sid_n, sid, row, vol);
+    gossip_sid_put(g->sids, g->sid_cap, g->sid_key, &g->sid_n, sid, row, vol);
 }
 
 bool gossip_sid_find(const struct gossip *g, uint64_t sid, uint32_t *row, uint64_t *vol,
@@ -81,7 +89,7 @@ bool gossip_sid_find(const struct gossip *g, uint64_t sid, uint32_t *row, uint64
     *ambiguous = false;
     if (g->sid_cap == 0)
         return false;
-    size_t h = gossip_sid_home(sid, g->sid_cap);
+    size_t h = gossip_sid_home(sid, g->sid_key, g->sid_cap);
     while (g->sids[h].row != GOSSIP_SID_EMPTY) {
         if (g->sids[h].sid == sid) {
             if (g->sids[h].row == GOSSIP_SID_AMBIGUOUS) {
