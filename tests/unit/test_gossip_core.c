@@ -1415,6 +1415,56 @@ static void test_synced_after_whole_answer_to_our_nonce(void **state)
     peer_close(&p);
 }
 
+/* The SYNC fx sent in its latest round, if any: its reply flag (whole
+ * entries asked for), or -1. */
+static int last_sync_reply(struct fixture *fx)
+{
+    struct proto_msg m;
+    int reply = -1;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &m);
+        if (m.type == PROTO_SYNC)
+            reply = m.reply;
+    }
+    return reply;
+}
+
+/* A ready node repairs with compact updates; one that holds updates for a
+ * slot it does not know asks for whole entries instead, since compact
+ * updates could never bring it the member's name. */
+static void test_repair_asks_whole_for_unknown_slots(void **state)
+{
+    struct fixture *fx = *state;
+    struct peer p;
+    peer_open(&p, 10);
+    gossip_greet(fx->g, 0, "10.0.0.2:7946");
+    sync_to_peer(fx, &p);
+    for (size_t k = 0; k < p.io.n_sent; k++)
+        gossip_receive(fx->g, 10, "10.0.0.2:7946", p.io.sent[k].buf, p.io.sent[k].len);
+    assert_true(gossip_synced(fx->g, 10));
+    /* Ready: the repair SYNCs (every pushpull_every rounds) ask for compact. */
+    int reply = -1;
+    uint64_t t = 1000;
+    for (; t <= 6000 && reply < 0; t += 1000) {
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, t);
+        reply = last_sync_reply(fx);
+    }
+    assert_int_equal(reply, 0);
+    /* An update for a slot nobody told us about: the next repair asks for
+     * whole entries. */
+    struct proto_count c = {proto_slot_id("pod-7", V3), 42};
+    deliver_counts(fx, t, &c, 1);
+    reply = -1;
+    for (uint64_t end = t + 6000; t <= end && reply < 0; t += 1000) {
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, t);
+        reply = last_sync_reply(fx);
+    }
+    assert_int_equal(reply, 1);
+    peer_close(&p);
+}
+
 /* A DELTA from pod-1 carrying e as part part of parts of nonce's answer. */
 static void send_part(struct fixture *fx, uint64_t nonce, uint16_t part, uint16_t parts,
                       uint8_t whole, const struct proto_entry *e)
@@ -2109,6 +2159,7 @@ int main(void)
         T(test_sync_answer_in_numbered_parts),
         T(test_sync_answer_cut_is_not_whole),
         T(test_synced_after_whole_answer_to_our_nonce),
+        T(test_repair_asks_whole_for_unknown_slots),
         T(test_synced_needs_whole_flag),
         T(test_synced_after_recovery_ms),
         T(test_member_cap),
