@@ -18,6 +18,8 @@ uint8_t gossip_peer_version(const struct gossip *g, const char *addr)
 {
     uint32_t i = addr && addr[0] ? member_table_addr_find(&g->t, addr) : MEMBER_NONE;
     uint8_t hi = i != MEMBER_NONE ? g->t.rows[i].vmax : 0;
+    if (hi == 0 && addr && g->rx_addr[0] && strcmp(addr, g->rx_addr) == 0)
+        hi = g->rx_vmax; /* answering a sender we have no row for */
     /* Not heard from yet: our newest, unless some live member speaks only an
      * older one (a rollout under way); a peer that drops it as VERSION is
      * written its own as soon as it speaks to us. */

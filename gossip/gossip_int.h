@@ -191,6 +191,10 @@ struct gossip {
     /* Some live member speaks only version 2: peers not heard from yet are
      * written version 2 too (disseminate.c). */
     bool old_peers;
+    /* The source address and highest version of the datagram being
+     * handled (receive.c), for answers to a sender we have no row for. */
+    char rx_addr[PROTO_ADDR_MAX + 1];
+    uint8_t rx_vmax;
     /* Scratch: indices of live peers and the piggyback order of this round. */
     uint32_t *scratch_a, *scratch_b;
     size_t scratch_cap;

@@ -59,6 +59,20 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
     }
 }
 
+/* What the datagram being handled says its sender speaks: an answer to a
+ * sender we have no row for (tallyctl's PING, a SYNC from a pod that has
+ * not sent its entry yet) is written in a version it reads. */
+static void gossip_rx_note(struct gossip *g, const char *from)
+{
+    size_t n = from ? strnlen(from, sizeof(g->rx_addr)) : sizeof(g->rx_addr);
+    if (n >= sizeof(g->rx_addr)) {
+        g->rx_addr[0] = '\0';
+        return;
+    }
+    memcpy(g->rx_addr, from, n + 1);
+    g->rx_vmax = g->rx.vmax;
+}
+
 /* A datagram under our own name is ours coming back (a loop, a replay)
  * unless it speaks from another volume: then it is another process with our
  * name, and merge.c must see it. */
@@ -83,6 +97,7 @@ void gossip_receive(struct gossip *g, uint64_t now_ms, const char *from, const u
         g->stats.dropped[rc == PROTO_ERR_VERSION ? GOSSIP_DROP_VERSION : GOSSIP_DROP_DECODE]++;
         return;
     }
+    gossip_rx_note(g, from);
     if (gossip_msg_is_ours(g)) {
         g->stats.dropped[GOSSIP_DROP_SELF]++;
         return;
@@ -104,6 +119,7 @@ void gossip_receive_unlisted(struct gossip *g, uint64_t now_ms, const char *from
     }
     /* tallyctl ping from a shell: answer, but believe nothing it carries */
     if (g->rx.type == PROTO_PING && from && from[0]) {
+        gossip_rx_note(g, from);
         gossip_entries_send(g, PROTO_ACK, g->rx.nonce, from, NULL, 0);
         return;
     }

@@ -2039,6 +2039,24 @@ static void test_ping_ack(void **state)
     assert_int_equal(proto_entry_visits(&out.entries[0]), 5);
     /* tallyctl is not a member. */
     assert_int_equal(gossip_member_count(fx->g), 1);
+    assert_int_equal(out.version, PROTO_VERSION);
+
+    /* A tallyctl that reads only version 2 ("w": [2, 2]) is answered in 2,
+     * listed or not. */
+    m->version = 2;
+    len = encode_msg(m, buf);
+    buf[8] = 2;
+    fx->io.n_sent = 0;
+    gossip_receive(fx->g, 0, "127.0.0.1:5556", buf, len);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_ACK);
+    assert_int_equal(out.version, 2);
+    fx->io.n_sent = 0;
+    gossip_receive_unlisted(fx->g, 0, "127.0.0.1:5557", buf, len);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.version, 2);
 }
 
 static void test_greet_once(void **state)
