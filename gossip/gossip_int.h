@@ -86,12 +86,15 @@
  * repairs it (the slot's bucket differs until we hold it). */
 #define GOSSIP_PENDING 64
 /* SYNC answers' byte budget per round, shared by every SYNC answered in
- * it. Repair (a ready asker: compact counts) gets REPAIR_BUDGET of it; a
- * node that is not ready yet (joining, restarted: whole entries, the
- * answer it waits on) may use the whole of SYNC_BUDGET. With the
- * piggyback budget and the probes it keeps a ready cluster's worst round
- * near 6 KB and a joining one's under 9 KB, whatever N is. */
-#define GOSSIP_SYNC_BUDGET        (4 * PROTO_MAX_DATAGRAM)
+ * it. Repair (a ready asker: compact counts) gets REPAIR_BUDGET of it, so a
+ * ready cluster's worst round stays near 7 KB whatever N is. A node that is
+ * not ready (joining, restarted, wiped: whole entries, the answer /readyz
+ * waits on) may use the whole of SYNC_BUDGET, one answer's worth of
+ * SYNC_MAX_PARTS datagrams, so a restarted node of 1000 is whole within
+ * its 5 s recovery wait: rounds in which a peer joins cost its answerers
+ * up to 34 KB. A full-state exchange over TCP is the way to take that off
+ * the datagrams. */
+#define GOSSIP_SYNC_BUDGET        (GOSSIP_SYNC_MAX_PARTS * PROTO_MAX_DATAGRAM)
 #define GOSSIP_SYNC_REPAIR_BUDGET (2 * PROTO_MAX_DATAGRAM)
 /* A relayed entry may raise a member's incarnation by at most this much: a
  * real pod raises its own by one per start or refutation, so a bigger jump is
