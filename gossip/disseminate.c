@@ -271,8 +271,14 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
          * came between the last two rounds (it will again). */
         if (!g->flushing && g->news_between)
             left = left > GOSSIP_FLUSH_RESERVE ? left - GOSSIP_FLUSH_RESERVE : 0;
-        size_t base = used, share = left / (n_targets - t);
-        g->tx_cap = base + share < PROTO_MAX_DATAGRAM ? base + share : PROTO_MAX_DATAGRAM;
+        size_t share = left / (n_targets - t);
+        /* Liveness news comes first and is not held to the budget: it is
+         * small unless probes fail everywhere (heavy loss), and then a
+         * refutation that waited would let a live member be declared
+         * dead. The budget applies from the first other item on. */
+        g->tx_cap = PROTO_MAX_DATAGRAM;
+        size_t base = used;
+        bool budgeted = false;
         /* Membership news goes as whole entries; a count that rose, as a
          * compact update (slot id, count), to peers that read version 3. */
         bool compact = g->tx.version >= 3;
@@ -281,6 +287,11 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
             if (r->stamp == g->stamp) {
                 h++;
                 continue;
+            }
+            if (!budgeted && gossip_hot_rank(r, limit) >= limit) {
+                budgeted = true;
+                base = used;
+                g->tx_cap = base + share < PROTO_MAX_DATAGRAM ? base + share : PROTO_MAX_DATAGRAM;
             }
             bool owes_full = r->full && r->full_sends < limit;
             bool owes_count = r->slot_news && r->sends < limit;
@@ -302,7 +313,8 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
                 r->slot_news = 0;
             h++;
         }
-        g->hb_bytes += (uint32_t)(used - base);
+        if (budgeted)
+            g->hb_bytes += (uint32_t)(used - base);
         gossip_tx_send(g, g->t.rows[target].m.addr);
     }
     if (!g->flushing)
