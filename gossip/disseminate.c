@@ -185,11 +185,13 @@ static bool gossip_hot(const struct gmember *r, uint32_t limit)
 static uint32_t gossip_hot_rank(const struct gmember *r, uint32_t limit)
 {
     bool full = r->full && r->full_sends < limit;
-    if (full && (r->urgent || r->m.state != GOSSIP_ALIVE))
-        return r->full_sends;
+    if (full && r->urgent)
+        return r->full_sends; /* a refutation: what keeps a live member alive */
+    if (full && r->m.state != GOSSIP_ALIVE)
+        return limit + r->full_sends;
     if (r->slot_news && r->sends < limit)
-        return limit + r->sends;
-    return 2 * limit + r->full_sends;
+        return 2 * limit + r->sends;
+    return 3 * limit + r->full_sends;
 }
 
 /* Orders the members still owed sends by rank into scratch_b; returns how
@@ -197,7 +199,7 @@ static uint32_t gossip_hot_rank(const struct gmember *r, uint32_t limit)
 static size_t gossip_hot_order(struct gossip *g)
 {
     enum { MAXB = 256 };
-    size_t count[3 * MAXB];
+    size_t count[4 * MAXB];
     memset(count, 0, sizeof(count));
     uint32_t limit = gossip_retransmits(g);
     if (limit > MAXB)
@@ -214,7 +216,7 @@ static size_t gossip_hot_order(struct gossip *g)
     }
     g->old_peers = old;
     size_t pos = 0;
-    for (size_t b = 0; b < 3 * limit; b++) {
+    for (size_t b = 0; b < 4 * limit; b++) {
         size_t c = count[b];
         count[b] = pos;
         pos += c;
@@ -288,7 +290,7 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
                 h++;
                 continue;
             }
-            if (!budgeted && gossip_hot_rank(r, limit) >= limit) {
+            if (!budgeted && gossip_hot_rank(r, limit) >= 2 * limit) {
                 budgeted = true;
                 base = used;
                 g->tx_cap = base + share < PROTO_MAX_DATAGRAM ? base + share : PROTO_MAX_DATAGRAM;
