@@ -14,8 +14,25 @@
 
 #include <string.h>
 
+uint8_t gossip_peer_version(const struct gossip *g, const char *addr)
+{
+    uint32_t i = addr && addr[0] ? member_table_addr_find(&g->t, addr) : MEMBER_NONE;
+    uint8_t hi = i != MEMBER_NONE ? g->t.rows[i].vmax : 0;
+    if (hi == 0 && addr && g->rx_addr[0] && strcmp(addr, g->rx_addr) == 0)
+        hi = g->rx_vmax; /* answering a sender we have no row for */
+    /* Not heard from yet: our newest, unless some live member speaks only an
+     * older one (a rollout under way); a peer that drops it as VERSION is
+     * written its own as soon as it speaks to us. */
+    if (hi == 0)
+        return g->old_peers ? PROTO_VERSION_MIN : PROTO_VERSION;
+    if (hi < PROTO_VERSION_MIN)
+        return PROTO_VERSION_MIN;
+    return hi < PROTO_VERSION ? hi : PROTO_VERSION;
+}
+
 void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
 {
+    m->version = 0;
     m->type = type;
     memcpy(m->from, gossip_self_row(g)->m.name, sizeof(m->from));
     m->nonce = 0;
@@ -26,11 +43,15 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
     m->n_buckets = 0;
     m->n_entries = 0;
     m->n_digest = 0;
+    m->n_counts = 0;
 }
 
 uint32_t gossip_tx_send(struct gossip *g, const char *addr)
 {
     struct proto_msg *m = &g->tx;
+    m->version = gossip_peer_version(g, addr);
+    if (m->version < 3)
+        m->n_counts = 0; /* the packer never does this: version 2 has no "c" */
     for (;;) {
         int n = proto_msg_encode(m, g->buf, sizeof(g->buf));
         if (n >= 0) {
@@ -44,6 +65,8 @@ uint32_t gossip_tx_send(struct gossip *g, const char *addr)
             return 0;
         if (m->n_digest > 0)
             m->n_digest--;
+        else if (m->n_counts > 0)
+            m->n_counts--;
         else if (m->n_entries > 1)
             m->n_entries--;
         else
@@ -51,7 +74,8 @@ uint32_t gossip_tx_send(struct gossip *g, const char *addr)
     }
 }
 
-/* Appends row r to g->tx if it fits; *used tracks the encoded size. */
+/* Appends row r to g->tx if it fits in g->tx_cap bytes; *used tracks the
+ * encoded size. */
 static bool gossip_tx_add(struct gossip *g, struct gmember *r, size_t *used)
 {
     struct proto_msg *m = &g->tx;
@@ -60,7 +84,7 @@ static bool gossip_tx_add(struct gossip *g, struct gmember *r, size_t *used)
     struct proto_entry *e = &m->entries[m->n_entries];
     gossip_entry_fill(g, r, e);
     size_t sz = proto_entry_size(e);
-    if (*used + sz > PROTO_MAX_DATAGRAM)
+    if (*used + sz > g->tx_cap)
         return false;
     *used += sz;
     m->n_entries++;
@@ -68,10 +92,49 @@ static bool gossip_tx_add(struct gossip *g, struct gmember *r, size_t *used)
     return true;
 }
 
+int gossip_row_counts(const struct gossip *g, const struct gmember *r, uint16_t mask,
+                      struct proto_count *out, size_t *bytes)
+{
+    int n = 0;
+    *bytes = 0;
+    for (unsigned k = 0; k < r->m.n_slots; k++) {
+        if (!(mask >> k & 1))
+            continue;
+        struct proto_count *c = &out[n++];
+        c->sid = proto_slot_id(r->m.name, r->m.slots[k].vol);
+        c->count = r->m.slots[k].count;
+        uint32_t row;
+        uint64_t vol;
+        bool ambiguous;
+        if (!gossip_sid_find(g, c->sid, &row, &vol, &ambiguous) && ambiguous)
+            return -1;
+        *bytes += proto_count_size(c);
+    }
+    return n;
+}
+
+int gossip_tx_add_counts(struct gossip *g, struct gmember *r, uint16_t mask, size_t *used)
+{
+    struct proto_msg *m = &g->tx;
+    struct proto_count c[PROTO_MAX_SLOTS];
+    size_t sz;
+    int n = gossip_row_counts(g, r, mask, c, &sz);
+    if (n < 0)
+        return -1;
+    if (m->n_counts + (uint32_t)n > PROTO_MAX_COUNTS || *used + sz > g->tx_cap)
+        return 0;
+    memcpy(&m->counts[m->n_counts], c, (size_t)n * sizeof(c[0]));
+    m->n_counts += (uint32_t)n;
+    *used += sz;
+    r->stamp = g->stamp;
+    return 1;
+}
+
 static size_t gossip_tx_start(struct gossip *g, uint8_t type, uint64_t nonce, bool with_self)
 {
     gossip_msg_init(g, &g->tx, type);
     g->tx.nonce = nonce;
+    g->tx_cap = PROTO_MAX_DATAGRAM;
     g->stamp++;
     size_t used = proto_msg_overhead(&g->tx);
     if (with_self)
@@ -103,42 +166,60 @@ void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const c
     }
 }
 
-/* Where row r goes in the send order, or -1 if it is owed nothing: a
- * liveness change (suspect, dead, alive again) before any count, then
- * fewest sends first. A burst of 1000 counts must not hold back a DEAD
- * for its whole suspicion timeout. */
-static int gossip_hot_key(struct gmember *r, uint32_t limit)
+/* A row owes sends while its membership news or its count news has been
+ * sent fewer than limit times. */
+static bool gossip_hot(const struct gmember *r, uint32_t limit)
 {
-    if (r->sends >= limit) {
-        r->urgent = false;
-        return -1;
-    }
-    return (int)(r->urgent ? r->sends : limit + r->sends);
+    return (r->full && r->full_sends < limit) || (r->slot_news && r->sends < limit);
 }
 
-/* Orders the members still owed retransmissions (sent fewer than
- * gossip_retransmits() times since their last change) by gossip_hot_key
- * into scratch_b; returns how many. Counting sort: O(N) per round. */
+/* A queued row's place, fewest sends first within each class: liveness
+ * news (a suspicion, a death, a refutation's new incarnation), then counts
+ * that rose, then other membership news (joins, addresses, volumes).
+ * Liveness claims are few and small, and a refutation that waited behind
+ * anything would let a live member be declared dead. Counts go before
+ * joins because after a cold start every node owes thousands of
+ * whole-entry sends of joins that SYNC has made old news, and a count
+ * held behind them (or sent a few times and then held) would reach the
+ * last nodes only by the next repair. */
+static uint32_t gossip_hot_rank(const struct gmember *r, uint32_t limit)
+{
+    bool full = r->full && r->full_sends < limit;
+    if (full && r->urgent)
+        return r->full_sends; /* a refutation: what keeps a live member alive */
+    if (full && r->m.state != GOSSIP_ALIVE)
+        return limit + r->full_sends;
+    if (r->slot_news && r->sends < limit)
+        return 2 * limit + r->sends;
+    return 3 * limit + r->full_sends;
+}
+
+/* Orders the members still owed sends by rank into scratch_b; returns how
+ * many. Counting sort: O(N) per round. */
 static size_t gossip_hot_order(struct gossip *g)
 {
     enum { MAXB = 256 };
-    size_t count[2 * MAXB];
+    size_t count[4 * MAXB];
     memset(count, 0, sizeof(count));
     uint32_t limit = gossip_retransmits(g);
     if (limit > MAXB)
         limit = MAXB;
     size_t n = g->t.n, hot = 0;
+    bool old = false;
     g->urgent_owed = false;
     for (size_t i = 1; i < n; i++) {
-        int key = gossip_hot_key(&g->t.rows[i], limit);
-        if (key >= 0) {
-            count[key]++;
+        const struct gmember *r = &g->t.rows[i];
+        if (gossip_hot(r, limit)) {
+            uint32_t rank = gossip_hot_rank(r, limit);
+            count[rank]++;
             hot++;
-            g->urgent_owed |= (uint32_t)key < limit;
+            g->urgent_owed |= rank < 2 * limit; /* liveness news */
         }
+        old |= r->vmax != 0 && r->vmax < PROTO_VERSION && r->m.state == GOSSIP_ALIVE;
     }
+    g->old_peers = old;
     size_t pos = 0;
-    for (size_t b = 0; b < 2 * limit; b++) {
+    for (size_t b = 0; b < 4 * limit; b++) {
         size_t c = count[b];
         count[b] = pos;
         pos += c;
@@ -147,11 +228,21 @@ static size_t gossip_hot_order(struct gossip *g)
     size_t start = n > 1 ? gossip_rand_below(g, (uint32_t)(n - 1)) : 0;
     for (size_t k = 0; k + 1 < n; k++) {
         size_t i = 1 + (start + k) % (n - 1);
-        int key = gossip_hot_key(&g->t.rows[i], limit);
-        if (key >= 0)
-            g->scratch_b[count[key]++] = (uint32_t)i;
+        const struct gmember *r = &g->t.rows[i];
+        if (gossip_hot(r, limit))
+            g->scratch_b[count[gossip_hot_rank(r, limit)]++] = (uint32_t)i;
     }
     return hot;
+}
+
+/* Piggyback bytes left in this round's budget. */
+static size_t gossip_piggyback_left(struct gossip *g)
+{
+    if (g->hb_round != g->round) {
+        g->hb_round = g->round;
+        g->hb_bytes = 0;
+    }
+    return g->hb_bytes < GOSSIP_PIGGYBACK_BUDGET ? GOSSIP_PIGGYBACK_BUDGET - g->hb_bytes : 0;
 }
 
 void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_targets)
@@ -159,14 +250,16 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
     if (n_targets == 0)
         return;
     size_t n_hot = gossip_hot_order(g);
+    uint32_t limit = gossip_retransmits(g);
     g->owed = n_hot > 0; /* about: some may have had their last send below */
     for (size_t t = 0; t < n_targets; t++) {
         /* Every target gets the least-sent items (memberlist's
-         * GetBroadcasts per gossip target): an item owed sends reaches
-         * fanout members a round, not one. */
+         * GetBroadcasts per gossip target): news reaches fanout members a
+         * round, not one. */
         size_t h = 0;
         uint32_t target = targets[t];
         size_t used = gossip_tx_start(g, PROTO_HEARTBEAT, 0, true);
+        g->tx.version = gossip_peer_version(g, g->t.rows[target].m.addr);
         /* It knows itself best, unless we suspect it or think it dead:
          * then it hears so right after our own entry, however old the
          * claim, so it can refute it (SWIM; how a healed partition comes
@@ -175,49 +268,94 @@ void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_
             g->t.rows[target].stamp = g->stamp;
         else
             gossip_tx_add(g, &g->t.rows[target], &used);
-        bool full = false;
-        while (h < n_hot && !full) {
+        /* The event queue gets an equal share of what is left of the
+         * round's piggyback budget, so a long queue (a burst of visits
+         * everywhere, a cold start) costs a bounded number of bytes a
+         * round; the rest waits, least-sent first. */
+        size_t left = gossip_piggyback_left(g);
+        /* The round's own heartbeats leave room for early ones when news
+         * came between the last two rounds (it will again). */
+        if (!g->flushing && g->news_between)
+            left = left > GOSSIP_FLUSH_RESERVE ? left - GOSSIP_FLUSH_RESERVE : 0;
+        size_t share = left / (n_targets - t);
+        /* Liveness news comes first and is not held to the budget: it is
+         * small unless probes fail everywhere (heavy loss), and then a
+         * refutation that waited would let a live member be declared
+         * dead. The budget applies from the first other item on. */
+        g->tx_cap = PROTO_MAX_DATAGRAM;
+        size_t base = used;
+        bool budgeted = false;
+        /* Membership news goes as whole entries; a count that rose, as a
+         * compact update (slot id, count), to peers that read version 3. */
+        bool compact = g->tx.version >= 3;
+        while (h < n_hot) {
             struct gmember *r = &g->t.rows[g->scratch_b[h]];
             if (r->stamp == g->stamp) {
                 h++;
                 continue;
             }
-            if (!gossip_tx_add(g, r, &used)) {
-                full = true;
-                break;
+            if (!budgeted && gossip_hot_rank(r, limit) >= 2 * limit) {
+                budgeted = true;
+                base = used;
+                g->tx_cap = base + share < PROTO_MAX_DATAGRAM ? base + share : PROTO_MAX_DATAGRAM;
             }
-            r->sends++;
+            bool owes_full = r->full && r->full_sends < limit;
+            bool owes_count = r->slot_news && r->sends < limit;
+            /* The kind owed fewer sends goes; a whole entry carries the
+             * counts too. */
+            bool whole = owes_full && (!owes_count || r->full_sends <= r->sends || !compact);
+            if (!whole && !compact)
+                whole = true; /* a version-2 peer: counts only in entries */
+            int added = whole ? 0 : gossip_tx_add_counts(g, r, r->slot_news, &used);
+            if (added < 0)
+                whole = true;
+            if (whole)
+                added = gossip_tx_add(g, r, &used);
+            if (!added)
+                break;
+            if (whole && owes_full && ++r->full_sends >= limit)
+                r->full = r->urgent = false;
+            if (owes_count && ++r->sends >= limit)
+                r->slot_news = 0;
             h++;
         }
+        if (budgeted)
+            g->hb_bytes += (uint32_t)(used - base);
         gossip_tx_send(g, g->t.rows[target].m.addr);
     }
+    if (!g->flushing)
+        g->news_between = false;
 }
 
 void gossip_news_flush(struct gossip *g)
 {
-    if ((!g->news && !g->owed) || g->left || g->step_sent || g->t.n < 2)
+    if ((!g->news && !g->owed) || g->left || g->t.n < 2)
         return;
-    /* A round's gossip stays within a budget: a burst of changes is carried
-     * by the round's own heartbeats, a few changes go out every step. A
-     * liveness change goes out every step all the same: a DEAD that waits
-     * for the rounds behind a burst of counts reaches the last node seconds
-     * late. */
-    if (!g->urgent_owed && g->stats.bytes_out - g->round_bytes > GOSSIP_ROUND_BUDGET)
+    if (g->news)
+        g->news_between = true;
+    if (g->step_sent)
+        return;
+    /* A round's gossip stays within its budgets: a burst of changes is
+     * carried by the round's own heartbeats, a few go out every step. A
+     * liveness change goes out every step all the same: a DEAD or a
+     * refutation that waits for the rounds behind a burst of counts reaches
+     * the last node seconds late. */
+    if (!g->urgent_owed && (g->stats.bytes_out - g->round_bytes > GOSSIP_ROUND_BUDGET ||
+                            gossip_piggyback_left(g) < GOSSIP_FLUSH_MIN))
         return;
     uint32_t targets[1];
-    size_t want = 1, k = 0;
-    for (size_t tries = 0; k < want && tries < 16 * want; tries++) {
+    size_t k = 0;
+    for (size_t tries = 0; k < 1 && tries < 16; tries++) {
         uint32_t i = 1 + gossip_rand_below(g, (uint32_t)(g->t.n - 1));
         const struct gmember *r = &g->t.rows[i];
-        bool again = false;
-        for (size_t j = 0; j < k; j++)
-            again |= targets[j] == i;
-        if (!again && r->m.state == GOSSIP_ALIVE && r->m.addr[0])
+        if (r->m.state == GOSSIP_ALIVE && r->m.addr[0])
             targets[k++] = i;
     }
     if (k == 0 || gossip_scratch_reserve(g, g->t.n) != 0)
         return;
     g->news = false;
     g->step_sent = true;
+    g->flushing = true;
     gossip_heartbeats_send(g, targets, k);
+    g->flushing = false;
 }

@@ -147,6 +147,7 @@ void gossip_free(struct gossip *g)
     if (!g)
         return;
     member_table_free(&g->t);
+    free(g->sids);
     free(g->scratch_a);
     free(g->scratch_b);
     free(g);

@@ -75,6 +75,20 @@
  * piggybacked RETRANSMIT_MULT x ceil(log10(N + 1)) times by every node that
  * learns it, least-sent first (memberlist's RetransmitMult, 4). */
 #define GOSSIP_RETRANSMIT_MULT 4
+/* Bytes of event-queue entries and counts a node piggybacks per round, on
+ * the round's heartbeats and early ones together (own entries aside): with
+ * the SYNC answer budget and the probes it keeps a node's average under
+ * 4,200 bytes a round and its worst round under 8,400 whatever N is, even
+ * while every node's count moves at once. An early heartbeat goes only
+ * while FLUSH_MIN bytes of it are left. */
+#define GOSSIP_PIGGYBACK_BUDGET 2800
+#define GOSSIP_FLUSH_MIN        200
+/* Of that budget, the round's own heartbeats leave this much to the early
+ * ones when news came between the last two rounds: after a cold start every
+ * node owes thousands of whole-entry sends, which would otherwise fill every
+ * round and leave fresh news (a count, a suspicion) waiting for the next
+ * round instead of travelling at once. */
+#define GOSSIP_FLUSH_RESERVE 700
 /* Greeting memory: DNS re-resolves every few seconds; an address greeted less
  * than GREET_QUIET rounds ago is not greeted again, and at most
  * GREETS_PER_ROUND new addresses are greeted per round (1000 A records at
@@ -93,6 +107,21 @@
  * N, and a large difference is repaired over a few exchanges. A node that
  * is not ready yet (SYNC with the reply flag set) gets up to MAX_PARTS. */
 #define GOSSIP_SYNC_REPAIR_PARTS 4
+/* Compact count updates whose slot we do not know yet wait here (max-merged)
+ * for the member's entry; past this many, the oldest is dropped and SYNC
+ * repairs it (the slot's bucket differs until we hold it). */
+#define GOSSIP_PENDING 64
+/* SYNC answers' byte budget per round, shared by every SYNC answered in
+ * it. Repair (a ready asker: compact counts) gets REPAIR_BUDGET of it, so a
+ * ready cluster's worst round stays near 7 KB whatever N is. A node that is
+ * not ready (joining, restarted, wiped: whole entries, the answer /readyz
+ * waits on) may use the whole of SYNC_BUDGET, one answer's worth of
+ * SYNC_MAX_PARTS datagrams, so a restarted node of 1000 is whole within
+ * its 5 s recovery wait: rounds in which a peer joins cost its answerers
+ * up to 34 KB. A full-state exchange over TCP is the way to take that off
+ * the datagrams. */
+#define GOSSIP_SYNC_BUDGET        (GOSSIP_SYNC_MAX_PARTS * PROTO_MAX_DATAGRAM)
+#define GOSSIP_SYNC_REPAIR_BUDGET (2 * PROTO_MAX_DATAGRAM)
 /* A relayed entry may raise a member's incarnation by at most this much: a
  * real pod raises its own by one per start or refutation, so a bigger jump is
  * a forgery meant to pin the member past anything it could refute with. */
@@ -108,6 +137,17 @@
  * a slot it lacked: a cold start of 1000 pods needs a few (each exchange
  * about doubles what a node knows); a pod joining a settled cluster one. */
 #define GOSSIP_PUSHPULL_FOLLOWUPS 8
+
+/* The slot-id index (slots.c): proto_slot_id(name, vol) -> row, vol. Two
+ * known slots with one id make it ambiguous: updates by that id are left to
+ * whole entries and SYNC rather than risk the wrong slot. */
+#define GOSSIP_SID_EMPTY     UINT32_MAX
+#define GOSSIP_SID_AMBIGUOUS (UINT32_MAX - 1)
+struct gossip_sid {
+    uint64_t sid;
+    uint64_t vol;
+    uint32_t row;
+};
 
 struct gossip_greeted {
     uint64_t hash;
@@ -172,6 +212,31 @@ struct gossip {
     uint64_t round_bytes;
     struct gossip_stats stats;
     struct gossip_greeted greeted[GOSSIP_GREET_SLOTS];
+    /* Slot ids (open addressing, a power of two) and updates waiting for
+     * their slot; sync_bytes: SYNC answer bytes sent this round. */
+    struct gossip_sid *sids;
+    size_t sid_cap, sid_n;
+    uint64_t sid_key;
+    struct proto_count pending[GOSSIP_PENDING];
+    uint32_t n_pending, pending_next;
+    uint32_t sync_bytes;
+    uint64_t sync_round;
+    bool sync_whole_asked; /* our SYNC in flight asked for whole entries */
+    uint64_t resync_round; /* round + 1 of the last SYNC sent for unknown slots */
+    /* Piggyback bytes sent this round (hb_round), and the size limit of the
+     * datagram being packed. */
+    uint32_t hb_bytes;
+    uint64_t hb_round;
+    bool flushing;     /* the heartbeats being sent are early ones */
+    bool news_between; /* news came since the round's own heartbeats */
+    size_t tx_cap;
+    /* Some live member speaks only version 2: peers not heard from yet are
+     * written version 2 too (disseminate.c). */
+    bool old_peers;
+    /* The source address and highest version of the datagram being
+     * handled (receive.c), for answers to a sender we have no row for. */
+    char rx_addr[PROTO_ADDR_MAX + 1];
+    uint8_t rx_vmax;
     /* Scratch: indices of live peers and the piggyback order of this round. */
     uint32_t *scratch_a, *scratch_b;
     size_t scratch_cap;
@@ -182,10 +247,22 @@ struct gossip {
     uint8_t buf[PROTO_MAX_DATAGRAM];
 };
 
-/* Row r changed in our view: it goes to the front of the event queue. */
+/* Row r's membership changed in our view (a new member, state,
+ * incarnation, address, volume or slot): it goes to the front of the event
+ * queue, to be sent as a whole entry. */
 static inline void gossip_news(struct gossip *g, struct gmember *r)
 {
+    r->full = true;
+    r->full_sends = 0;
+    g->news = true;
+}
+
+/* Only the count of r's slot k rose: a compact update (slot id, count),
+ * owed its own sends whatever whole-entry sends the row still owes. */
+static inline void gossip_news_count(struct gossip *g, struct gmember *r, unsigned k)
+{
     r->sends = 0;
+    r->slot_news |= (uint16_t)(1u << k);
     g->news = true;
 }
 
@@ -249,6 +326,21 @@ uint32_t gossip_member_add(struct gossip *g, const char *name);
  * new. Keeps the row's sum, the bucket hashes and the table version right.
  * Returns 1 if it changed, 0 if not, -ENOSPC when the row has no room. */
 int gossip_slot_merge(struct gossip *g, uint32_t i, uint64_t vol, uint64_t count);
+/* A compact update: the slot with id sid rises to at least count, or the
+ * update waits for its slot (merge.c). */
+void gossip_count_merge(struct gossip *g, uint64_t sid, uint64_t count);
+/* Our own slot vol as a peer holds it (count): our current slot is never
+ * taken from anyone (slot_behind), any other merges (merge.c). */
+void gossip_self_slot_merge(struct gossip *g, uint64_t vol, uint64_t count);
+/* slots.c: the row and vol of slot id sid; false when unknown or ambiguous
+ * (*ambiguous tells which). */
+bool gossip_sid_find(const struct gossip *g, uint64_t sid, uint32_t *row, uint64_t *vol,
+                     bool *ambiguous);
+/* Keep an update for a slot we do not know yet (max-merged); it is applied
+ * when the slot is added (slots.c). */
+void gossip_pending_put(struct gossip *g, uint64_t sid, uint64_t count);
+/* The version to write to addr: the highest both ends speak. */
+uint8_t gossip_peer_version(const struct gossip *g, const char *addr);
 /* The slot vol of row i, or NULL. */
 const struct gossip_slot *gossip_slot_find(const struct gmember *r, uint64_t vol);
 /* a + b, saturating at UINT64_MAX. */
@@ -261,7 +353,7 @@ static inline uint64_t gossip_sat_add(uint64_t a, uint64_t b)
 void gossip_sync_send(struct gossip *g, const char *addr);
 void gossip_sync_handle(struct gossip *g, const char *from_addr);
 /* A DELTA that answers a SYNC (parts != 0) arrived and was merged. */
-void gossip_sync_part(struct gossip *g, uint64_t now_ms);
+void gossip_sync_part(struct gossip *g, uint64_t now_ms, const char *from_addr);
 
 /* detect.c: collects live peers into scratch_a, returns their number; one
  * random dead member with an address in *dead_pick, one random member we
@@ -307,7 +399,16 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type);
  * returns how many entries were sent (the rest are the caller's to resend). */
 uint32_t gossip_tx_send(struct gossip *g, const char *addr);
 void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n);
-/* News since the last heartbeats: send them now (once per gossip step). */
+/* Compact updates of row r's slots in mask (bit k: slots[k]) into out, with
+ * their encoded size; -1 when a slot's id is ambiguous here (two slots we
+ * know share it): then only the whole entry may carry it. */
+int gossip_row_counts(const struct gossip *g, const struct gmember *r, uint16_t mask,
+                      struct proto_count *out, size_t *bytes);
+/* Appends them to g->tx within g->tx_cap: 1 added, 0 no room, -1 ambiguous. */
+int gossip_tx_add_counts(struct gossip *g, struct gmember *r, uint16_t mask, size_t *used);
+/* News since the last heartbeats, or sends the queue still owes: one
+ * heartbeat now, at most once per gossip step, within the round's budget
+ * (liveness news past it). */
 void gossip_news_flush(struct gossip *g);
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);

@@ -18,8 +18,16 @@ struct gmember {
     struct gossip_member m; /* what gossip_member_at() exposes */
     uint32_t name_next;     /* hash chains */
     uint32_t addr_next;
-    uint32_t sends;                   /* times piggybacked since its last change in our view */
-    bool urgent;                      /* that change is one of liveness: sent before counts */
+    /* The event queue (disseminate.c): a row owes whole-entry sends for
+     * membership news (full, full_sends of them done; urgent when that news
+     * is a new incarnation) and compact sends for counts that rose
+     * (slot_news, bit k: slots[k]; sends of them done). */
+    uint32_t sends;
+    uint32_t full_sends;
+    bool full;
+    bool urgent;
+    uint16_t slot_news;
+    uint8_t vmax;                     /* highest wire version its owner speaks; 0 not heard */
     bool probed;                      /* our own probe went to it since its suspicion began */
     uint64_t suspect_since_ms;        /* when our suspicion timer started */
     bool suspect_timer;               /* a SWIM suspicion runs (not a row loaded as suspect) */

@@ -33,6 +33,10 @@
  * (SWIM). A claim from another volume that keeps coming back after we refuted
  * it is another live process with our name: both are counted, each on its own
  * slot, and the node is told so it can warn.
+ *
+ * A compact count update (version 3's "c": slot id and count) merges the
+ * same way as a slot of an entry, found by its id (slots.c); it says
+ * nothing about liveness.
  */
 #include "gossip/gossip_int.h"
 
@@ -91,29 +95,49 @@ static void gossip_refute(struct gossip *g, uint64_t inc)
     g->stats.refutations++;
 }
 
+void gossip_self_slot_merge(struct gossip *g, uint64_t vol, uint64_t count)
+{
+    struct gmember *self = gossip_self_row(g);
+    if (vol == self->m.vol) {
+        const struct gossip_slot *mine = gossip_slot_find(self, vol);
+        uint64_t ours = mine ? mine->count : 0;
+        if (count > ours) {
+            g->stats.slot_moves++;
+            if (g->io.slot_behind)
+                g->io.slot_behind(g->io.ctx, vol, ours, count);
+        }
+        /* The node moves to a new slot from inside slot_behind (tallyd
+         * does): the old slot is then an earlier volume of ours, and the
+         * peer's value for it counts now, not at the next SYNC, or a view
+         * could call itself whole while short of it. */
+        if (vol == self->m.vol)
+            return;
+    }
+    gossip_slot_merge(g, GOSSIP_SELF, vol, count);
+}
+
+void gossip_count_merge(struct gossip *g, uint64_t sid, uint64_t count)
+{
+    uint32_t row;
+    uint64_t vol;
+    bool ambiguous;
+    if (!gossip_sid_find(g, sid, &row, &vol, &ambiguous)) {
+        if (!ambiguous)
+            gossip_pending_put(g, sid, count);
+        return;
+    }
+    if (row == GOSSIP_SELF)
+        gossip_self_slot_merge(g, vol, count);
+    else
+        gossip_slot_merge(g, row, vol, count);
+}
+
 static void gossip_self_merge(struct gossip *g, const struct proto_entry *e, const char *from_addr)
 {
     struct gmember *self = gossip_self_row(g);
     /* Slots of our name: ours must never be ahead anywhere else. */
-    for (unsigned k = 0; k < e->n_slots; k++) {
-        const struct proto_slot *s = &e->slots[k];
-        if (s->vol == self->m.vol) {
-            const struct gossip_slot *mine = gossip_slot_find(self, s->vol);
-            uint64_t ours = mine ? mine->count : 0;
-            if (s->count > ours) {
-                g->stats.slot_moves++;
-                if (g->io.slot_behind)
-                    g->io.slot_behind(g->io.ctx, s->vol, ours, s->count);
-            }
-            /* The node moves to a new slot from inside slot_behind (tallyd
-             * does): the old slot is then an earlier volume of ours, and the
-             * peer's value for it counts now, not at the next SYNC, or a
-             * view could call itself whole while short of it. */
-            if (s->vol == self->m.vol)
-                continue;
-        }
-        gossip_slot_merge(g, GOSSIP_SELF, s->vol, s->count);
-    }
+    for (unsigned k = 0; k < e->n_slots; k++)
+        gossip_self_slot_merge(g, e->slots[k].vol, e->slots[k].count);
     /* Another process speaking for our name from another volume: it refutes
      * our refutations, so its incarnation keeps reaching ours. */
     bool other_vol = e->vol != 0 && e->vol != self->m.vol;
@@ -268,6 +292,9 @@ void gossip_entry_merge(struct gossip *g, uint64_t now_ms, const struct proto_en
          * count that rose would wait behind them. */
         if (new_inc || r->m.vol != e->vol || strcmp(r->m.addr, addr) != 0)
             gossip_news(g, r);
+        /* A new life ends a suspicion or a death: it goes first. */
+        if (new_inc)
+            r->urgent = true;
         member_table_addr_set(&g->t, i, addr);
         r->m.incarnation = e->incarnation;
         r->m.heartbeat = e->heartbeat;

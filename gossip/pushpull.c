@@ -168,7 +168,10 @@ int gossip_full_read(struct gossip *g, uint64_t now_ms, struct gossip_full_rx *r
         const struct proto_entry *e = &m->entries[k];
         uint32_t i = member_table_find(&g->t, e->name);
         uint8_t slots = i == MEMBER_NONE ? 0 : g->t.rows[i].m.n_slots;
-        uint32_t sends = i == MEMBER_NONE ? 1 : g->t.rows[i].sends;
+        /* News the row already owed before this entry (the event queue
+         * keeps membership news and count news apart: disseminate.c). */
+        bool owed = i != MEMBER_NONE && (g->t.rows[i].sends == 0 ||
+                                         (g->t.rows[i].full && g->t.rows[i].full_sends == 0));
         enum gossip_state st = i == MEMBER_NONE ? GOSSIP_ALIVE : g->t.rows[i].m.state;
         uint64_t inc = i == MEMBER_NONE ? 0 : g->t.rows[i].m.incarnation;
         gossip_entry_merge(g, now_ms, e, m->from, source);
@@ -183,8 +186,12 @@ int gossip_full_read(struct gossip *g, uint64_t now_ms, struct gossip_full_rx *r
          * count that rose) for rounds. A change of liveness (a suspicion,
          * a death, a new incarnation) still is. */
         bool liveness = i != MEMBER_NONE && (r->m.state != st || r->m.incarnation != inc);
-        if (sends != 0 && r->sends == 0 && !liveness)
+        bool fresh = r->sends == 0 || (r->full && r->full_sends == 0);
+        if (!owed && fresh && !liveness) {
             r->sends = UINT32_MAX; /* past the retransmit limit, even as N grows */
+            r->full = r->urgent = false;
+            r->slot_news = 0;
+        }
     }
     if (rx->next < rx->parts) {
         rx->next++;

@@ -6,7 +6,9 @@
  * A name's bucket is FNV-1a 32 of the name modulo PROTO_BUCKETS. A bucket's
  * hash is the XOR of its slots' shares; a share mixes (name, vol, count)
  * through splitmix64's finaliser, so equal tables give equal hashes and a
- * single slot moving by one changes its bucket's hash.
+ * single slot moving by one changes its bucket's hash. The first half of a
+ * share, before the count is mixed in, is the slot's id in compact count
+ * updates (proto_slot_id).
  */
 #include "proto/proto.h"
 
@@ -34,10 +36,14 @@ uint32_t proto_bucket_of(const char *name)
     return bucket_fnv32(name) % PROTO_BUCKETS;
 }
 
+uint64_t proto_slot_id(const char *name, uint64_t vol)
+{
+    return bucket_mix64((uint64_t)bucket_fnv32(name) * 0x9E3779B97F4A7C15ull ^ vol);
+}
+
 uint32_t proto_slot_share(const char *name, uint64_t vol, uint64_t count)
 {
-    uint64_t z = bucket_mix64((uint64_t)bucket_fnv32(name) * 0x9E3779B97F4A7C15ull ^ vol);
-    z = bucket_mix64(z ^ count);
+    uint64_t z = bucket_mix64(proto_slot_id(name, vol) ^ count);
     return (uint32_t)(z ^ (z >> 32));
 }
 

@@ -37,6 +37,8 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
         return check_fail(err, PROTO_ERR_RANGE, "t", -1, NULL);
     if (!check_name(msg->from))
         return check_fail(err, PROTO_ERR_RANGE, "f", -1, NULL);
+    if (msg->version != 0 && (msg->version < PROTO_VERSION_MIN || msg->version > PROTO_VERSION_MAX))
+        return check_fail(err, PROTO_ERR_RANGE, "v", -1, NULL);
     if (msg->reply > 1)
         return check_fail(err, PROTO_ERR_RANGE, "r", -1, NULL);
     if (msg->n_entries > PROTO_MAX_ENTRIES)
@@ -81,6 +83,19 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
         /* The sum of a member's slots: at most PROTO_MAX_SLOTS of them. */
         if (d->count > PROTO_VALUE_MAX * PROTO_MAX_SLOTS)
             return check_fail(err, PROTO_ERR_RANGE, "d", (int)i, "count");
+    }
+    /* Compact counts exist from version 3 on, ride on what carries entries
+     * to be merged (HEARTBEAT, DELTA), and name each slot once. */
+    if (msg->n_counts > PROTO_MAX_COUNTS ||
+        (msg->n_counts != 0 && ((msg->version != 0 && msg->version < 3) ||
+                                (msg->type != PROTO_HEARTBEAT && msg->type != PROTO_DELTA))))
+        return check_fail(err, PROTO_ERR_RANGE, "c", -1, NULL);
+    for (uint32_t i = 0; i < msg->n_counts; i++) {
+        if (msg->counts[i].count > PROTO_VALUE_MAX)
+            return check_fail(err, PROTO_ERR_RANGE, "c", (int)i, "count");
+        for (uint32_t j = 0; j < i; j++)
+            if (msg->counts[j].sid == msg->counts[i].sid)
+                return check_fail(err, PROTO_ERR_RANGE, "c", (int)i, "sid");
     }
     /* Buckets belong to a SYNC and a SYNC is nothing but its buckets: one
      * hash per bucket, none missing. */

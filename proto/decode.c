@@ -496,11 +496,32 @@ static int decode_buckets(struct reader *r, struct proto_msg *msg, struct proto_
     return PROTO_OK;
 }
 
+/* "c": the flat [sid, count, sid, count, ...] compact count updates. */
+static int decode_counts(struct reader *r, struct proto_msg *msg, struct proto_error *err)
+{
+    uint32_t n;
+    int rc = reader_array(r, 2u * PROTO_MAX_COUNTS, &n);
+    if (rc != PROTO_OK)
+        return decode_fail(err, rc, "c");
+    if (n % 2)
+        return decode_fail(err, PROTO_ERR_RANGE, "c");
+    for (uint32_t k = 0; k < n / 2; k++) {
+        if ((rc = reader_uint(r, &msg->counts[k].sid)) != PROTO_OK)
+            return decode_fail(err, rc, "c[%u].sid", k);
+        if ((rc = reader_value(r, &msg->counts[k].count)) != PROTO_OK)
+            return decode_fail(err, rc, "c[%u].count", k);
+    }
+    msg->n_counts = n / 2;
+    return PROTO_OK;
+}
+
 /* ---- pass 1: the version ---- */
 
-/* Returns PROTO_ERR_VERSION if a readable "v" says another version; any other
- * problem is left for pass 2 to report with its field. */
-static int decode_version_scan(const uint8_t *buf, size_t len)
+/* Returns PROTO_ERR_VERSION if a readable "v" says another version, and
+ * sets *version to a readable "v" in our range (else leaves it 0); any other
+ * problem is left for pass 2 to report with its field. Pass 2 needs the
+ * version before it meets "c", which may come first in a reordered map. */
+static int decode_version_scan(const uint8_t *buf, size_t len, uint64_t *version)
 {
     struct reader r = {.p = buf, .len = len, .off = 0};
     uint32_t keys;
@@ -515,7 +536,10 @@ static int decode_version_scan(const uint8_t *buf, size_t len)
         if (kn == 1 && k[0] == 'v') {
             if (reader_uint(&r, &v) != PROTO_OK)
                 return PROTO_OK;
-            return v >= PROTO_VERSION_MIN && v <= PROTO_VERSION_MAX ? PROTO_OK : PROTO_ERR_VERSION;
+            if (v < PROTO_VERSION_MIN || v > PROTO_VERSION_MAX)
+                return PROTO_ERR_VERSION;
+            *version = v;
+            return PROTO_OK;
         }
         if (reader_skip_value(&r, 1) != PROTO_OK)
             return PROTO_OK;
@@ -537,13 +561,18 @@ enum decode_key {
     KEY_P = 1 << 8,
     KEY_B = 1 << 9,
     KEY_A = 1 << 10,
+    KEY_C = 1 << 11,
 };
 
-static int decode_key_bit(const uint8_t *k, size_t kn)
+/* version: the datagram's, from pass 1: "c" is a key of version 3 on; in a
+ * version-2 datagram it is an unknown key, skipped as version 2 does. */
+static int decode_key_bit(const uint8_t *k, size_t kn, uint64_t version)
 {
     if (kn != 1)
         return 0;
     switch (k[0]) {
+    case 'c':
+        return version >= 3 ? KEY_C : 0;
     case 'v':
         return KEY_V;
     case 't':
@@ -593,6 +622,8 @@ static int decode_field(struct reader *r, char key, struct proto_msg *msg, uint6
         return decode_part(r, msg, err);
     case 'b':
         return decode_buckets(r, msg, err);
+    case 'c':
+        return decode_counts(r, msg, err);
     case 't':
         if ((rc = reader_uint(r, &v)) != PROTO_OK)
             return decode_fail(err, rc, "t");
@@ -639,14 +670,14 @@ int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg, stru
 {
     struct reader r = {.p = buf, .len = len, .off = 0};
     uint32_t keys;
-    uint64_t version = 0;
+    uint64_t version = 0, scanned = 0;
     unsigned seen = 0;
     int rc;
 
     memset(msg, 0, sizeof(*msg));
     if (len > PROTO_MAX_DATAGRAM)
         return decode_fail(err, PROTO_ERR_TOO_BIG, "(top)");
-    if (decode_version_scan(buf, len) == PROTO_ERR_VERSION)
+    if (decode_version_scan(buf, len, &scanned) == PROTO_ERR_VERSION)
         return decode_fail(err, PROTO_ERR_VERSION, "v");
     if ((rc = reader_map(&r, &keys)) != PROTO_OK)
         return decode_fail(err, rc, "(top)");
@@ -655,7 +686,7 @@ int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg, stru
         size_t kn;
         if ((rc = reader_str(&r, UINT32_MAX, &k, &kn)) != PROTO_OK)
             return decode_fail(err, rc, "(top)");
-        int bit = decode_key_bit(k, kn);
+        int bit = decode_key_bit(k, kn, scanned);
         if (bit == 0) {
             /* Unknown key: a newer peer's addition, ignored but well-formed. */
             if ((rc = reader_skip_value(&r, 1)) != PROTO_OK)
@@ -681,6 +712,7 @@ int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg, stru
      * version while still reading theirs.) */
     if (version < msg->vmin || version > msg->vmax)
         return decode_fail(err, PROTO_ERR_RANGE, "w");
+    msg->version = (uint8_t)version;
     if (!(seen & KEY_T))
         return decode_fail(err, PROTO_ERR_MISSING, "t");
     if (!(seen & KEY_F))

@@ -86,10 +86,21 @@ size_t proto_digest_item_size(const struct proto_digest_item *d)
            encode_uint_size(d->count);
 }
 
+size_t proto_count_size(const struct proto_count *c)
+{
+    return encode_uint_size(c->sid) + encode_uint_size(c->count);
+}
+
+/* The version a message is written in. */
+static uint64_t encode_version(const struct proto_msg *msg)
+{
+    return msg->version ? msg->version : PROTO_VERSION;
+}
+
 size_t proto_msg_overhead(const struct proto_msg *msg)
 {
-    size_t n = 1;                             /* fixmap header, at most 11 keys */
-    n += 2 + encode_uint_size(PROTO_VERSION); /* "v" */
+    size_t n = 1;                                   /* fixmap header, at most 12 keys */
+    n += 2 + encode_uint_size(encode_version(msg)); /* "v" */
     n += 2 + 1 + encode_uint_size(PROTO_VERSION_MIN) + encode_uint_size(PROTO_VERSION_MAX);
     n += 2 + encode_uint_size(msg->type);                            /* "t" */
     n += 2 + encode_str_size(strnlen(msg->from, sizeof(msg->from))); /* "f" */
@@ -106,8 +117,10 @@ size_t proto_msg_overhead(const struct proto_msg *msg)
         for (uint32_t i = 0; i < msg->n_buckets && i < PROTO_BUCKETS; i++)
             n += encode_uint_size(msg->buckets[i]);
     }
-    /* "e" and "d" are counted whether or not this message will carry them, so
-     * a sender may add entries and digest items to the overhead freely. */
+    /* "e", "c" and "d" are counted whether or not this message will carry
+     * them, so a sender may add entries, counts and digest items to the
+     * overhead freely. */
+    n += 2 + ENCODE_ARRAY_HDR_MAX;
     n += 2 + ENCODE_ARRAY_HDR_MAX;
     n += 2 + ENCODE_ARRAY_HDR_MAX;
     return n;
@@ -154,9 +167,9 @@ static int encode_msg(msgpack_packer *pk, const struct proto_msg *msg)
 {
     size_t keys = 4 + (msg->nonce != 0) + (msg->reply != 0) + (msg->target[0] != 0) +
                   (msg->parts != 0) + (msg->n_buckets != 0) + (msg->n_entries != 0) +
-                  (msg->n_digest != 0);
+                  (msg->n_digest != 0) + (msg->n_counts != 0);
     if (msgpack_pack_map(pk, keys) || encode_key(pk, "v") ||
-        msgpack_pack_uint64(pk, PROTO_VERSION) || encode_key(pk, "w") ||
+        msgpack_pack_uint64(pk, encode_version(msg)) || encode_key(pk, "w") ||
         msgpack_pack_array(pk, 2) || msgpack_pack_uint64(pk, PROTO_VERSION_MIN) ||
         msgpack_pack_uint64(pk, PROTO_VERSION_MAX) || encode_key(pk, "t") ||
         msgpack_pack_uint64(pk, msg->type) || encode_key(pk, "f") ||
@@ -184,6 +197,14 @@ static int encode_msg(msgpack_packer *pk, const struct proto_msg *msg)
             return -1;
         for (uint32_t i = 0; i < msg->n_entries; i++)
             if (encode_entry(pk, &msg->entries[i]))
+                return -1;
+    }
+    if (msg->n_counts != 0) {
+        if (encode_key(pk, "c") || msgpack_pack_array(pk, 2u * msg->n_counts))
+            return -1;
+        for (uint32_t i = 0; i < msg->n_counts; i++)
+            if (msgpack_pack_uint64(pk, msg->counts[i].sid) ||
+                msgpack_pack_uint64(pk, msg->counts[i].count))
                 return -1;
     }
     if (msg->n_digest != 0) {

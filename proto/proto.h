@@ -15,12 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The version this build writes, and the range it reads. Every datagram
- * carries its sender's range ("w"), so a later version can roll out without
- * a split: a node writes the highest version both ends speak. */
-#define PROTO_VERSION     2
+/* The highest version this build writes, and the range it reads and writes.
+ * Every datagram carries its sender's range ("w"), so a later version can
+ * roll out without a split: a node writes the highest version both ends
+ * speak (proto_msg.version). Version 3 added compact count updates ("c"),
+ * which a version-2 node would skip, so they are a new version, not an
+ * optional key. */
+#define PROTO_VERSION     3
 #define PROTO_VERSION_MIN 2
-#define PROTO_VERSION_MAX 2
+#define PROTO_VERSION_MAX 3
 /* One datagram stays below a 1500-byte Ethernet MTU after IP/UDP headers and
  * the optional AEAD envelope, so it is never fragmented. */
 #define PROTO_MAX_DATAGRAM 1400
@@ -42,6 +45,9 @@
 /* SYNC: the slot table is split into this many buckets by name; a SYNC
  * carries one hash per bucket and is answered with the differing buckets. */
 #define PROTO_BUCKETS 64
+/* Compact count updates one datagram may carry (version 3, key "c"); at
+ * 10-14 bytes each, about 100 fill a datagram. */
+#define PROTO_MAX_COUNTS 128
 
 enum proto_type {
     PROTO_HEARTBEAT = 1, /* sender's entry + piggybacked entries */
@@ -70,6 +76,14 @@ struct proto_slot {
     uint64_t count;
 };
 
+/* A compact count update (version 3): the slot's id, proto_slot_id(name,
+ * vol), and its count. The receiver finds the slot by its id; one it does
+ * not know yet waits for the member's entry (or SYNC). */
+struct proto_count {
+    uint64_t sid;
+    uint64_t count;
+};
+
 struct proto_entry {
     char name[PROTO_NAME_MAX + 1]; /* pod name, NUL-terminated, non-empty */
     char addr[PROTO_ADDR_MAX + 1]; /* "ip:port" of its gossip socket, may be empty */
@@ -93,6 +107,10 @@ struct proto_digest_item {
 };
 
 struct proto_msg {
+    /* The version it is written in ("v"): encode: 0 means PROTO_VERSION, or
+     * any version in our range (the highest the peer speaks); decode: the
+     * datagram's. */
+    uint8_t version;
     uint8_t type;                  /* enum proto_type */
     char from[PROTO_NAME_MAX + 1]; /* sender's pod name */
     uint8_t vmin, vmax;            /* "w": versions the sender speaks (encode: ours) */
@@ -110,6 +128,10 @@ struct proto_msg {
     struct proto_entry entries[PROTO_MAX_ENTRIES];
     uint32_t n_digest;
     struct proto_digest_item digest[PROTO_MAX_DIGEST];
+    /* "c" (version 3, HEARTBEAT and DELTA only): compact count updates,
+     * distinct sids. */
+    uint32_t n_counts;
+    struct proto_count counts[PROTO_MAX_COUNTS];
 };
 
 /* Decode errors, negative; proto_err_field() names the field that failed. */
@@ -148,6 +170,8 @@ size_t proto_msg_overhead(const struct proto_msg *msg);
 
 /* Bytes one digest item takes on the wire (same use as proto_entry_size). */
 size_t proto_digest_item_size(const struct proto_digest_item *d);
+/* Bytes one compact count update takes in "c" (same use). */
+size_t proto_count_size(const struct proto_count *c);
 
 /* Deepest container nesting the decoder walks (the top-level map counts as 1);
  * deeper values, even under unknown keys, are rejected with PROTO_ERR_RANGE. */
@@ -164,6 +188,9 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err);
  * table keeps its hashes up to date with one XOR per change. */
 uint32_t proto_bucket_of(const char *name);
 uint32_t proto_slot_share(const char *name, uint64_t vol, uint64_t count);
+/* The 64-bit id of slot (name, vol) in a compact count update: every node
+ * computes the same one, and two slots share it with probability 2^-64. */
+uint64_t proto_slot_id(const char *name, uint64_t vol);
 
 /* The visits an entry carries: the sum of its slots (saturating). */
 uint64_t proto_entry_visits(const struct proto_entry *e);

@@ -6,7 +6,7 @@ uint, bool) builds forged and replayed messages; the rest are raw bytes.
 
   gossip_forge.py --to IP:PORT --from-ip IP CASE [key=value ...]
 
-CASE is one of random, truncated, oversize, nested, huge_lengths, version,
+CASE is one of random, truncated, oversize, nested, huge_lengths, compact, version,
 wrap_count, left_forever, inflate, members, self, stranger. Prints {"case", "sent"} as
 JSON. Every case sends a bounded number of datagrams to one loopback address
 (--from-port picks the source port; 0: any).
@@ -114,10 +114,26 @@ def case_huge_lengths(p):
     ]
 
 
+def case_compact(p):
+    # Version 3's compact count updates ("c": slot id, count), broken four
+    # ways: odd length, a count past 2^53, one slot twice, "c" on a PING.
+    # Each is a decode drop.
+    def v3(mtype, c, e=True):
+        m = {"v": 3, "w": [2, 3], "t": mtype, "f": "mallory"}
+        if e:
+            m["e"] = [entry("mallory")]
+        m["c"] = c
+        return pack(m)
+    return [v3(HEARTBEAT, [0x1234, 5, 0x5678]),
+            v3(HEARTBEAT, [0x1234, (1 << 53) + 1]),
+            v3(HEARTBEAT, [0x1234, 5, 0x1234, 6]),
+            v3(5, [0x1234, 5], e=False)]
+
+
 def case_version(p):
-    # 0.1.0's version 1 and a future version 3: both are VERSION drops.
+    # 0.1.0's version 1 and a future version 4: both are VERSION drops.
     return [pack({"v": 1, "t": HEARTBEAT, "f": "mallory", "e": [["mallory", 1, 1, 5, 0, ""]]}),
-            msg(HEARTBEAT, "mallory", [entry("mallory")], version=3)]
+            msg(HEARTBEAT, "mallory", [entry("mallory")], version=4)]
 
 
 def case_wrap_count(p):

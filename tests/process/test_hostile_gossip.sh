@@ -3,12 +3,13 @@
 #
 # From an address discovery does not list (127.0.11.9): random bytes, every
 # truncation of a valid datagram, oversize datagrams, nesting past the
-# decoder's limit, huge declared lengths, versions 1 and 3 are dropped and
-# counted as decode or version; well-formed datagrams (a wrapping count, a
-# pod named as leaving forever, a made-up slot with a million visits, a flood
-# of made-up members, a claim to be pod-0 itself) are dropped unread as
-# "source". From a listed address but not a pod's gossip socket (127.0.11.2,
-# any port: a compromised neighbour): a count of 2^64-1 is refused at decode,
+# decoder's limit, huge declared lengths, broken compact count updates,
+# versions 1 and 4 are dropped and counted as decode or version;
+# well-formed datagrams (a wrapping count, a pod named as leaving forever, a
+# made-up slot with a million visits, a flood of made-up members, a claim to
+# be pod-0 itself) are dropped unread as "source". From a listed address
+# but not a pod's gossip socket (127.0.11.2, any port: a compromised
+# neighbour): a count of 2^64-1 is refused at decode,
 # a LEAVE naming pod-1 at incarnation 2^53 is not believed (not its owner's
 # socket, and a relay may not jump an incarnation), a flood of 1000 members
 # stops at --max-members with the rest counted as members_full.
@@ -74,7 +75,7 @@ dec0=$(dropped decode)
 ver0=$(dropped version)
 src0=$(dropped source)
 malformed=0
-for c in random truncated oversize nested huge_lengths; do
+for c in random truncated oversize nested huge_lengths compact; do
     n=$(forge --from-ip $ATTACKER $c)
     echo "sent $n '$c' datagrams"
     malformed=$((malformed + n))
@@ -84,12 +85,12 @@ sleep 0.5
 check "pod-0 survives $malformed malformed datagrams" kill -0 "$PID0"
 dec=$(($(dropped decode) - dec0))
 ver=$(($(dropped version) - ver0))
-echo "dropped: decode +$dec, version +$ver (sent $malformed malformed, $nver of versions 1 and 3)"
+echo "dropped: decode +$dec, version +$ver (sent $malformed malformed, $nver of versions 1 and 4)"
 # Random bytes that start like a map holding "v": 2 would count as version:
 # the two reasons together must account for every datagram.
 check_eq "every malformed or wrong-version datagram dropped and counted" \
     $((dec + ver)) $((malformed + nver))
-check "the version 1 and 3 datagrams counted as version" test "$ver" -ge "$nver"
+check "the version 1 and 4 datagrams counted as version" test "$ver" -ge "$nver"
 
 wf=0
 for c in "wrap_count name=pod-1" "left_forever name=pod-1 addr=$addr1" "inflate name=pod-1" \

@@ -903,6 +903,244 @@ static void load_members(struct gossip *g, int n, uint64_t base_count)
     }
 }
 
+/* ---- compact count updates (wire version 3) ---- */
+
+/* A DELTA from pod-2 (a relay) carrying only compact updates. */
+static void deliver_counts(struct fixture *fx, uint64_t now, const struct proto_count *c, size_t n)
+{
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_DELTA;
+    snprintf(m->from, sizeof(m->from), "pod-2");
+    memcpy(m->counts, c, n * sizeof(*c));
+    m->n_counts = (uint32_t)n;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    gossip_receive(fx->g, now, "10.0.0.3:7946", buf, len);
+}
+
+/* pod-1 and pod-2 speak for themselves; pod-2 speaks only version 2 when
+ * old is set (its datagram says "v": 2, "w": [2, 2]). */
+static void hello(struct fixture *fx, const char *name, const char *addr, uint64_t vol,
+                  uint64_t count, bool old)
+{
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_HEARTBEAT;
+    m->version = old ? 2 : 0;
+    snprintf(m->from, sizeof(m->from), "%s", name);
+    m->entries[0] = mk_entry(name, addr, 1, 1, vol, count, PROTO_STATE_ALIVE);
+    m->n_entries = 1;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    if (old) {
+        /* Our encoder writes our own range; this peer's says [2, 2]. */
+        assert_int_equal(buf[6], 0x92);
+        assert_int_equal(buf[8], PROTO_VERSION_MAX);
+        buf[8] = 2;
+    }
+    gossip_receive(fx->g, 0, addr, buf, len);
+}
+
+/* A round in which pod-1..3 answer every PING we send them, so none is
+ * suspected (a state change would make its entry news, whole). */
+static void tick_answered(struct fixture *fx, uint64_t now)
+{
+    static const char *names[] = {"pod-1", "pod-2", "pod-3"};
+    static const char *addrs[] = {"10.0.0.2:7946", "10.0.0.3:7946", "10.0.0.4:7946"};
+    static const uint64_t vols[] = {V1, V2, V3};
+    size_t from = fx->io.n_sent;
+    gossip_tick(fx->g, now);
+    size_t to = fx->io.n_sent;
+    for (size_t i = from; i < to; i++) {
+        struct proto_msg in;
+        decode_sent(fx, i, &in);
+        for (int p = 0; p < 3; p++) {
+            if (in.type != PROTO_PING || strcmp(fx->io.sent[i].addr, addrs[p]) != 0)
+                continue;
+            struct proto_msg *m = &fx->msg;
+            memset(m, 0, sizeof(*m));
+            m->type = PROTO_ACK;
+            m->nonce = in.nonce;
+            snprintf(m->from, sizeof(m->from), "%s", names[p]);
+            m->entries[0] = mk_entry(names[p], addrs[p], 1, 1, vols[p], find(fx, names[p])->count,
+                                     PROTO_STATE_ALIVE);
+            m->n_entries = 1;
+            m->version = p == 2 ? 2 : 0; /* pod-3 speaks only version 2 */
+            uint8_t buf[PROTO_MAX_DATAGRAM];
+            size_t len = encode_msg(m, buf);
+            if (p == 2)
+                buf[8] = 2; /* "w": [2, 2] */
+            gossip_receive(fx->g, now + 10, addrs[p], buf, len);
+        }
+    }
+}
+
+/* Finds the compact update for (name, vol) in m; returns its count or -1. */
+static int64_t count_in(const struct proto_msg *m, const char *name, uint64_t vol)
+{
+    uint64_t sid = proto_slot_id(name, vol);
+    for (uint32_t k = 0; k < m->n_counts; k++)
+        if (m->counts[k].sid == sid)
+            return (int64_t)m->counts[k].count;
+    return -1;
+}
+
+static bool entry_in(const struct proto_msg *m, const char *name)
+{
+    for (uint32_t k = 0; k < m->n_entries; k++)
+        if (strcmp(m->entries[k].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* A count that rose travels as (slot id, count), not as the member's whole
+ * entry; a peer that speaks only version 2 gets the whole entry instead,
+ * written in version 2. Membership news (a new member) goes whole. */
+static void test_count_rise_goes_compact(void **state)
+{
+    struct fixture *fx = *state;
+    hello(fx, "pod-1", "10.0.0.2:7946", V1, 3, false);
+    hello(fx, "pod-2", "10.0.0.3:7946", V2, 4, false);
+    hello(fx, "pod-3", "10.0.0.4:7946", V3, 4, true);
+    struct proto_msg out;
+    /* The three are new: whole entries, until sent their share of times. */
+    fx->io.n_sent = 0;
+    tick_answered(fx, 1000);
+    bool whole_seen = false;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (out.type == PROTO_HEARTBEAT)
+            whole_seen |= entry_in(&out, "pod-1") || entry_in(&out, "pod-2");
+    }
+    assert_true(whole_seen);
+    /* 4 sends each (4 x ceil(log10(4 + 1))): done in a few rounds. */
+    for (int r = 2; r < 6; r++)
+        tick_answered(fx, 1000 * (uint64_t)r);
+
+    /* pod-1's count rises (relayed by pod-2): news, compact. */
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 10, PROTO_STATE_ALIVE);
+    fx->io.n_sent = 0;
+    deliver(fx, 5500, PROTO_DELTA, "pod-2", &e, 1);
+    assert_int_equal(find(fx, "pod-1")->count, 10);
+    tick_answered(fx, 6000);
+    int compact = 0, whole_old = 0;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (out.type != PROTO_HEARTBEAT)
+            continue;
+        if (strcmp(fx->io.sent[i].addr, "10.0.0.4:7946") == 0) {
+            /* pod-3 reads only version 2: the whole entry, no "c". */
+            assert_int_equal(out.version, 2);
+            assert_int_equal(out.n_counts, 0);
+            whole_old += entry_in(&out, "pod-1");
+        } else {
+            assert_int_equal(out.version, 3);
+            assert_false(entry_in(&out, "pod-1"));
+            compact += count_in(&out, "pod-1", V1) == 10;
+        }
+    }
+    assert_true(compact + whole_old >= 1);
+    /* Over the next rounds both kinds of peer hear it. */
+    for (int r = 7; r < 12 && (compact == 0 || whole_old == 0); r++) {
+        fx->io.n_sent = 0;
+        tick_answered(fx, 1000 * (uint64_t)r);
+        for (size_t i = 0; i < fx->io.n_sent; i++) {
+            decode_sent(fx, i, &out);
+            if (out.type != PROTO_HEARTBEAT)
+                continue;
+            if (strcmp(fx->io.sent[i].addr, "10.0.0.4:7946") == 0)
+                whole_old += entry_in(&out, "pod-1");
+            else
+                compact += count_in(&out, "pod-1", V1) == 10;
+        }
+    }
+    assert_true(compact >= 1);
+    assert_true(whole_old >= 1);
+}
+
+/* An update for a slot we do not know yet is kept, not lost and not put
+ * anywhere else: when the member's entry arrives (with an older count),
+ * the kept count applies. Our own current slot is never taken from one. */
+static void test_compact_update_waits_for_its_slot(void **state)
+{
+    struct fixture *fx = *state;
+    uint64_t total = gossip_total(fx->g);
+    struct proto_count c[2] = {{proto_slot_id("pod-7", V3), 42}, {proto_slot_id("pod-8", V1), 9}};
+    deliver_counts(fx, 0, c, 2);
+    assert_null(gossip_member_find(fx->g, "pod-7"));
+    assert_int_equal(gossip_total(fx->g), total);
+    assert_int_equal(stats(fx)->dropped[GOSSIP_DROP_DECODE], 0);
+
+    /* pod-7's entry arrives, counting 40 on V3: the kept 42 applies. */
+    deliver1(fx, 10, "pod-7", mk_entry("pod-7", "10.0.0.8:7946", 1, 1, V3, 40, PROTO_STATE_ALIVE));
+    assert_int_equal(find(fx, "pod-7")->count, 42);
+    /* A later update by id lands on that slot, by max. */
+    struct proto_count up = {proto_slot_id("pod-7", V3), 50};
+    deliver_counts(fx, 20, &up, 1);
+    assert_int_equal(find(fx, "pod-7")->count, 50);
+    up.count = 45;
+    deliver_counts(fx, 30, &up, 1);
+    assert_int_equal(find(fx, "pod-7")->count, 50);
+    /* The same volume under another name is another slot: pod-8's kept
+     * update does not land on pod-7, nor pod-7's on pod-8. */
+    deliver1(fx, 40, "pod-8", mk_entry("pod-8", "10.0.0.9:7946", 1, 1, V3, 1, PROTO_STATE_ALIVE));
+    assert_int_equal(find(fx, "pod-8")->count, 1);
+    assert_int_equal(find(fx, "pod-7")->count, 50);
+
+    /* Our own current slot: a peer ahead of it means our volume went back
+     * in time (slot_behind), never a count we adopt. */
+    struct proto_count own = {proto_slot_id("pod-0", VOL0), 99};
+    deliver_counts(fx, 50, &own, 1);
+    assert_int_equal(gossip_self_count(fx->g), 5);
+    assert_int_equal(fx->io.behind_calls, 1);
+    assert_int_equal(fx->io.behind_theirs, 99);
+    own.count = 3;
+    deliver_counts(fx, 60, &own, 1);
+    assert_int_equal(fx->io.behind_calls, 1);
+    assert_int_equal(gossip_self_count(fx->g), 5);
+}
+
+/* The event queue's share of a round is bounded in bytes, however much is
+ * owed (a cold start: every member a join to pass on): the round's
+ * heartbeats carry at most GOSSIP_PIGGYBACK_BUDGET (2,800) bytes of it,
+ * plus each heartbeat's own entry and any liveness news. */
+static void test_piggyback_budget(void **state)
+{
+    struct fixture *fx = *state;
+    /* 300 joins to pass on, relayed by pod-2. */
+    char name[64];
+    for (int i = 1; i <= 300; i++) {
+        snprintf(name, sizeof(name), "myapp-stateful-with-a-long-name-%04d", i);
+        struct proto_entry e =
+            mk_entry(name, "10.1.2.3:7946", 1, 1, 0x5000 + (uint64_t)i, 50, PROTO_STATE_ALIVE);
+        deliver(fx, 0, PROTO_DELTA, "pod-2", &e, 1);
+    }
+    struct proto_msg out;
+    for (int r = 1; r <= 5; r++) {
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, 1000 * (uint64_t)r);
+        size_t queue = 0, beats = 0;
+        for (size_t i = 0; i < fx->io.n_sent; i++) {
+            decode_sent(fx, i, &out);
+            if (out.type != PROTO_HEARTBEAT)
+                continue;
+            beats++;
+            /* Liveness news (our unanswered probes make suspicions here)
+             * goes first and outside the budget. */
+            for (uint32_t k = 1; k < out.n_entries; k++)
+                if (out.entries[k].state == PROTO_STATE_ALIVE)
+                    queue += proto_entry_size(&out.entries[k]);
+            for (uint32_t k = 0; k < out.n_counts; k++)
+                queue += proto_count_size(&out.counts[k]);
+        }
+        assert_true(beats >= 3);
+        print_message("round %d: %zu heartbeats, %zu bytes of queue\n", r, beats, queue);
+        assert_true(queue <= 2800);
+        assert_true(queue >= 2800 / 2); /* a long queue fills it */
+    }
+}
+
 static void test_sync_answers_differing_buckets(void **state)
 {
     struct fixture *fx = *state;
@@ -947,12 +1185,14 @@ static void test_sync_answers_differing_buckets(void **state)
 static void test_sync_answer_in_numbered_parts(void **state)
 {
     struct fixture *fx = *state;
-    load_members(fx->g, 150, 1000);
+    /* 70 rows of ~64 bytes: more than a datagram, less than the round's
+     * budget for an asker that is not ready. */
+    load_members(fx->g, 70, 1000);
     uint32_t zero[PROTO_BUCKETS] = {0}; /* an asker that holds nothing */
     send_sync(fx, 5, zero);
     size_t parts = fx->io.n_sent;
     assert_true(parts >= 2);
-    char *seen = calloc(151, 1);
+    char *seen = calloc(71, 1);
     assert_non_null(seen);
     struct proto_msg out;
     size_t rows = 0;
@@ -969,47 +1209,69 @@ static void test_sync_answer_in_numbered_parts(void **state)
             long idx = dash ? strtol(dash + 1, NULL, 10) : 0;
             if (strcmp(out.entries[k].name, "pod-0") == 0)
                 continue;
-            assert_in_range(idx, 1, 150);
+            assert_in_range(idx, 1, 70);
             assert_false(seen[idx]);
             seen[idx] = 1;
         }
     }
-    assert_int_equal(rows, 151); /* every row once, ours included */
+    assert_int_equal(rows, 71); /* every row once, ours included */
     free(seen);
+}
+
+static size_t sent_bytes(const struct fake_io *io)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < io->n_sent; i++)
+        n += io->sent[i].len;
+    return n;
 }
 
 static void test_sync_answer_cut_is_not_whole(void **state)
 {
     struct fixture *fx = *state;
-    load_members(fx->g, 600, 7); /* far more than 24 datagrams hold */
+    load_members(fx->g, 600, 7); /* ~38 KB of rows: far more than a round's budget */
     uint32_t zero[PROTO_BUCKETS] = {0};
     send_sync(fx, 9, zero);
+    /* An asker that is not ready gets whole entries, as many datagrams as
+     * the round's SYNC budget holds (24), each part numbered, none whole. */
     assert_int_equal(fx->io.n_sent, 24);
+    assert_true(sent_bytes(&fx->io) <= 24 * PROTO_MAX_DATAGRAM);
     struct proto_msg out;
     for (size_t p = 0; p < fx->io.n_sent; p++) {
         decode_sent(fx, p, &out);
         assert_int_equal(out.part, p + 1);
-        assert_int_equal(out.parts, 24);
+        assert_int_equal(out.parts, fx->io.n_sent);
         assert_int_equal(out.whole, 0);
+        assert_true(out.n_entries > 0);
+        assert_int_equal(out.n_counts, 0);
     }
-    /* An asker that merged this answer asks again and gets less, until an
-     * answer is whole: each SYNC makes more buckets equal. */
+    /* The budget is the round's, whoever asks: a second SYNC in the same
+     * round gets at most what is left of it (the asker asks again next
+     * round). */
+    size_t first = sent_bytes(&fx->io);
+    send_sync(fx, 10, zero);
+    assert_true(first + sent_bytes(&fx->io) <= 24 * PROTO_MAX_DATAGRAM);
+    assert_true(fx->io.n_sent <= 1);
+
+    /* An asker that merged this answer asks again, a round later, and
+     * converges: each answer makes the buckets it covered equal, until an
+     * answer is whole. */
     struct fake_io aio;
     fake_io_init(&aio);
     struct gossip_config cfg = base_cfg();
     cfg.name = "pod-2";
     cfg.vol = V2;
     struct gossip *asker = fake_gossip_new(&aio, &cfg);
-    size_t last = SIZE_MAX;
     int asks = 0;
     bool whole = false;
-    while (!whole && asks < 20) {
+    while (!whole && asks < 40) {
         asks++;
+        gossip_tick(fx->g, 1000 * (uint64_t)asks); /* a new round, a new budget */
         uint32_t b[PROTO_BUCKETS];
         buckets_of(asker, b);
         send_sync(fx, 100 + (uint64_t)asks, b);
-        assert_true(fx->io.n_sent <= last);
-        last = fx->io.n_sent;
+        assert_true(fx->io.n_sent >= 1);
+        assert_true(sent_bytes(&fx->io) <= 24 * PROTO_MAX_DATAGRAM);
         for (size_t p = 0; p < fx->io.n_sent; p++) {
             gossip_receive(asker, 0, "10.0.0.1:7946", fx->io.sent[p].buf, fx->io.sent[p].len);
             decode_sent(fx, p, &out);
@@ -1019,14 +1281,42 @@ static void test_sync_answer_cut_is_not_whole(void **state)
     print_message("whole after %d SYNCs\n", asks);
     assert_true(whole);
     assert_true(asks >= 2);
-    /* A ready pod repairing the same difference gets 4 datagrams at most. */
-    uint32_t zero2[PROTO_BUCKETS] = {0};
-    gossip_tick(fx->g, 1000); /* a new round: SYNC answers are counted per round */
-    send_sync_as(fx, 300, zero2, true);
-    assert_int_equal(fx->io.n_sent, 4);
-    decode_sent(fx, 0, &out);
-    assert_int_equal(out.whole, 0);
     /* It holds all of ours, plus its own slot. */
+    assert_int_equal(gossip_total(asker), gossip_total(fx->g) + 5);
+
+    /* A ready pod repairing the same difference gets compact counts (slot
+     * id, count), within the smaller repair budget, cut short: not whole. */
+    gossip_tick(fx->g, 100000);
+    send_sync_as(fx, 300, zero, true);
+    assert_true(fx->io.n_sent >= 1);
+    assert_true(sent_bytes(&fx->io) <= 2 * PROTO_MAX_DATAGRAM);
+    size_t counts = 0;
+    for (size_t p = 0; p < fx->io.n_sent; p++) {
+        decode_sent(fx, p, &out);
+        assert_int_equal(out.whole, 0);
+        assert_int_equal(out.n_entries, 0);
+        counts += out.n_counts;
+    }
+    /* ~10 bytes an update against ~64 an entry: about six times the rows. */
+    assert_true(counts >= 200);
+
+    /* Repair end to end: counts rise on our side; the ready asker's SYNC
+     * gets compact updates of the differing buckets, and merges them. */
+    char name[64];
+    for (int i = 1; i <= 600; i += 37) {
+        snprintf(name, sizeof(name), "myapp-stateful-with-a-long-name-%04d", i);
+        assert_int_equal(gossip_slot_load(fx->g, 0, name, 0x5000 + (uint64_t)i, 1000 + i), 0);
+    }
+    gossip_tick(fx->g, 200000);
+    uint32_t b[PROTO_BUCKETS];
+    buckets_of(asker, b);
+    send_sync_as(fx, 301, b, true);
+    for (size_t p = 0; p < fx->io.n_sent; p++) {
+        decode_sent(fx, p, &out);
+        assert_int_equal(out.n_entries, 0);
+        assert_int_equal(out.whole, 1);
+        gossip_receive(asker, 0, "10.0.0.1:7946", fx->io.sent[p].buf, fx->io.sent[p].len);
+    }
     assert_int_equal(gossip_total(asker), gossip_total(fx->g) + 5);
     gossip_free(asker);
     free(aio.sent);
@@ -1081,7 +1371,7 @@ static void test_synced_after_whole_answer_to_our_nonce(void **state)
 {
     struct fixture *fx = *state;
     struct peer p;
-    peer_open(&p, 150);
+    peer_open(&p, 70);
     gossip_greet(fx->g, 0, "10.0.0.2:7946");
     uint64_t nonce = sync_to_peer(fx, &p);
     size_t parts = p.io.n_sent;
@@ -1117,7 +1407,9 @@ static void test_synced_after_whole_answer_to_our_nonce(void **state)
         gossip_receive(fx->g, 10, "10.0.0.2:7946", answer[k].buf, answer[k].len);
     assert_false(gossip_synced(fx->g, 10));
     assert_int_equal(stats(fx)->syncs, 0);
-    /* The answer to the SYNC it did send does. */
+    /* The answer to the SYNC it did send does (a round later: the peer's
+     * SYNC budget for the first round went to the first answer). */
+    gossip_tick(p.g, 1000);
     sync_to_peer(fx, &p);
     assert_true(p.io.n_sent >= 1);
     for (size_t k = 0; k < p.io.n_sent; k++)
@@ -1125,6 +1417,56 @@ static void test_synced_after_whole_answer_to_our_nonce(void **state)
     assert_true(gossip_synced(fx->g, 20));
     assert_int_equal(gossip_total(fx->g), gossip_total(p.g) + 5);
     free(answer);
+    peer_close(&p);
+}
+
+/* The SYNC fx sent in its latest round, if any: its reply flag (whole
+ * entries asked for), or -1. */
+static int last_sync_reply(struct fixture *fx)
+{
+    struct proto_msg m;
+    int reply = -1;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &m);
+        if (m.type == PROTO_SYNC)
+            reply = m.reply;
+    }
+    return reply;
+}
+
+/* A ready node repairs with compact updates; one that holds updates for a
+ * slot it does not know asks for whole entries instead, since compact
+ * updates could never bring it the member's name. */
+static void test_repair_asks_whole_for_unknown_slots(void **state)
+{
+    struct fixture *fx = *state;
+    struct peer p;
+    peer_open(&p, 10);
+    gossip_greet(fx->g, 0, "10.0.0.2:7946");
+    sync_to_peer(fx, &p);
+    for (size_t k = 0; k < p.io.n_sent; k++)
+        gossip_receive(fx->g, 10, "10.0.0.2:7946", p.io.sent[k].buf, p.io.sent[k].len);
+    assert_true(gossip_synced(fx->g, 10));
+    /* Ready: the repair SYNCs (every pushpull_every rounds) ask for compact. */
+    int reply = -1;
+    uint64_t t = 1000;
+    for (; t <= 6000 && reply < 0; t += 1000) {
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, t);
+        reply = last_sync_reply(fx);
+    }
+    assert_int_equal(reply, 0);
+    /* An update for a slot nobody told us about: the next repair asks for
+     * whole entries. */
+    struct proto_count c = {proto_slot_id("pod-7", V3), 42};
+    deliver_counts(fx, t, &c, 1);
+    reply = -1;
+    for (uint64_t end = t + 6000; t <= end && reply < 0; t += 1000) {
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, t);
+        reply = last_sync_reply(fx);
+    }
+    assert_int_equal(reply, 1);
     peer_close(&p);
 }
 
@@ -1713,15 +2055,16 @@ static void test_datagrams_bounded_with_1000_members(void **state)
     }
     assert_int_equal(gossip_member_count(fx->g), 1000);
     uint64_t t = 0;
-    /* Every member must be sent at some point (the event queue), and never
-     * oversize. Each round's fanout targets all get the least-sent entries,
-     * ~10 of these long ones a datagram, so 999 new members take ~100
-     * rounds. */
+    /* Every member must be sent at some point, and never oversize. The
+     * queue gets 2,800 bytes a round (GOSSIP_PIGGYBACK_BUDGET), and every
+     * target the least-sent rows: 3 heartbeats carry the same ~6 of these
+     * ~142-byte entries, so 999 joins take about 170 rounds, more while
+     * unanswered probes make suspicions and deaths, which go first. */
     char *seen = calloc(1000, 1);
     assert_non_null(seen);
     struct proto_msg *m = malloc(sizeof(*m));
     assert_non_null(m);
-    for (int r = 0; r < 150; r++) {
+    for (int r = 0; r < 400; r++) {
         t += 1000;
         fx->io.n_sent = 0;
         gossip_tick(fx->g, t);
@@ -1808,6 +2151,24 @@ static void test_ping_ack(void **state)
     assert_int_equal(proto_entry_visits(&out.entries[0]), 5);
     /* tallyctl is not a member. */
     assert_int_equal(gossip_member_count(fx->g), 1);
+    assert_int_equal(out.version, PROTO_VERSION);
+
+    /* A tallyctl that reads only version 2 ("w": [2, 2]) is answered in 2,
+     * listed or not. */
+    m->version = 2;
+    len = encode_msg(m, buf);
+    buf[8] = 2;
+    fx->io.n_sent = 0;
+    gossip_receive(fx->g, 0, "127.0.0.1:5556", buf, len);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_ACK);
+    assert_int_equal(out.version, 2);
+    fx->io.n_sent = 0;
+    gossip_receive_unlisted(fx->g, 0, "127.0.0.1:5557", buf, len);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.version, 2);
 }
 
 static void test_greet_once(void **state)
@@ -1938,10 +2299,14 @@ int main(void)
         T(test_duplicate_name_seen_and_counted),
         T(test_no_false_duplicate_for_own_old_volume),
         T(test_no_false_duplicate_from_older_lives),
+        T(test_count_rise_goes_compact),
+        T(test_piggyback_budget),
+        T(test_compact_update_waits_for_its_slot),
         T(test_sync_answers_differing_buckets),
         T(test_sync_answer_in_numbered_parts),
         T(test_sync_answer_cut_is_not_whole),
         T(test_synced_after_whole_answer_to_our_nonce),
+        T(test_repair_asks_whole_for_unknown_slots),
         T(test_synced_needs_whole_flag),
         T(test_synced_after_recovery_ms),
         T(test_member_cap),

@@ -1,6 +1,6 @@
 /*
  * test_proto_malformed.c: the decoder against datagrams that are not what
- * tally sends (wire version 2, proto/WIRE.md). Each row of a table is one way
+ * tally sends (wire versions 2 and 3, proto/WIRE.md). Each row of a table is one way
  * to break a message, with the error and the field the decoder must name (so
  * a counted drop is explained); a few rows are odd-but-valid msgpack that
  * must be accepted. Every input is copied into a heap buffer of exactly its
@@ -94,6 +94,12 @@ static int decode_exact(const uint8_t *buf, size_t len, struct proto_msg *m,
 /* 16 and 17 slots: vols 1, 2, 3, ... each with count 7 (pairs written "0107"). */
 #define SLOTS_1_16                                                                                 \
     "0107 0207 0307 0407 0507 0607 0707 0807 0907 0a07 0b07 0c07 0d07 0e07 0f07 1007 "
+/* Version 3, with compact count updates "c". */
+#define V3          "a1 76 03 "
+#define W3          "a1 77 92 02 03 "
+#define HDR3        V3 W3
+#define DELTA35     "85 " HDR3 "a1 74 03 " F_A /* a version-3 DELTA, one more key */
+#define C(x)        "a1 63 " x " "             /* "c": x */
 #define SLOTS16     "dc 00 20 " SLOTS_1_16
 #define SLOTS17     "dc 00 22 " SLOTS_1_16 "11 07 "
 #define VALUE_MAX   "cf 00 20 00*6 "    /* 2^53 = PROTO_VALUE_MAX */
@@ -127,17 +133,18 @@ static const struct row rows[] = {
     {"map32 declaring 4G keys", "df ff ff ff ff", PROTO_ERR_TRUNCATED, "(top)"},
     {"map16 declaring more keys than bytes", "de 00 10 " HDR, PROTO_ERR_TRUNCATED, "(top)"},
     {"key str32 of 4 GB", "81 db ff ff ff ff", PROTO_ERR_TRUNCATED, "(top)"},
-    /* Version: only 2 is read; everything else is a counted VERSION drop. */
+    /* Version: 2 and 3 are read; everything else is a counted VERSION drop. */
     {"version 1 (0.1.0's heartbeat)", V1_HEARTBEAT, PROTO_ERR_VERSION, "v"},
     {"version 1 with a w", "84 a1 76 01 a1 77 92 01 02 a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
-    {"version 3", "84 a1 76 03 " W2 "a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
-    {"version 3 from a sender speaking 2..3", "84 a1 76 03 a1 77 92 02 03 a1 74 05 " F_A,
-     PROTO_ERR_VERSION, "v"},
+    {"version 3 from a sender speaking 2..3", "84 " HDR3 "a1 74 05 " F_A, PROTO_OK, NULL},
+    {"version 3 from a sender speaking only 2", "84 a1 76 03 " W2 "a1 74 05 " F_A, PROTO_ERR_RANGE,
+     "w"},
+    {"version 4", "84 a1 76 04 a1 77 92 02 04 a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
     {"version 0", "84 a1 76 00 " W2 "a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
     {"version 2^64-1", "84 a1 76 cf ff*8 " W2 "a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
-    {"version 3 after a field 2 cannot read", "84 a1 74 a1 78 a1 76 03 " W2 F_A, PROTO_ERR_VERSION,
+    {"version 4 after a field 3 cannot read", "84 a1 74 a1 78 a1 76 04 " W2 F_A, PROTO_ERR_VERSION,
      "v"},
-    {"version 3 in an entry layout 2 cannot read", "84 a1 76 03 " W2 "a1 74 01 a1 65 91 c0",
+    {"version 4 in an entry layout 3 cannot read", "84 a1 76 04 " W2 "a1 74 01 a1 65 91 c0",
      PROTO_ERR_VERSION, "v"},
     {"version as str", "84 a1 76 a1 32 " W2 "a1 74 05 " F_A, PROTO_ERR_TYPE, "v"},
     {"version negative", "84 a1 76 ff " W2 "a1 74 05 " F_A, PROTO_ERR_TYPE, "v"},
@@ -204,6 +211,44 @@ static const struct row rows[] = {
      PROTO_ERR_RANGE, "a"},
     {"a on a PING", PING5 "a1 61 a1 62", PROTO_ERR_RANGE, "a"},
     {"a twice", "87 " HDR "a1 74 08 " F_A "a1 6e 07 a1 61 a1 62 a1 61 a1 62", PROTO_ERR_RANGE, "a"},
+    /* Compact count updates "c" (version 3): a flat [sid, count, ...] array
+     * on a HEARTBEAT or DELTA, each sid once, counts within 2^53. */
+    {"c: one update", DELTA35 C("92 cf 11*8 05"), PROTO_OK, NULL},
+    {"c empty", DELTA35 C("90"), PROTO_OK, NULL},
+    {"c on a version-3 heartbeat", "86 " HDR3 "a1 74 01 " F_A E1(ENTRY_A) C("92 05 03"), PROTO_OK,
+     NULL},
+    {"c uint", DELTA35 C("05"), PROTO_ERR_TYPE, "c"},
+    {"c map", DELTA35 C("81 05 03"), PROTO_ERR_TYPE, "c"},
+    {"c nil", DELTA35 C("c0"), PROTO_ERR_TYPE, "c"},
+    {"c of 1 element (odd)", DELTA35 C("91 05"), PROTO_ERR_RANGE, "c"},
+    {"c of 3 elements (odd)", DELTA35 C("93 05 03 06"), PROTO_ERR_RANGE, "c"},
+    {"c declaring 129 updates", DELTA35 C("dc 01 02"), PROTO_ERR_RANGE, "c"},
+    {"c array32 declaring 4G", DELTA35 C("dd ff ff ff ff"), PROTO_ERR_RANGE, "c"},
+    {"c declaring 128 updates, holding none", DELTA35 C("dc 01 00"), PROTO_ERR_TRUNCATED, "c"},
+    {"c sid str", DELTA35 C("92 a1 35 03"), PROTO_ERR_TYPE, "c[0].sid"},
+    {"c sid negative", DELTA35 C("92 ff 03"), PROTO_ERR_TYPE, "c[0].sid"},
+    {"c sid 0 and 2^64-1 (any 64-bit id)", DELTA35 C("94 00 03 cf ff*8 04"), PROTO_OK, NULL},
+    {"c count negative", DELTA35 C("92 05 ff"), PROTO_ERR_TYPE, "c[0].count"},
+    {"c count float", DELTA35 C("92 05 ca 3f 80 00 00"), PROTO_ERR_TYPE, "c[0].count"},
+    {"c count 2^53", DELTA35 C("92 05 " VALUE_MAX), PROTO_OK, NULL},
+    {"c count 2^53+1", DELTA35 C("94 05 03 06 " VALUE_MAX_1), PROTO_ERR_RANGE, "c[1].count"},
+    {"c count 2^64-1", DELTA35 C("92 05 cf ff*8"), PROTO_ERR_RANGE, "c[0].count"},
+    {"c truncated in a count", DELTA35 C("92 05 cd 01"), PROTO_ERR_TRUNCATED, "c[0].count"},
+    {"c sid twice", DELTA35 C("94 05 03 05 04"), PROTO_ERR_RANGE, "c[1].sid"},
+    {"c sid twice, wide and narrow", DELTA35 C("94 05 03 cf 00*7 05 04"), PROTO_ERR_RANGE,
+     "c[1].sid"},
+    {"c twice", "86 " HDR3 "a1 74 03 " F_A C("90") C("90"), PROTO_ERR_RANGE, "c"},
+    {"c on a PING", "85 " HDR3 "a1 74 05 " F_A C("92 05 03"), PROTO_ERR_RANGE, "c"},
+    {"c on an ACK", "86 " HDR3 "a1 74 06 " F_A E1(ENTRY_A) C("92 05 03"), PROTO_ERR_RANGE, "c"},
+    {"c on a SYNC", "86 " HDR3 "a1 74 07 " F_A B64 C("92 05 03"), PROTO_ERR_RANGE, "c"},
+    {"c on a LEAVE", "85 " HDR3 "a1 74 04 " F_A C("92 05 03"), PROTO_ERR_RANGE, "c"},
+    {"c before v", "85 " C("92 05 03") HDR3 "a1 74 03 " F_A, PROTO_OK, NULL},
+    /* In version 2, "c" is a key it does not know: skipped if well formed,
+     * whatever it holds, wherever it is. */
+    {"c in version 2: skipped", DELTA5 C("92 05 03"), PROTO_OK, NULL},
+    {"c in version 2, on a PING, odd: skipped", PING5 C("91 05"), PROTO_OK, NULL},
+    {"c in version 2 before v: skipped", "85 " C("c3") HDR "a1 74 03 " F_A, PROTO_OK, NULL},
+    {"c in version 2, malformed", DELTA5 C("c1"), PROTO_ERR_TYPE, "(unknown key)"},
     /* Entries array. */
     {"e uint", DELTA5 "a1 65 01", PROTO_ERR_TYPE, "e"},
     {"e map", DELTA5 "a1 65 80", PROTO_ERR_TYPE, "e"},
@@ -493,6 +538,19 @@ static void test_table_values(void **state)
     assert_int_equal(decode_exact(buf, n, &m, NULL), PROTO_OK);
     assert_int_equal(m.digest[0].count, PROTO_VALUE_MAX * PROTO_MAX_SLOTS);
 
+    n = unhex(DELTA35 C("94 cf 0a692a7467347db4 ce 000186a0 00 " VALUE_MAX), buf, sizeof(buf));
+    assert_int_equal(decode_exact(buf, n, &m, NULL), PROTO_OK);
+    assert_int_equal(m.version, 3);
+    assert_int_equal(m.n_counts, 2);
+    assert_true(m.counts[0].sid == 0x0a692a7467347db4ull);
+    assert_int_equal(m.counts[0].count, 100000);
+    assert_int_equal(m.counts[1].sid, 0);
+    assert_int_equal(m.counts[1].count, PROTO_VALUE_MAX);
+    n = unhex(DELTA5 C("94 cf 0a692a7467347db4 ce 000186a0 00 01"), buf, sizeof(buf));
+    assert_int_equal(decode_exact(buf, n, &m, NULL), PROTO_OK);
+    assert_int_equal(m.version, 2);
+    assert_int_equal(m.n_counts, 0);
+
     n = unhex(PING5 "a1 6e cf ff*8", buf, sizeof(buf));
     assert_int_equal(decode_exact(buf, n, &m, NULL), PROTO_OK);
     assert_int_equal(m.nonce, UINT64_MAX);
@@ -559,6 +617,13 @@ static void test_truncated_everywhere(void **state)
     }
     m.n_entries = 5;
     m.n_digest = 5;
+    check_prefixes_of(&m);
+    /* ... and version 3's compact counts on it. */
+    for (uint32_t i = 0; i < 7; i++) {
+        m.counts[i].sid = 0x0a692a7467347db4ull >> (9 * i);
+        m.counts[i].count = 100000ULL << (5 * i);
+    }
+    m.n_counts = 7;
     check_prefixes_of(&m);
 
     /* A SYNC. */

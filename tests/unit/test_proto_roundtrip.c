@@ -1,14 +1,15 @@
 /*
  * test_proto_roundtrip.c: what the gossip core relies on from proto/ (wire
- * version 2): every message type survives encode+decode unchanged, the bytes
- * are pinned (golden tests, so a wire change is a deliberate decision), the
- * size helpers are exact so a sender can fill a datagram greedily, the encoder
+ * version 3, and version 2 for peers that speak only that): every message type survives
+ * encode+decode unchanged, the bytes are pinned (golden tests, so a wire change is a deliberate
+ * decision), the size helpers are exact so a sender can fill a datagram greedily, the encoder
  * refuses what the decoder would refuse, the SYNC bucket hashing is pinned,
  * msgpack-c agrees with our bytes both ways, and the fuzz seeds are valid.
  */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,10 +53,11 @@ static void digest_set(struct proto_digest_item *d, const char *name, uint64_t i
 }
 
 /* msg is big (~40 KB): tests keep theirs static rather than on the stack. The
- * range is what the decoder will report for our own datagrams. */
+ * version and range are what the decoder will report for our own datagrams. */
 static void msg_init(struct proto_msg *m, uint8_t type, const char *from)
 {
     memset(m, 0, sizeof(*m));
+    m->version = PROTO_VERSION;
     m->type = type;
     m->vmin = PROTO_VERSION_MIN;
     m->vmax = PROTO_VERSION_MAX;
@@ -108,6 +110,17 @@ static void test_roundtrip_every_type(void **state)
         entry_slot(&m.entries[2], UINT64_MAX - k, PROTO_VALUE_MAX - k);
     m.n_entries = 3;
     roundtrip(&m);
+    /* ... with compact count updates at every width, up to a full "c". */
+    static const uint64_t widths[] = {0, 200, 70000, 1ull << 33};
+    for (unsigned k = 0; k < PROTO_MAX_COUNTS; k++) {
+        m.counts[k].sid = k % 8 ? widths[k % 4] + k : UINT64_MAX - k;
+        m.counts[k].count = k % 8 ? k : PROTO_VALUE_MAX - k;
+    }
+    memset(&m.entries[1], 0, 2 * sizeof(m.entries[0]));
+    m.n_entries = 1;
+    m.n_counts = PROTO_MAX_COUNTS;
+    roundtrip(&m);
+    m.n_counts = 0;
 
     msg_init(&m, PROTO_DIGEST, "myapp-stateful-1");
     m.nonce = 77;
@@ -133,6 +146,13 @@ static void test_roundtrip_every_type(void **state)
     m.parts = UINT16_MAX;
     m.whole = 0;
     roundtrip(&m);
+    /* A SYNC answer of compact counts (to a ready asker). */
+    m.counts[0].sid = 0xfec3e5e05cca56edull;
+    m.counts[0].count = 9;
+    m.n_counts = 1;
+    roundtrip(&m);
+    m.n_counts = 0;
+    memset(&m.counts[0], 0, sizeof(m.counts[0]));
     /* The answer to a SYNC where no bucket differs: nothing but "p". */
     memset(&m.entries[0], 0, sizeof(m.entries[0]));
     m.n_entries = 0;
@@ -195,8 +215,8 @@ static void test_roundtrip_every_type(void **state)
 /* clang-format off */
 static const char golden_heartbeat[] =
     "85"                                   /* map, 5 keys */
-    "a176" "02"                            /* "v": 2 */
-    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a176" "03"                            /* "v": 3 */
+    "a177" "92" "02" "03"                  /* "w": [2, 3] */
     "a174" "01"                            /* "t": 1 (heartbeat) */
     "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
     "a165" "91"                            /* "e": array of 1 */
@@ -226,8 +246,8 @@ static void golden_heartbeat_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_digest[] =
     "87"                                   /* map, 7 keys */
-    "a176" "02"                            /* "v": 2 */
-    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a176" "03"                            /* "v": 3 */
+    "a177" "92" "02" "03"                  /* "w": [2, 3] */
     "a174" "02"                            /* "t": 2 (digest) */
     "a166" "b0" "6d796170702d737461746566756c2d31" /* "f": "myapp-stateful-1" */
     "a16e" "2a"                            /* "n": 42 */
@@ -280,8 +300,8 @@ static void golden_table_buckets(uint32_t buckets[PROTO_BUCKETS])
 /* clang-format off */
 static const char golden_sync[] =
     "86"                                   /* map, 6 keys */
-    "a176" "02"                            /* "v": 2 */
-    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a176" "03"                            /* "v": 3 */
+    "a177" "92" "02" "03"                  /* "w": [2, 3] */
     "a174" "07"                            /* "t": 7 (sync) */
     "a166" "b0" "6d796170702d737461746566756c2d32" /* "f": "myapp-stateful-2" */
     "a16e" "2b"                            /* "n": 43 (request id) */
@@ -308,8 +328,8 @@ static void golden_sync_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_sync_answer[] =
     "87"                                   /* map, 7 keys */
-    "a176" "02"                            /* "v": 2 */
-    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a176" "03"                            /* "v": 3 */
+    "a177" "92" "02" "03"                  /* "w": [2, 3] */
     "a174" "03"                            /* "t": 3 (delta) */
     "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
     "a16e" "2b"                            /* "n": 43, the SYNC's */
@@ -343,8 +363,8 @@ static void golden_sync_answer_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_ping_req[] =
     "86"                                   /* map, 6 keys */
-    "a176" "02"                            /* "v": 2 */
-    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a176" "03"                            /* "v": 3 */
+    "a177" "92" "02" "03"                  /* "w": [2, 3] */
     "a174" "08"                            /* "t": 8 (ping_req) */
     "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
     "a16e" "2c"                            /* "n": 44, the asker's probe */
@@ -363,8 +383,8 @@ static void golden_ping_req_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_suspicion[] =
     "85"                                   /* map, 5 keys */
-    "a176" "02"                            /* "v": 2 */
-    "a177" "92" "02" "02"                  /* "w": [2, 2] */
+    "a176" "03"                            /* "v": 3 */
+    "a177" "92" "02" "03"                  /* "w": [2, 3] */
     "a174" "03"                            /* "t": 3 (delta) */
     "a166" "b0" "6d796170702d737461746566756c2d32" /* "f": "myapp-stateful-2" */
     "a165" "91"                            /* "e": array of 1 */
@@ -387,6 +407,44 @@ static void golden_suspicion_msg(struct proto_msg *m)
     entry_slot(&m->entries[0], 0xb1, 9);
     snprintf(m->entries[0].accuser, sizeof(m->entries[0].accuser), "myapp-stateful-0");
     m->n_entries = 1;
+}
+
+/* Version 3's compact count updates: myapp-stateful-2's heartbeat carries
+ * its own entry, then two counts that rose, each as (slot id, count): the
+ * slot id is proto_slot_id(name, vol), computed by every node alike. */
+/* clang-format off */
+static const char golden_compact[] =
+    "86"                                   /* map, 6 keys */
+    "a176" "03"                            /* "v": 3 */
+    "a177" "92" "02" "03"                  /* "w": [2, 3] */
+    "a174" "01"                            /* "t": 1 (heartbeat) */
+    "a166" "b0" "6d796170702d737461746566756c2d32" /* "f": "myapp-stateful-2" */
+    "a165" "91"                            /* "e": array of 1 */
+    "97"                                   /* entry: array of 7 */
+    "b0" "6d796170702d737461746566756c2d32" /*   name */
+    "03"                                   /*   incarnation 3 */
+    "07"                                   /*   heartbeat 7 */
+    "00"                                   /*   state alive */
+    "b0" "31302e3234342e302e31323a37393436" /*   addr "10.244.0.12:7946" */
+    "cc" "c2"                              /*   vol 0xc2 */
+    "92" "ccc2" "00"                       /*   slots: [0xc2, 0] */
+    "a163" "94"                            /* "c": array of 4 = 2 updates */
+    "cf" "fec3e5e05cca56ed" "09"           /*   (myapp-stateful-1, 0xb1): 9 */
+    "cf" "0a692a7467347db4" "ce" "000186a0"; /* (myapp-stateful-0, VOL_NOW): 100000 */
+/* clang-format on */
+
+static void golden_compact_msg(struct proto_msg *m)
+{
+    msg_init(m, PROTO_HEARTBEAT, "myapp-stateful-2");
+    entry_set(&m->entries[0], "myapp-stateful-2", "10.244.0.12:7946", 3, 7, PROTO_STATE_ALIVE,
+              0xc2);
+    entry_slot(&m->entries[0], 0xc2, 0);
+    m->n_entries = 1;
+    m->counts[0].sid = proto_slot_id("myapp-stateful-1", 0xb1);
+    m->counts[0].count = 9;
+    m->counts[1].sid = proto_slot_id("myapp-stateful-0", VOL_NOW);
+    m->counts[1].count = 100000;
+    m->n_counts = 2;
 }
 
 static void refused(const struct proto_msg *m, int code, const char *field);
@@ -487,6 +545,81 @@ static void test_golden_suspicion(void **state)
     refused(&m, PROTO_ERR_RANGE, "e[0].accuser");
 }
 
+static void test_golden_compact(void **state)
+{
+    static struct proto_msg m;
+    (void)state;
+    golden_compact_msg(&m);
+    check_golden(&m, golden_compact);
+    /* WIRE.md's sizes: a 9-byte id and a 1..9-byte count. */
+    assert_int_equal(proto_count_size(&m.counts[0]), 10);
+    assert_int_equal(proto_count_size(&m.counts[1]), 14);
+    /* Only HEARTBEAT and DELTA carry them, each slot once, counts within
+     * 2^53, and only from version 3 on. */
+    m.type = PROTO_ACK;
+    refused(&m, PROTO_ERR_RANGE, "c");
+    golden_compact_msg(&m);
+    m.version = 2;
+    refused(&m, PROTO_ERR_RANGE, "c");
+    golden_compact_msg(&m);
+    m.counts[1].sid = m.counts[0].sid;
+    refused(&m, PROTO_ERR_RANGE, "c[1].sid");
+    golden_compact_msg(&m);
+    m.counts[0].count = PROTO_VALUE_MAX + 1;
+    refused(&m, PROTO_ERR_RANGE, "c[0].count");
+    golden_compact_msg(&m);
+    m.version = PROTO_VERSION_MAX + 1;
+    refused(&m, PROTO_ERR_RANGE, "v");
+}
+
+/* A peer that speaks only version 2 is written version 2: the same bytes
+ * but "v", and our own range still says we speak 3. What a version-2
+ * datagram holds under "c" is an unknown key to it, and to us when we read
+ * version 2: skipped, never taken for counts. */
+static void test_version_2_for_old_peers(void **state)
+{
+    static struct proto_msg m, back;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    (void)state;
+    golden_heartbeat_msg(&m);
+    m.version = 2;
+    int n = proto_msg_encode(&m, buf, sizeof(buf));
+    assert_int_equal(n, 108);
+    char hex[2 * PROTO_MAX_DATAGRAM + 1];
+    hex_of(buf, 12, hex, sizeof(hex));
+    assert_string_equal(hex, "85a17602a177920203a17401");
+    assert_int_equal(proto_msg_decode(buf, (size_t)n, &back, NULL), PROTO_OK);
+    assert_memory_equal(&m, &back, sizeof(back));
+
+    /* golden_compact with "v" 2: decodes, without the counts. */
+    uint8_t in[PROTO_MAX_DATAGRAM];
+    size_t len = unhex(golden_compact, in, sizeof(in));
+    assert_int_equal(in[3], 0x03);
+    in[3] = 0x02;
+    assert_int_equal(proto_msg_decode(in, len, &back, NULL), PROTO_OK);
+    assert_int_equal(back.version, 2);
+    assert_int_equal(back.n_entries, 1);
+    assert_int_equal(back.n_counts, 0);
+    /* ... and the same with "c" first, before "v" is read. */
+    golden_compact_msg(&m);
+    n = proto_msg_encode(&m, buf, sizeof(buf));
+    assert_true(n > 0);
+    size_t c_at = (size_t)n - 27; /* "c" key and its 25-byte value, last */
+    assert_int_equal(buf[c_at], 0xa1);
+    assert_int_equal(buf[c_at + 1], 'c');
+    uint8_t moved[PROTO_MAX_DATAGRAM];
+    moved[0] = buf[0];
+    memcpy(moved + 1, buf + c_at, 27);
+    memcpy(moved + 28, buf + 1, c_at - 1);
+    assert_int_equal(proto_msg_decode(moved, (size_t)n, &back, NULL), PROTO_OK);
+    assert_memory_equal(&m, &back, sizeof(back));
+    assert_int_equal(moved[28], 0xa1);
+    assert_int_equal(moved[29], 'v');
+    moved[30] = 0x02; /* "v": 3 -> 2 */
+    assert_int_equal(proto_msg_decode(moved, (size_t)n, &back, NULL), PROTO_OK);
+    assert_int_equal(back.n_counts, 0);
+}
+
 /* The bucket functions are part of the wire: both ends of a SYNC must agree.
  * These values were computed independently of proto/bucket.c from the
  * definitions in WIRE.md ("Buckets"). */
@@ -498,6 +631,11 @@ static void test_bucket_golden(void **state)
     assert_int_equal(proto_bucket_of("myapp-stateful-1"), 27);
     assert_int_equal(proto_bucket_of("myapp-stateful-2"), 46);
     assert_int_equal(proto_slot_share("myapp-stateful-0", VOL_NOW, 100000), 0xc996730bu);
+    /* Slot ids (compact count updates), from the same definitions. */
+    assert_true(proto_slot_id("myapp-stateful-1", 0xb1) == 0xfec3e5e05cca56edull);
+    assert_true(proto_slot_id("myapp-stateful-0", VOL_NOW) == 0x0a692a7467347db4ull);
+    assert_true(proto_slot_id("a", 1) == 0x0c721f29b00e97a9ull);
+    assert_true(proto_slot_id("a", UINT64_MAX) == 0x82b093ccdbc35083ull);
     assert_int_equal(proto_slot_share("myapp-stateful-0", VOL_LOST, 42), 0x77b9cb9cu);
     assert_int_equal(proto_slot_share("a", 1, 0), 0x444efaffu);
     assert_int_equal(proto_slot_share("a", UINT64_MAX, PROTO_VALUE_MAX), 0x6b0d8781u);
@@ -654,14 +792,15 @@ static void test_digest_item_size_exact(void **state)
     }
 }
 
-/* Bytes the "e" and "d" keys take in a message that carries n items; the
- * overhead counts each as 2 (key) + 3 (array16 header) whatever n is. */
+/* Bytes the "e", "c" and "d" keys take in a message that carries n items
+ * (for "c", 2n elements); the overhead counts each as 2 (key) + 3 (array16
+ * header) whatever n is. */
 static size_t array_key_size(uint32_t n)
 {
     return n == 0 ? 0 : 2 + (n < 16 ? 1 : 3);
 }
 
-/* The overhead is the empty message plus room for both array keys with
+/* The overhead is the empty message plus room for the three array keys with
  * 3-byte headers, whatever nonce, reply flag, parts, buckets and sender name
  * it carries. */
 static void test_overhead(void **state)
@@ -673,21 +812,21 @@ static void test_overhead(void **state)
         msg_init(&m, PROTO_DIGEST, "myapp-stateful-12");
         m.nonce = v == N_VALUES - 1 ? UINT64_MAX : size_values[v];
         m.reply = (uint8_t)(v % 2);
-        assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 2 * (2 + 3));
+        assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 3 * (2 + 3));
 
         msg_init(&m, PROTO_DELTA, "myapp-stateful-12");
         m.nonce = size_values[v];
         m.parts = parts[v % 6];
         m.part = parts[(v / 2) % 6] <= m.parts ? parts[(v / 2) % 6] : m.parts;
         m.whole = (uint8_t)(v % 2);
-        assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 2 * (2 + 3));
+        assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 3 * (2 + 3));
 
         msg_init(&m, PROTO_SYNC, "myapp-stateful-12");
         m.nonce = size_values[v];
         m.n_buckets = PROTO_BUCKETS;
         for (uint32_t i = 0; i < PROTO_BUCKETS; i++)
             m.buckets[i] = (uint32_t)(size_values[(v + i) % N_VALUES] & UINT32_MAX);
-        assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 2 * (2 + 3));
+        assert_int_equal(proto_msg_overhead(&m), (size_t)encoded_size(&m) + 3 * (2 + 3));
     }
 }
 
@@ -776,9 +915,24 @@ static void test_greedy_packing(void **state)
             /* The first entry of a heartbeat is its sender's. */
             if (m.type == PROTO_HEARTBEAT && m.n_entries == 0)
                 memcpy(e.name, m.from, sizeof(e.name));
-            /* DELTA and HEARTBEAT carry entries, DIGEST (and, as the format
-             * allows, SYNC) either, so both arrays get exercised. */
-            if (m.type == PROTO_DELTA || m.type == PROTO_HEARTBEAT || rng_next(&s) % 2) {
+            /* DELTA and HEARTBEAT carry entries and compact counts, DIGEST
+             * (and, as the format allows, SYNC) entries or items, so every
+             * array gets exercised. */
+            bool counts = m.type == PROTO_DELTA || m.type == PROTO_HEARTBEAT;
+            if (counts && m.n_entries > 0 && rng_next(&s) % 3 == 0) {
+                struct proto_count c = {.sid = rng_bits(&s, 64), .count = rng_value(&s)};
+                bool again = false;
+                for (uint32_t k = 0; k < m.n_counts; k++)
+                    again |= m.counts[k].sid == c.sid; /* each slot once */
+                if (again)
+                    continue;
+                size_t cs = proto_count_size(&c);
+                if (m.n_counts == PROTO_MAX_COUNTS || used + cs > PROTO_MAX_DATAGRAM)
+                    break;
+                used += cs;
+                sum += cs;
+                m.counts[m.n_counts++] = c;
+            } else if (counts || rng_next(&s) % 2) {
                 size_t es = proto_entry_size(&e);
                 if (m.n_entries == PROTO_MAX_ENTRIES || used + es > PROTO_MAX_DATAGRAM)
                     break;
@@ -797,8 +951,8 @@ static void test_greedy_packing(void **state)
         if (m.type == PROTO_HEARTBEAT && m.n_entries == 0)
             continue; /* the sender's own entry did not fit: nothing to send */
         int n = roundtrip(&m);
-        size_t exact = proto_msg_overhead(&m) - 2 * (2 + 3) + array_key_size(m.n_entries) +
-                       array_key_size(m.n_digest) + sum;
+        size_t exact = proto_msg_overhead(&m) - 3 * (2 + 3) + array_key_size(m.n_entries) +
+                       array_key_size(2 * m.n_counts) + array_key_size(m.n_digest) + sum;
         if ((size_t)n != exact || (size_t)n > used)
             fail_msg("seed %llu: encoded %d, predicted %zu (at most %zu)", (unsigned long long)seed,
                      n, exact, used);
@@ -1272,6 +1426,7 @@ static const struct {
     {"heartbeat.bin", golden_heartbeat}, {"digest.bin", golden_digest},
     {"sync.bin", golden_sync},           {"sync-answer.bin", golden_sync_answer},
     {"ping-req.bin", golden_ping_req},   {"suspicion.bin", golden_suspicion},
+    {"compact.bin", golden_compact},
 };
 
 static void test_fuzz_seeds_decode(void **state)
@@ -1308,8 +1463,8 @@ static void test_fuzz_seeds_decode(void **state)
         seeds++;
     }
     closedir(dir);
-    assert_int_equal(goldens, 6);
-    assert_true(seeds >= 12);
+    assert_int_equal(goldens, 7);
+    assert_true(seeds >= 14);
 }
 
 /* ---- an entry's visits ---- */
@@ -1381,6 +1536,8 @@ int main(void)
         cmocka_unit_test(test_golden_sync_answer),
         cmocka_unit_test(test_golden_ping_req),
         cmocka_unit_test(test_golden_suspicion),
+        cmocka_unit_test(test_golden_compact),
+        cmocka_unit_test(test_version_2_for_old_peers),
         cmocka_unit_test(test_bucket_golden),
         cmocka_unit_test(test_bucket_properties),
         cmocka_unit_test(test_encode_deterministic),
