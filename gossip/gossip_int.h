@@ -112,16 +112,17 @@
  * repairs it (the slot's bucket differs until we hold it). */
 #define GOSSIP_PENDING 64
 /* SYNC answers' byte budget per round, shared by every SYNC answered in
- * it. Repair (a ready asker: compact counts) gets REPAIR_BUDGET of it, so a
- * ready cluster's worst round stays near 7 KB whatever N is. A node that is
+ * it. Repair (a ready asker: compact counts) gets REPAIR_BUDGET of it, one
+ * datagram, so a ready cluster's worst round stays near 7 KB whatever N is
+ * (with two, a burst of visits everywhere took it past 9 KB at N = 1000). A node that is
  * not ready (joining, restarted, wiped: whole entries, the answer /readyz
  * waits on) may use the whole of SYNC_BUDGET, one answer's worth of
  * SYNC_MAX_PARTS datagrams, so a restarted node of 1000 is whole within
  * its 5 s recovery wait: rounds in which a peer joins cost its answerers
- * up to 34 KB. A full-state exchange over TCP is the way to take that off
- * the datagrams. */
+ * up to 34 KB. A joining node is mostly made whole by the push-pull over
+ * TCP (pushpull.c) before it needs that. */
 #define GOSSIP_SYNC_BUDGET        (GOSSIP_SYNC_MAX_PARTS * PROTO_MAX_DATAGRAM)
-#define GOSSIP_SYNC_REPAIR_BUDGET (2 * PROTO_MAX_DATAGRAM)
+#define GOSSIP_SYNC_REPAIR_BUDGET (1 * PROTO_MAX_DATAGRAM)
 /* A relayed entry may raise a member's incarnation by at most this much: a
  * real pod raises its own by one per start or refutation, so a bigger jump is
  * a forgery meant to pin the member past anything it could refute with. */
