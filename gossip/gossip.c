@@ -205,7 +205,12 @@ static void gossip_round(struct gossip *g, uint64_t now_ms)
     if (pp != MEMBER_NONE)
         gossip_pushpull_due(g, now_ms, pp);
     gossip_probe_step(g, now_ms, 0);
-    gossip_suspect_check(g, suspect_pick);
+    /* Every node that holds a suspicion checking the same member each round
+     * would have it answer N ACKs a round; about GOSSIP_SUSPECT_CHECKERS of
+     * them a round is enough for a refutation that gossip missed to arrive. */
+    if (n_live <= GOSSIP_SUSPECT_CHECKERS ||
+        gossip_rand_below(g, (uint32_t)n_live) < GOSSIP_SUSPECT_CHECKERS)
+        gossip_suspect_check(g, suspect_pick);
 }
 
 void gossip_tick(struct gossip *g, uint64_t now_ms)

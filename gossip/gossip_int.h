@@ -54,9 +54,10 @@
  * confirmations within a round or two at any N (at N=10 it waited up to 6 s
  * for the walk to bring two more accusers), and a live one is not sent N
  * PINGs at once (200 KB of ACKs in one round at N=1000, 30% loss). */
-#define GOSSIP_SUSPECT_PROBERS 9
-#define GOSSIP_RELAYS          8
-#define GOSSIP_RELAY_ROUNDS    2
+#define GOSSIP_SUSPECT_PROBERS  9
+#define GOSSIP_SUSPECT_CHECKERS 16
+#define GOSSIP_RELAYS           8
+#define GOSSIP_RELAY_ROUNDS     2
 /* memberlist gossips every GossipInterval (200 ms) to GossipNodes (3): the
  * core sends what its event queue owes every GOSSIP_STEPS-th of a round,
  * to one random live member per step (the round's own heartbeats go to
