@@ -415,6 +415,14 @@ static void on_gossip_send(void *ctx, const char *addr, const uint8_t *buf, size
     peer_udp_send(d->udp, addr, buf, len);
 }
 
+/* The core asks for a push-pull; none is started once we are stopping. */
+static void on_gossip_pushpull(void *ctx, const char *addr)
+{
+    struct tallyd *d = ctx;
+    if (!d->stopping)
+        peer_tcp_pushpull(d->tcp, addr);
+}
+
 /* The transport first (its keys), then the core, the saved table, the
  * socket, the rounds and discovery. */
 static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
@@ -457,7 +465,7 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
                            .send = on_gossip_send,
                            .slot_behind = on_slot_behind,
                            .duplicate = on_duplicate,
-                           .pushpull = peer_tcp_pushpull};
+                           .pushpull = on_gossip_pushpull};
     d->gossip = gossip_new(&gc, &io, tallyd_now_ms(d));
     if (!d->gossip)
         return -ENOMEM;
@@ -473,7 +481,12 @@ static int tallyd_gossip_start(struct tallyd *d, uint64_t count)
     rc = peer_udp_start(d->udp, d->gossip);
     if (rc < 0)
         return rc;
-    rc = peer_tcp_start(d, &d->tcp);
+    struct peer_tcp_config tc = {.loop = d->loop,
+                                 .listen_ip = d->listen_ip,
+                                 .gossip_port = c->gossip_port,
+                                 .gossip = d->gossip,
+                                 .udp = d->udp};
+    rc = peer_tcp_start(&tc, &d->tcp);
     if (rc < 0)
         return rc;
     /* The core's first tick is its first round; it then says when the next

@@ -29,10 +29,10 @@
 #include <string.h>
 
 #include "format/seal.h"
+#include "gossip/gossip.h"
 #include "node/log.h"
 #include "node/peer/addr.h"
 #include "node/peer/udp.h"
-#include "node/tallyd.h"
 
 #define FRAME_MAX (PROTO_MAX_DATAGRAM + SEAL_OVERHEAD)
 #define LEN_BYTES 4
@@ -56,7 +56,11 @@ struct tcp_conn {
 };
 
 struct peer_tcp {
-    struct tallyd *d;
+    uv_loop_t *loop;
+    struct gossip *g;
+    struct peer_udp *udp; /* its keys and source filter */
+    char listen_ip[64];
+    uint16_t gossip_port;
     uv_tcp_t listener;
     bool listener_open, closing;
     struct tcp_conn *conns;
@@ -65,7 +69,7 @@ struct peer_tcp {
 
 static struct gossip *tcp_gossip(const struct tcp_conn *c)
 {
-    return c->t->d->gossip;
+    return c->t->g;
 }
 
 static void peer_tcp_free_if_done(struct peer_tcp *t)
@@ -122,11 +126,11 @@ static struct tcp_conn *conn_new(struct peer_tcp *t, bool inbound)
         return NULL;
     c->t = t;
     c->inbound = inbound;
-    if (uv_tcp_init(t->d->loop, &c->h) < 0) {
+    if (uv_tcp_init(t->loop, &c->h) < 0) {
         free(c);
         return NULL;
     }
-    uv_timer_init(t->d->loop, &c->deadline);
+    uv_timer_init(t->loop, &c->deadline);
     c->h.data = c;
     c->deadline.data = c;
     c->open_handles = 2;
@@ -148,7 +152,7 @@ static struct tcp_conn *conn_new(struct peer_tcp *t, bool inbound)
 static int conn_frame_out(void *arg, const uint8_t *frame, size_t len)
 {
     struct tcp_conn *c = arg;
-    const struct seal *seal = peer_udp_seal(c->t->d->udp);
+    const struct seal *seal = peer_udp_seal(c->t->udp);
     size_t need = c->out_len + LEN_BYTES + len + (seal ? SEAL_OVERHEAD : 0);
     if (need > c->out_cap) {
         size_t cap = c->out_cap ? c->out_cap : 16384;
@@ -235,12 +239,12 @@ static void conn_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 /* A whole frame is in `in`: open it, hand it to the core. */
 static void conn_frame_in(struct tcp_conn *c)
 {
-    struct tallyd *d = c->t->d;
+    struct peer_tcp *t = c->t;
     uint8_t plain[FRAME_MAX];
     const uint8_t *frame = c->in + LEN_BYTES;
     size_t len = c->have - LEN_BYTES;
     c->have = 0;
-    const struct seal *seal = peer_udp_seal(d->udp);
+    const struct seal *seal = peer_udp_seal(t->udp);
     if (seal) {
         int n = seal_open(seal, frame, len, plain, sizeof(plain));
         if (n < 0) {
@@ -250,7 +254,7 @@ static void conn_frame_in(struct tcp_conn *c)
         frame = plain;
         len = (size_t)n;
     }
-    int rc = gossip_full_read(d->gossip, tallyd_now_ms(d), &c->rx, frame, len);
+    int rc = gossip_full_read(t->g, uv_now(t->loop), &c->rx, frame, len);
     if (rc < 0) {
         c->done = true; /* counted by the core */
         conn_close(c, -1);
@@ -281,7 +285,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     c->have += (size_t)n;
     if (c->have == LEN_BYTES) {
         size_t len = conn_frame_len(c);
-        size_t max = peer_udp_sealed(c->t->d->udp) ? FRAME_MAX : PROTO_MAX_DATAGRAM;
+        size_t max = peer_udp_sealed(c->t->udp) ? FRAME_MAX : PROTO_MAX_DATAGRAM;
         if (len == 0 || len > max)
             conn_close(c, GOSSIP_PP_TOO_BIG);
         return;
@@ -308,15 +312,13 @@ static void on_connect(uv_connect_t *req, int status)
         conn_close(c, GOSSIP_PP_FAILED);
 }
 
-void peer_tcp_pushpull(void *ctx, const char *addr)
+void peer_tcp_pushpull(struct peer_tcp *t, const char *addr)
 {
-    struct tallyd *d = ctx;
-    struct peer_tcp *t = d->tcp;
     struct sockaddr_storage ss, local;
-    if (!t || t->closing || d->stopping || addr_parse(addr, &ss) != 0)
+    if (!t || t->closing || addr_parse(addr, &ss) != 0)
         return;
     if (t->outbound >= PEER_TCP_OUTBOUND_MAX) {
-        gossip_pushpull_count(d->gossip, GOSSIP_PP_BUSY);
+        gossip_pushpull_count(t->g, GOSSIP_PP_BUSY);
         return;
     }
     struct tcp_conn *c = conn_new(t, false);
@@ -325,9 +327,9 @@ void peer_tcp_pushpull(void *ctx, const char *addr)
     snprintf(c->peer, sizeof(c->peer), "%s", addr);
     /* From --bind's ip, so the other end takes our entry as ours (the
      * kernel would pick the route's source: 127.0.0.1 on loopback). */
-    if (strcmp(d->listen_ip, "::") != 0 && strcmp(d->listen_ip, "0.0.0.0") != 0 &&
-        (uv_ip4_addr(d->listen_ip, 0, (struct sockaddr_in *)&local) == 0 ||
-         uv_ip6_addr(d->listen_ip, 0, (struct sockaddr_in6 *)&local) == 0))
+    if (strcmp(t->listen_ip, "::") != 0 && strcmp(t->listen_ip, "0.0.0.0") != 0 &&
+        (uv_ip4_addr(t->listen_ip, 0, (struct sockaddr_in *)&local) == 0 ||
+         uv_ip6_addr(t->listen_ip, 0, (struct sockaddr_in6 *)&local) == 0))
         uv_tcp_bind(&c->h, (const struct sockaddr *)&local, 0);
     c->connect.data = c;
     if (uv_tcp_connect(&c->connect, &c->h, (const struct sockaddr *)&ss, on_connect) < 0)
@@ -337,19 +339,18 @@ void peer_tcp_pushpull(void *ctx, const char *addr)
 /* ---- the other end ------------------------------------------------------ */
 
 /* Without a key: a source the UDP side would hear. */
-static bool tcp_source_heard(struct tallyd *d, const struct sockaddr *sa)
+static bool tcp_source_heard(struct peer_tcp *t, const struct sockaddr *sa)
 {
     char gossip_addr[PROTO_ADDR_MAX + 1];
-    if (peer_udp_source_listed(d->udp, sa, tallyd_now_ms(d)))
+    if (peer_udp_source_listed(t->udp, sa, uv_now(t->loop)))
         return true;
-    return addr_with_port(sa, d->cfg.gossip_port, gossip_addr, sizeof(gossip_addr)) == 0 &&
-           gossip_addr_known(d->gossip, gossip_addr);
+    return addr_with_port(sa, t->gossip_port, gossip_addr, sizeof(gossip_addr)) == 0 &&
+           gossip_addr_known(t->g, gossip_addr);
 }
 
 static void on_connection(uv_stream_t *server, int status)
 {
     struct peer_tcp *t = server->data;
-    struct tallyd *d = t->d;
     if (status < 0 || t->closing)
         return;
     bool busy = t->inbound >= PEER_TCP_INBOUND_MAX;
@@ -371,7 +372,7 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c, GOSSIP_PP_FAILED);
         return;
     }
-    if (!tcp_source_heard(d, (const struct sockaddr *)&ss)) {
+    if (!tcp_source_heard(t, (const struct sockaddr *)&ss)) {
         conn_close(c, GOSSIP_PP_SOURCE);
         return;
     }
@@ -389,18 +390,24 @@ static void on_listener_closed(uv_handle_t *h)
     peer_tcp_free_if_done(t);
 }
 
-int peer_tcp_start(struct tallyd *d, struct peer_tcp **out)
+int peer_tcp_start(const struct peer_tcp_config *cfg, struct peer_tcp **out)
 {
     char addr[PROTO_ADDR_MAX + 1];
     struct sockaddr_storage ss;
-    if (addr_join(d->listen_ip, d->cfg.gossip_port, addr, sizeof(addr)) != 0 ||
+    if (!cfg->loop || !cfg->gossip || !cfg->udp || !cfg->listen_ip ||
+        strlen(cfg->listen_ip) >= sizeof(((struct peer_tcp *)0)->listen_ip) ||
+        addr_join(cfg->listen_ip, cfg->gossip_port, addr, sizeof(addr)) != 0 ||
         addr_parse(addr, &ss) != 0)
         return -EINVAL;
     struct peer_tcp *t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
-    t->d = d;
-    int rc = uv_tcp_init(d->loop, &t->listener);
+    t->loop = cfg->loop;
+    t->g = cfg->gossip;
+    t->udp = cfg->udp;
+    snprintf(t->listen_ip, sizeof(t->listen_ip), "%s", cfg->listen_ip);
+    t->gossip_port = cfg->gossip_port;
+    int rc = uv_tcp_init(t->loop, &t->listener);
     if (rc < 0) {
         free(t);
         return rc;

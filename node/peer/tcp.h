@@ -21,6 +21,8 @@
 #define TALLY_PEER_TCP_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
 
 /* A whole table of 10,000 members is ~650 KB: well within this on any
  * network a pod lives on, and a stalled peer frees its slot soon. */
@@ -28,15 +30,27 @@
 #define PEER_TCP_INBOUND_MAX  4
 #define PEER_TCP_OUTBOUND_MAX 2
 
-struct tallyd;
+struct gossip;
+struct peer_udp;
 struct peer_tcp;
 
+struct peer_tcp_config {
+    uv_loop_t *loop;
+    const char *listen_ip; /* --bind, or "::" / "0.0.0.0" */
+    uint16_t gossip_port;
+    struct gossip *gossip; /* fed what arrives; its clock is uv_now(loop) */
+    /* The keys and the source filter are the UDP side's, read per frame and
+     * per connection, so a key rotation applies to both at once. */
+    struct peer_udp *udp;
+};
+
 /* Listen on the node's gossip address (TCP). Returns 0 or a negative errno
- * (logged). d->gossip and d->udp must exist: the keys and the source filter
- * are the UDP side's (node/peer/udp.h), read per frame and per connection. */
-int peer_tcp_start(struct tallyd *d, struct peer_tcp **out);
-/* io->pushpull: exchange full state with "ip:port" (d is the ctx). */
-void peer_tcp_pushpull(void *ctx, const char *addr);
+ * (logged); *out is set whenever memory was taken, so peer_tcp_close()
+ * applies after a failed start too. The gossip core and the UDP side must
+ * outlive it (close it first). */
+int peer_tcp_start(const struct peer_tcp_config *cfg, struct peer_tcp **out);
+/* Exchange full state with "ip:port" (what io->pushpull asks for). */
+void peer_tcp_pushpull(struct peer_tcp *t, const char *addr);
 /* Connections open now (both directions). */
 size_t peer_tcp_open(const struct peer_tcp *t);
 /* Close the listener and every connection; freed once all have closed. */
