@@ -206,8 +206,11 @@ static void gossip_round(struct gossip *g, uint64_t now_ms)
         gossip_pushpull_due(g, now_ms, pp);
     gossip_probe_step(g, now_ms, 0);
     /* Every node that holds a suspicion checking the same member each round
-     * would have it answer N ACKs a round; about GOSSIP_SUSPECT_CHECKERS of
-     * them a round is enough for a refutation that gossip missed to arrive. */
+     * would have it answer N ACKs a round (56 KB in one round at N = 1000,
+     * 30% loss); about GOSSIP_SUSPECT_CHECKERS of them a round is enough for
+     * a refutation that gossip missed to arrive (with 16, a count waited
+     * behind the extra suspicions for 20 rounds at N = 1000, 30%, seed 1234;
+     * with 32, 5). */
     if (n_live <= GOSSIP_SUSPECT_CHECKERS ||
         gossip_rand_below(g, (uint32_t)n_live) < GOSSIP_SUSPECT_CHECKERS)
         gossip_suspect_check(g, suspect_pick);
