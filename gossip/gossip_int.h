@@ -55,7 +55,7 @@
  * for the walk to bring two more accusers), and a live one is not sent N
  * PINGs at once (200 KB of ACKs in one round at N=1000, 30% loss). */
 #define GOSSIP_SUSPECT_PROBERS  9
-#define GOSSIP_SUSPECT_CHECKERS 32
+#define GOSSIP_SUSPECT_CHECKERS 128
 #define GOSSIP_RELAYS           8
 #define GOSSIP_RELAY_ROUNDS     2
 /* memberlist gossips every GossipInterval (200 ms) to GossipNodes (3): the
