@@ -58,5 +58,7 @@ for cmd in peers cluster "peers --state alive" "peers --no-headers"; do
     check "tallyctl $cmd: the UTF-8 name shows as itself" grep -qF "$UTF8" "$T_WORK/out"
 done
 "$CTL" --url http://$IP:8000 peers >"$T_WORK/peers"
-check "peers: the summary counts three members" grep -q '^3 members: 3 alive' "$T_WORK/peers"
+# The made-up members answer no probe, so they may be suspect by now (a
+# probe round is 1 s): the summary must count them all, whatever their state.
+check "peers: the summary counts three members" grep -q '^3 members: ' "$T_WORK/peers"
 t_done
