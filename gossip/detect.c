@@ -184,7 +184,7 @@ static uint32_t gossip_probe_next(struct gossip *g)
 static void gossip_probe_ping(struct gossip *g, const struct gossip_probe *p)
 {
     const struct gmember *r = &g->t.rows[p->row];
-    gossip_entries_send(g, PROTO_PING, p->nonce, r->m.addr, NULL, 0);
+    gossip_ping_send(g, p->nonce, r->m.addr);
 }
 
 /* A probe wait (a probe timeout, or the whole probe interval) stretched by
@@ -245,7 +245,7 @@ void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_
     rl->addr[len] = '\0';
     char target[PROTO_ADDR_MAX + 1];
     memcpy(target, in->target, sizeof(target));
-    gossip_entries_send(g, PROTO_PING, rl->ours, target, NULL, 0);
+    gossip_ping_send(g, rl->ours, target);
 }
 
 static void gossip_awareness_add(struct gossip *g, int delta)
@@ -355,7 +355,7 @@ void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
             rl->nack_ms = 0;
             char to[PROTO_ADDR_MAX + 1];
             memcpy(to, rl->addr, sizeof(to));
-            gossip_entries_send(g, PROTO_ACK, rl->theirs, to, NULL, 0);
+            gossip_ack_send(g, rl->theirs, to, false);
             return;
         }
     }
@@ -390,7 +390,7 @@ void gossip_suspect_check(struct gossip *g, uint32_t i)
         return;
     /* Nonce 0: no probe of ours waits on it; the ACK's first entry (its
      * owner's own) is all we want. */
-    gossip_entries_send(g, PROTO_PING, 0, g->t.rows[i].m.addr, NULL, 0);
+    gossip_ping_send(g, 0, g->t.rows[i].m.addr);
 }
 
 void gossip_awareness_raise(struct gossip *g)

@@ -58,6 +58,8 @@ uint32_t gossip_tx_send(struct gossip *g, const char *addr)
             g->io.send(g->io.ctx, addr, g->buf, (size_t)n);
             g->stats.datagrams_out++;
             g->stats.bytes_out += (uint64_t)n;
+            if (m->type == PROTO_SYNC || m->type == PROTO_DELTA)
+                g->repair_bytes += (uint64_t)n;
             return m->n_entries;
         }
         /* Our size estimate was short: shed the last item and try again. */
@@ -166,6 +168,36 @@ void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const c
     }
 }
 
+void gossip_ping_send(struct gossip *g, uint64_t nonce, const char *addr)
+{
+    size_t used = gossip_tx_start(g, PROTO_PING, nonce, false);
+    uint32_t i = member_table_addr_find(&g->t, addr);
+    if (i != MEMBER_NONE && i != GOSSIP_SELF && g->t.rows[i].m.state != GOSSIP_ALIVE)
+        gossip_tx_add(g, &g->t.rows[i], &used);
+    gossip_tx_send(g, addr);
+}
+
+void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, bool whole)
+{
+    if (g->acks_round != g->round) {
+        g->acks_round = g->round;
+        g->acks_whole = 0;
+    }
+    if (whole && g->acks_whole >= GOSSIP_ACK_WHOLE_MAX) {
+        if (nonce == 0)
+            return; /* a suspect check: no probe waits on it */
+        whole = false;
+    }
+    /* An ACK without our entry is version 4's: older peers require it. */
+    if (whole || gossip_peer_version(g, addr) < 4) {
+        g->acks_whole += whole;
+        gossip_entries_send(g, PROTO_ACK, nonce, addr, NULL, 0);
+        return;
+    }
+    gossip_tx_start(g, PROTO_ACK, nonce, false);
+    gossip_tx_send(g, addr);
+}
+
 /* A row owes sends while its membership news or its count news has been
  * sent fewer than limit times. */
 static bool gossip_hot(const struct gmember *r, uint32_t limit)
@@ -235,6 +267,21 @@ static size_t gossip_hot_order(struct gossip *g)
     return hot;
 }
 
+void gossip_budget_roll(struct gossip *g)
+{
+    uint64_t sent = g->stats.bytes_out - g->round_bytes;
+    uint64_t piggyback = g->hb_round == g->round ? g->hb_bytes : 0;
+    uint64_t base = sent > piggyback + g->repair_bytes ? sent - piggyback - g->repair_bytes : 0;
+    g->repair_bytes = 0;
+    if (base > GOSSIP_ROUND_TARGET)
+        base = GOSSIP_ROUND_TARGET; /* one wild round (answering N checks) does not starve ten */
+    g->base_avg = (uint32_t)((3 * (uint64_t)g->base_avg + base) / 4);
+    uint32_t room = GOSSIP_ROUND_TARGET - (g->base_avg < GOSSIP_ROUND_TARGET ? g->base_avg : GOSSIP_ROUND_TARGET);
+    g->pb_budget = room < GOSSIP_PIGGYBACK_MIN    ? GOSSIP_PIGGYBACK_MIN
+                   : room > GOSSIP_PIGGYBACK_BUDGET ? GOSSIP_PIGGYBACK_BUDGET
+                                                    : room;
+}
+
 /* Piggyback bytes left in this round's budget. */
 static size_t gossip_piggyback_left(struct gossip *g)
 {
@@ -242,7 +289,7 @@ static size_t gossip_piggyback_left(struct gossip *g)
         g->hb_round = g->round;
         g->hb_bytes = 0;
     }
-    return g->hb_bytes < GOSSIP_PIGGYBACK_BUDGET ? GOSSIP_PIGGYBACK_BUDGET - g->hb_bytes : 0;
+    return g->hb_bytes < g->pb_budget ? g->pb_budget - g->hb_bytes : 0;
 }
 
 void gossip_heartbeats_send(struct gossip *g, const uint32_t *targets, size_t n_targets)

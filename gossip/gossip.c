@@ -118,6 +118,7 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     g->recovery_ms = cfg->recovery_ms; /* 0: nobody to wait for */
     g->start_ms = now_ms;
     g->round_due_ms = now_ms; /* the first tick is a round */
+    g->pb_budget = GOSSIP_PIGGYBACK_BUDGET;
     g->expire_due_ms = UINT64_MAX;
     g->half_due_ms = UINT64_MAX;
     if (member_table_init(&g->t, cfg->seed) != 0 ||
@@ -172,6 +173,7 @@ static size_t gossip_pick(struct gossip *g, uint32_t *a, size_t n, size_t k)
 static void gossip_round(struct gossip *g, uint64_t now_ms)
 {
     struct gmember *self = gossip_self_row(g);
+    gossip_budget_roll(g);
     g->round++;
     g->round_bytes = g->stats.bytes_out;
     g->sync_answers = 0;

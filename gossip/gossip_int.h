@@ -77,13 +77,26 @@
  * learns it, least-sent first (memberlist's RetransmitMult, 4). */
 #define GOSSIP_RETRANSMIT_MULT 4
 /* Bytes of event-queue entries and counts a node piggybacks per round, on
- * the round's heartbeats and early ones together (own entries aside): with
- * the SYNC answer budget and the probes it keeps a node's average under
- * 4,200 bytes a round and its worst round under 8,400 whatever N is, even
- * while every node's count moves at once. An early heartbeat goes only
- * while FLUSH_MIN bytes of it are left. */
+ * the round's heartbeats and early ones together (own entries aside): at
+ * most PIGGYBACK_BUDGET, and less when the rest of a round's datagrams
+ * (heartbeats' own entries, probes, ACKs, relays: what loss multiplies)
+ * take more than ROUND_TARGET - PIGGYBACK_BUDGET, smoothed over a few
+ * rounds, but never less than PIGGYBACK_MIN. With the SYNC answer budget
+ * that keeps a node's average under 4,200 bytes a round and its worst
+ * round under 8,400 whatever N and the loss are, even while every node's
+ * count moves at once: at 30% loss a probe takes about twice the datagrams
+ * it takes at 10%, and the piggyback gives way. An early heartbeat goes
+ * only while FLUSH_MIN bytes of it are left. */
 #define GOSSIP_PIGGYBACK_BUDGET 2800
+#define GOSSIP_PIGGYBACK_MIN    1400
+#define GOSSIP_ROUND_TARGET     3600
 #define GOSSIP_FLUSH_MIN        200
+/* ACKs carrying our entry per round. A suspected member is PINGed by up to
+ * GOSSIP_SUSPECT_CHECKERS members a round, and each PING carries the claim,
+ * so each wants our refutation back; past this many the refutation travels
+ * by gossip (liveness news, first in every queue) and a member's worst
+ * round stays bounded. */
+#define GOSSIP_ACK_WHOLE_MAX 16
 /* Of that budget, the round's own heartbeats leave this much to the early
  * ones when news came between the last two rounds: after a cold start every
  * node owes thousands of whole-entry sends, which would otherwise fill every
@@ -228,6 +241,14 @@ struct gossip {
     /* Piggyback bytes sent this round (hb_round), and the size limit of the
      * datagram being packed. */
     uint32_t hb_bytes;
+    /* This round's piggyback budget (gossip_budget_roll): from base_avg,
+     * the smoothed bytes a round sent besides piggyback and repair, and
+     * repair_bytes, this round's SYNC and DELTA bytes. */
+    uint32_t pb_budget, base_avg;
+    uint64_t repair_bytes;
+    /* ACKs that carried our entry in round acks_round (gossip_ack_send). */
+    uint32_t acks_whole;
+    uint64_t acks_round;
     uint64_t hb_round;
     bool flushing;     /* the heartbeats being sent are early ones */
     bool news_between; /* news came since the round's own heartbeats */
@@ -412,6 +433,17 @@ int gossip_tx_add_counts(struct gossip *g, struct gmember *r, uint16_t mask, siz
  * heartbeat now, at most once per gossip step, within the round's budget
  * (liveness news past it). */
 void gossip_news_flush(struct gossip *g);
+/* As a round begins: the round's piggyback budget from the rounds before. */
+void gossip_budget_roll(struct gossip *g);
+/* A PING to addr: no entry of ours (the ACK is what the probe wants), but
+ * the receiver's own entry when we think it suspect or dead, so it can
+ * refute the claim in its ACK. */
+void gossip_ping_send(struct gossip *g, uint64_t nonce, const char *addr);
+/* The ACK to a PING with nonce from addr: our entry in it when whole (the
+ * PING carried a claim about us, or came from a stranger) or addr reads
+ * only version 3 or older, else bare. Past GOSSIP_ACK_WHOLE_MAX whole ACKs
+ * a round, a probe's ACK goes bare and a suspect check (nonce 0) gets none. */
+void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, bool whole);
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);
 

@@ -118,11 +118,13 @@ int proto_msg_check(const struct proto_msg *msg, struct proto_error *err)
     if (msg->type == PROTO_PING_REQ && target_len == 0)
         return check_fail(err, PROTO_ERR_MISSING, "a", -1, NULL);
     /* A heartbeat or an ack speaks for its sender: its first entry is the
-     * sender's own, so a receiver can refresh the sender without a lookup. */
+     * sender's own, so a receiver can refresh the sender without a lookup.
+     * From version 4 an ACK may be bare: a probe wants only the nonce. */
     if (msg->type == PROTO_HEARTBEAT || msg->type == PROTO_ACK) {
-        if (msg->n_entries == 0)
+        uint8_t v = msg->version ? msg->version : PROTO_VERSION;
+        if (msg->n_entries == 0 && (msg->type == PROTO_HEARTBEAT || v < 4))
             return check_fail(err, PROTO_ERR_MISSING, "e", -1, NULL);
-        if (strcmp(msg->entries[0].name, msg->from) != 0)
+        if (msg->n_entries > 0 && strcmp(msg->entries[0].name, msg->from) != 0)
             return check_fail(err, PROTO_ERR_RANGE, "e", 0, "name");
     }
     if (err != NULL) {

@@ -21,9 +21,9 @@
  * speak (proto_msg.version). Version 3 added compact count updates ("c"),
  * which a version-2 node would skip, so they are a new version, not an
  * optional key. */
-#define PROTO_VERSION     3
+#define PROTO_VERSION     4
 #define PROTO_VERSION_MIN 2
-#define PROTO_VERSION_MAX 3
+#define PROTO_VERSION_MAX 4
 /* One datagram stays below a 1500-byte Ethernet MTU after IP/UDP headers and
  * the optional AEAD envelope, so it is never fragmented. */
 #define PROTO_MAX_DATAGRAM 1400

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "gossip/gossip.h"
+#include "gossip/gossip_int.h" /* GOSSIP_ACK_WHOLE_MAX, the piggyback budget */
 
 #define SENT_MAX 4096
 
@@ -1035,7 +1036,7 @@ static void test_count_rise_goes_compact(void **state)
             assert_int_equal(out.n_counts, 0);
             whole_old += entry_in(&out, "pod-1");
         } else {
-            assert_int_equal(out.version, 3);
+            assert_int_equal(out.version, PROTO_VERSION);
             assert_false(entry_in(&out, "pod-1"));
             compact += count_in(&out, "pod-1", V1) == 10;
         }
@@ -2179,6 +2180,221 @@ static void test_ping_ack(void **state)
     assert_int_equal(out.version, 2);
 }
 
+/* A PING from member "from" at addr with nonce, carrying es (a claim). */
+static void ping_from(struct fixture *fx, uint64_t now, const char *from, const char *addr,
+                      uint64_t nonce, const struct proto_entry *es, size_t n, uint8_t version)
+{
+    struct proto_msg *m = &fx->msg;
+    memset(m, 0, sizeof(*m));
+    m->type = PROTO_PING;
+    m->version = version;
+    m->nonce = nonce;
+    snprintf(m->from, sizeof(m->from), "%s", from);
+    for (size_t i = 0; i < n; i++)
+        m->entries[i] = es[i];
+    m->n_entries = (uint32_t)n;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    size_t len = encode_msg(m, buf);
+    if (version == 3)
+        buf[8] = 3; /* "w": [2, 3], a build before bare ACKs */
+    gossip_receive(fx->g, now, addr, buf, len);
+}
+
+/* Version 4: a probe's ACK is bare unless the PING says something about
+ * us, and then it carries our refutation. Older peers and strangers always
+ * get our entry. */
+static void test_ack_bare_unless_claimed(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_msg out;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+
+    fx->io.n_sent = 0;
+    ping_from(fx, 10, "pod-1", "10.0.0.2:7946", 41, NULL, 0, 0);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_ACK);
+    assert_int_equal(out.version, 4);
+    assert_int_equal(out.nonce, 41);
+    assert_int_equal(out.n_entries, 0);
+    assert_true(fx->io.sent[0].len < 40);
+
+    /* pod-1 suspects us at our incarnation: we refute, and the ACK says so. */
+    struct proto_entry claim = mk_entry("pod-0", "10.0.0.1:7946", 5, 1, VOL0, 5, 1);
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-1");
+    fx->io.n_sent = 0;
+    ping_from(fx, 20, "pod-1", "10.0.0.2:7946", 42, &claim, 1, 0);
+    assert_int_equal(stats(fx)->refutations, 1);
+    bool acked = false;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (out.type != PROTO_ACK)
+            continue;
+        assert_int_equal(out.nonce, 42);
+        assert_int_equal(out.n_entries, 1);
+        assert_string_equal(out.entries[0].name, "pod-0");
+        assert_int_equal(out.entries[0].state, PROTO_STATE_ALIVE);
+        assert_true(out.entries[0].incarnation > 5);
+        acked = true;
+    }
+    assert_true(acked);
+
+    /* A peer that reads only up to version 3 requires our entry. */
+    deliver1(fx, 30, "pod-3", mk_entry("pod-3", "10.0.0.4:7946", 1, 1, V3, 0, 0));
+    fx->io.n_sent = 0;
+    ping_from(fx, 40, "pod-3", "10.0.0.4:7946", 43, NULL, 0, 3);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_ACK);
+    assert_int_equal(out.version, 3);
+    assert_int_equal(out.n_entries, 1);
+    assert_string_equal(out.entries[0].name, "pod-0");
+}
+
+/* Every suspicious member PINGs a suspect with the claim; its worst round
+ * stays bounded: GOSSIP_ACK_WHOLE_MAX ACKs carry the refutation, later
+ * probes get a bare ACK (their probe must not fail), later checks none. */
+static void test_whole_acks_capped(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_msg out;
+    char name[32], addr[32];
+    for (int i = 1; i <= 40; i++) {
+        snprintf(name, sizeof(name), "pod-%d", i);
+        snprintf(addr, sizeof(addr), "10.0.1.%d:7946", i);
+        deliver1(fx, 0, name, mk_entry(name, addr, 1, 1, 0x100 + (uint64_t)i, 0, 0));
+    }
+    struct proto_entry claim = mk_entry("pod-0", "10.0.0.1:7946", 5, 1, VOL0, 5, 1);
+    snprintf(claim.accuser, sizeof(claim.accuser), "pod-1");
+    size_t whole = 0, bare = 0, checks_answered = 0;
+    fx->io.n_sent = 0;
+    for (int i = 1; i <= 40; i++) {
+        snprintf(name, sizeof(name), "pod-%d", i);
+        snprintf(addr, sizeof(addr), "10.0.1.%d:7946", i);
+        /* Odd members check (nonce 0), even ones probe. */
+        ping_from(fx, 100, name, addr, (uint64_t)(i % 2 ? 0 : 1000 + i), &claim, 1, 0);
+    }
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (out.type != PROTO_ACK)
+            continue;
+        if (out.n_entries > 0)
+            whole++;
+        else
+            bare++;
+        checks_answered += out.nonce == 0;
+    }
+    print_message("%zu whole ACKs, %zu bare\n", whole, bare);
+    assert_int_equal(whole, GOSSIP_ACK_WHOLE_MAX);
+    /* Every probe was answered; of the checks, only those under the cap. */
+    assert_int_equal(whole + bare, GOSSIP_ACK_WHOLE_MAX / 2 + 20);
+    assert_int_equal(checks_answered, GOSSIP_ACK_WHOLE_MAX / 2);
+    /* The next round answers in whole again. */
+    gossip_tick(fx->g, 1000);
+    fx->io.n_sent = 0;
+    ping_from(fx, 1100, "pod-1", "10.0.1.1:7946", 0, &claim, 1, 0);
+    whole = 0;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        whole += out.type == PROTO_ACK && out.n_entries == 1;
+    }
+    assert_int_equal(whole, 1);
+}
+
+/* Our PINGs carry nothing of ours, but the target's own entry when we
+ * suspect it, so it refutes in its ACK. */
+static void test_ping_carries_claim(void **state)
+{
+    struct fixture *fx = *state;
+    struct proto_msg out;
+    deliver1(fx, 0, "pod-1", mk_entry("pod-1", "10.0.0.2:7946", 1, 1, V1, 0, 0));
+    fx->io.n_sent = 0;
+    gossip_tick(fx->g, 1000);
+    int n;
+    ping_to(fx, "10.0.0.2:7946", &n);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (out.type == PROTO_PING)
+            assert_int_equal(out.n_entries, 0);
+    }
+    /* Unanswered for a round: we suspect it, and say so when we PING it. */
+    tick_until(fx, 2500);
+    assert_int_equal(find(fx, "pod-1")->state, GOSSIP_SUSPECT);
+    fx->io.n_sent = 0;
+    tick_until(fx, 4500);
+    size_t pings = 0;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (out.type != PROTO_PING || strcmp(fx->io.sent[i].addr, "10.0.0.2:7946") != 0)
+            continue;
+        assert_int_equal(out.n_entries, 1);
+        assert_string_equal(out.entries[0].name, "pod-1");
+        assert_int_equal(out.entries[0].state, PROTO_STATE_SUSPECT);
+        assert_string_equal(out.entries[0].accuser, "pod-0");
+        pings++;
+    }
+    assert_true(pings >= 1);
+}
+
+/* Queue bytes (entries past our own, and compact counts) in this round's
+ * heartbeats. */
+static size_t queue_bytes_sent(struct fixture *fx)
+{
+    struct proto_msg out;
+    size_t queue = 0;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (out.type != PROTO_HEARTBEAT)
+            continue;
+        for (uint32_t k = 1; k < out.n_entries; k++)
+            if (out.entries[k].state == PROTO_STATE_ALIVE)
+                queue += proto_entry_size(&out.entries[k]);
+        for (uint32_t k = 0; k < out.n_counts; k++)
+            queue += proto_count_size(&out.counts[k]);
+    }
+    return queue;
+}
+
+/* Heavy loss multiplies probe traffic; the piggyback gives way to it, so a
+ * round's bytes stay near GOSSIP_ROUND_TARGET, and takes its share back
+ * when the probes calm down. */
+static void test_piggyback_gives_way_to_probes(void **state)
+{
+    struct fixture *fx = *state;
+    char name[64];
+    for (int i = 1; i <= 300; i++) {
+        snprintf(name, sizeof(name), "myapp-stateful-with-a-long-name-%04d", i);
+        struct proto_entry e =
+            mk_entry(name, "10.1.2.3:7946", 1, 1, 0x5000 + (uint64_t)i, 50, PROTO_STATE_ALIVE);
+        deliver(fx, 0, PROTO_DELTA, "pod-2", &e, 1);
+    }
+    deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V2, 0, 0));
+    size_t queue = 0;
+    uint64_t t = 0;
+    /* Each round pod-2 PINGs us 100 times: 100 ACKs, about 3.5 KB. */
+    for (int r = 1; r <= 10; r++) {
+        t += 1000;
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, t);
+        queue = queue_bytes_sent(fx);
+        for (int k = 0; k < 100; k++)
+            ping_from(fx, t + 10, "pod-2", "10.0.0.3:7946", 500 + (uint64_t)k, NULL, 0, 0);
+    }
+    print_message("under probe load: %zu bytes of queue\n", queue);
+    assert_true(queue <= GOSSIP_PIGGYBACK_MIN);
+    assert_true(queue >= GOSSIP_PIGGYBACK_MIN / 2);
+    for (int r = 1; r <= 10; r++) {
+        t += 1000;
+        fx->io.n_sent = 0;
+        gossip_tick(fx->g, t);
+        queue = queue_bytes_sent(fx);
+    }
+    print_message("after: %zu bytes of queue\n", queue);
+    assert_true(queue > GOSSIP_PIGGYBACK_MIN + 600);
+    assert_true(queue <= GOSSIP_PIGGYBACK_BUDGET);
+}
+
 static void test_greet_once(void **state)
 {
     struct fixture *fx = *state;
@@ -2332,6 +2548,10 @@ int main(void)
         T(test_datagrams_bounded_with_1000_members),
         T(test_malformed_counted),
         T(test_ping_ack),
+        T(test_ack_bare_unless_claimed),
+        T(test_whole_acks_capped),
+        T(test_ping_carries_claim),
+        T(test_piggyback_gives_way_to_probes),
         T(test_greet_once),
         T(test_news_flushed_at_once),
         T(test_leave_sends),

@@ -250,7 +250,7 @@ static void test_figures_are_the_daemons(void **state)
     assert_true(sample(m, "tally_sync_mode{mode=\"interval\"}") == 0);
     assert_true(sample(m, "tally_sync_mode{mode=\"none\"}") == 0);
     assert_true(sample(m, "tally_build_info{version=\"" TALLY_VERSION "\",protocol_min=\"2\","
-                          "protocol_max=\"3\"}") == 1);
+                          "protocol_max=\"4\"}") == 1);
     assert_true(sample(m, "tally_http_requests_total{route=\"/\",code=\"200\"}") == 2);
     assert_true(sample(m, "tally_http_requests_total{route=\"/\",code=\"405\"}") == 1);
     assert_true(sample(m, "tally_http_requests_total{route=\"/count\",code=\"200\"}") == 1);

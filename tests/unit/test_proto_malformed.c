@@ -99,6 +99,8 @@ static int decode_exact(const uint8_t *buf, size_t len, struct proto_msg *m,
 #define W3          "a1 77 92 02 03 "
 #define HDR3        V3 W3
 #define DELTA35     "85 " HDR3 "a1 74 03 " F_A /* a version-3 DELTA, one more key */
+/* Version 4: an ACK may be bare. */
+#define HDR4        "a1 76 04 a1 77 92 02 04 "
 #define C(x)        "a1 63 " x " "             /* "c": x */
 #define SLOTS16     "dc 00 20 " SLOTS_1_16
 #define SLOTS17     "dc 00 22 " SLOTS_1_16 "11 07 "
@@ -133,18 +135,21 @@ static const struct row rows[] = {
     {"map32 declaring 4G keys", "df ff ff ff ff", PROTO_ERR_TRUNCATED, "(top)"},
     {"map16 declaring more keys than bytes", "de 00 10 " HDR, PROTO_ERR_TRUNCATED, "(top)"},
     {"key str32 of 4 GB", "81 db ff ff ff ff", PROTO_ERR_TRUNCATED, "(top)"},
-    /* Version: 2 and 3 are read; everything else is a counted VERSION drop. */
+    /* Version: 2, 3 and 4 are read; everything else is a counted VERSION drop. */
     {"version 1 (0.1.0's heartbeat)", V1_HEARTBEAT, PROTO_ERR_VERSION, "v"},
     {"version 1 with a w", "84 a1 76 01 a1 77 92 01 02 a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
     {"version 3 from a sender speaking 2..3", "84 " HDR3 "a1 74 05 " F_A, PROTO_OK, NULL},
     {"version 3 from a sender speaking only 2", "84 a1 76 03 " W2 "a1 74 05 " F_A, PROTO_ERR_RANGE,
      "w"},
-    {"version 4", "84 a1 76 04 a1 77 92 02 04 a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
+    {"version 4 from a sender speaking 2..4", "84 " HDR4 "a1 74 05 " F_A, PROTO_OK, NULL},
+    {"version 4 from a sender speaking only 2..3", "84 a1 76 04 " W3 "a1 74 05 " F_A,
+     PROTO_ERR_RANGE, "w"},
+    {"version 5", "84 a1 76 05 a1 77 92 02 05 a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
     {"version 0", "84 a1 76 00 " W2 "a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
     {"version 2^64-1", "84 a1 76 cf ff*8 " W2 "a1 74 05 " F_A, PROTO_ERR_VERSION, "v"},
-    {"version 4 after a field 3 cannot read", "84 a1 74 a1 78 a1 76 04 " W2 F_A, PROTO_ERR_VERSION,
+    {"version 5 after a field 4 cannot read", "84 a1 74 a1 78 a1 76 05 " W2 F_A, PROTO_ERR_VERSION,
      "v"},
-    {"version 4 in an entry layout 3 cannot read", "84 a1 76 04 " W2 "a1 74 01 a1 65 91 c0",
+    {"version 5 in an entry layout 4 cannot read", "84 a1 76 05 " W2 "a1 74 01 a1 65 91 c0",
      PROTO_ERR_VERSION, "v"},
     {"version as str", "84 a1 76 a1 32 " W2 "a1 74 05 " F_A, PROTO_ERR_TYPE, "v"},
     {"version negative", "84 a1 76 ff " W2 "a1 74 05 " F_A, PROTO_ERR_TYPE, "v"},
@@ -445,6 +450,13 @@ static const struct row rows[] = {
      "e[0].name"},
     {"heartbeat without e", "84 " HDR "a1 74 01 " F_A, PROTO_ERR_MISSING, "e"},
     {"heartbeat with empty e", HB5 "a1 65 90", PROTO_ERR_MISSING, "e"},
+    {"ack without e, version 2", "84 " HDR "a1 74 06 " F_A, PROTO_ERR_MISSING, "e"},
+    {"ack without e, version 3", "84 " HDR3 "a1 74 06 " F_A, PROTO_ERR_MISSING, "e"},
+    {"bare ack, version 4", "85 " HDR4 "a1 74 06 " F_A "a1 6e 07 ", PROTO_OK, NULL},
+    {"ack with empty e, version 4", "85 " HDR4 "a1 74 06 " F_A "a1 65 90 ", PROTO_OK, NULL},
+    {"ack whose e[0] is not the sender, version 4", "85 " HDR4 "a1 74 06 " F_A E1(ENTRY_B),
+     PROTO_ERR_RANGE, "e[0].name"},
+    {"heartbeat without e, version 4", "84 " HDR4 "a1 74 01 " F_A, PROTO_ERR_MISSING, "e"},
     {"ack whose e[0] is not the sender", "85 " HDR "a1 74 06 " F_A E1(ENTRY_B), PROTO_ERR_RANGE,
      "e[0].name"},
     {"delta whose e[0] is not the sender", DELTA5 E1(ENTRY_B), PROTO_OK, NULL},

@@ -215,8 +215,8 @@ static void test_roundtrip_every_type(void **state)
 /* clang-format off */
 static const char golden_heartbeat[] =
     "85"                                   /* map, 5 keys */
-    "a176" "03"                            /* "v": 3 */
-    "a177" "92" "02" "03"                  /* "w": [2, 3] */
+    "a176" "04"                            /* "v": 4 */
+    "a177" "92" "02" "04"                  /* "w": [2, 4] */
     "a174" "01"                            /* "t": 1 (heartbeat) */
     "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
     "a165" "91"                            /* "e": array of 1 */
@@ -246,8 +246,8 @@ static void golden_heartbeat_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_digest[] =
     "87"                                   /* map, 7 keys */
-    "a176" "03"                            /* "v": 3 */
-    "a177" "92" "02" "03"                  /* "w": [2, 3] */
+    "a176" "04"                            /* "v": 4 */
+    "a177" "92" "02" "04"                  /* "w": [2, 4] */
     "a174" "02"                            /* "t": 2 (digest) */
     "a166" "b0" "6d796170702d737461746566756c2d31" /* "f": "myapp-stateful-1" */
     "a16e" "2a"                            /* "n": 42 */
@@ -300,8 +300,8 @@ static void golden_table_buckets(uint32_t buckets[PROTO_BUCKETS])
 /* clang-format off */
 static const char golden_sync[] =
     "86"                                   /* map, 6 keys */
-    "a176" "03"                            /* "v": 3 */
-    "a177" "92" "02" "03"                  /* "w": [2, 3] */
+    "a176" "04"                            /* "v": 4 */
+    "a177" "92" "02" "04"                  /* "w": [2, 4] */
     "a174" "07"                            /* "t": 7 (sync) */
     "a166" "b0" "6d796170702d737461746566756c2d32" /* "f": "myapp-stateful-2" */
     "a16e" "2b"                            /* "n": 43 (request id) */
@@ -328,8 +328,8 @@ static void golden_sync_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_sync_answer[] =
     "87"                                   /* map, 7 keys */
-    "a176" "03"                            /* "v": 3 */
-    "a177" "92" "02" "03"                  /* "w": [2, 3] */
+    "a176" "04"                            /* "v": 4 */
+    "a177" "92" "02" "04"                  /* "w": [2, 4] */
     "a174" "03"                            /* "t": 3 (delta) */
     "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
     "a16e" "2b"                            /* "n": 43, the SYNC's */
@@ -363,8 +363,8 @@ static void golden_sync_answer_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_ping_req[] =
     "86"                                   /* map, 6 keys */
-    "a176" "03"                            /* "v": 3 */
-    "a177" "92" "02" "03"                  /* "w": [2, 3] */
+    "a176" "04"                            /* "v": 4 */
+    "a177" "92" "02" "04"                  /* "w": [2, 4] */
     "a174" "08"                            /* "t": 8 (ping_req) */
     "a166" "b0" "6d796170702d737461746566756c2d30" /* "f": "myapp-stateful-0" */
     "a16e" "2c"                            /* "n": 44, the asker's probe */
@@ -383,8 +383,8 @@ static void golden_ping_req_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_suspicion[] =
     "85"                                   /* map, 5 keys */
-    "a176" "03"                            /* "v": 3 */
-    "a177" "92" "02" "03"                  /* "w": [2, 3] */
+    "a176" "04"                            /* "v": 4 */
+    "a177" "92" "02" "04"                  /* "w": [2, 4] */
     "a174" "03"                            /* "t": 3 (delta) */
     "a166" "b0" "6d796170702d737461746566756c2d32" /* "f": "myapp-stateful-2" */
     "a165" "91"                            /* "e": array of 1 */
@@ -415,8 +415,8 @@ static void golden_suspicion_msg(struct proto_msg *m)
 /* clang-format off */
 static const char golden_compact[] =
     "86"                                   /* map, 6 keys */
-    "a176" "03"                            /* "v": 3 */
-    "a177" "92" "02" "03"                  /* "w": [2, 3] */
+    "a176" "04"                            /* "v": 4 */
+    "a177" "92" "02" "04"                  /* "w": [2, 4] */
     "a174" "01"                            /* "t": 1 (heartbeat) */
     "a166" "b0" "6d796170702d737461746566756c2d32" /* "f": "myapp-stateful-2" */
     "a165" "91"                            /* "e": array of 1 */
@@ -587,14 +587,14 @@ static void test_version_2_for_old_peers(void **state)
     assert_int_equal(n, 108);
     char hex[2 * PROTO_MAX_DATAGRAM + 1];
     hex_of(buf, 12, hex, sizeof(hex));
-    assert_string_equal(hex, "85a17602a177920203a17401");
+    assert_string_equal(hex, "85a17602a177920204a17401");
     assert_int_equal(proto_msg_decode(buf, (size_t)n, &back, NULL), PROTO_OK);
     assert_memory_equal(&m, &back, sizeof(back));
 
     /* golden_compact with "v" 2: decodes, without the counts. */
     uint8_t in[PROTO_MAX_DATAGRAM];
     size_t len = unhex(golden_compact, in, sizeof(in));
-    assert_int_equal(in[3], 0x03);
+    assert_int_equal(in[3], 0x04);
     in[3] = 0x02;
     assert_int_equal(proto_msg_decode(in, len, &back, NULL), PROTO_OK);
     assert_int_equal(back.version, 2);
@@ -615,7 +615,7 @@ static void test_version_2_for_old_peers(void **state)
     assert_memory_equal(&m, &back, sizeof(back));
     assert_int_equal(moved[28], 0xa1);
     assert_int_equal(moved[29], 'v');
-    moved[30] = 0x02; /* "v": 3 -> 2 */
+    moved[30] = 0x02; /* "v": 4 -> 2 */
     assert_int_equal(proto_msg_decode(moved, (size_t)n, &back, NULL), PROTO_OK);
     assert_int_equal(back.n_counts, 0);
 }
