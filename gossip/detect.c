@@ -407,8 +407,12 @@ size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint
     *suspect_pick = MEMBER_NONE;
     if (gossip_scratch_reserve(g, g->t.n + 1) != 0)
         return 0;
+    bool old = false;
     for (size_t i = 1; i < g->t.n; i++) {
         struct gmember *r = &g->t.rows[i];
+        /* The walk over every row that each round makes anyway also finds
+         * live members that speak an older wire version (disseminate.c). */
+        old |= r->vmax != 0 && r->vmax < PROTO_VERSION && r->m.state == GOSSIP_ALIVE;
         if (r->m.addr[0] && (r->m.state == GOSSIP_ALIVE || r->m.state == GOSSIP_SUSPECT)) {
             g->scratch_a[n_live++] = (uint32_t)i;
             if (r->m.state == GOSSIP_SUSPECT && r->suspect_timer &&
@@ -420,6 +424,7 @@ size_t gossip_detect_run(struct gossip *g, uint64_t now_ms, size_t *n_dead, uint
                 *dead_pick = (uint32_t)i;
         }
     }
+    g->old_peers = old;
     return n_live;
 }
 

@@ -226,8 +226,28 @@ static uint32_t gossip_hot_rank(const struct gmember *r, uint32_t limit)
     return 3 * limit + r->full_sends;
 }
 
+/* Rows lo..hi-1 with news queued, in row order, into scratch_b at their
+ * rank's next position. */
+static void gossip_hot_place(struct gossip *g, size_t lo, size_t hi, uint32_t limit, size_t *pos)
+{
+    for (size_t w = lo / 64; w * 64 < hi; w++) {
+        uint64_t bits = g->queued[w];
+        if (w == lo / 64)
+            bits &= ~0ull << (lo % 64);
+        for (; bits; bits &= bits - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+            if (i >= hi)
+                return;
+            const struct gmember *r = &g->t.rows[i];
+            if (gossip_hot(r, limit))
+                g->scratch_b[pos[gossip_hot_rank(r, limit)]++] = (uint32_t)i;
+        }
+    }
+}
+
 /* Orders the members still owed sends by rank into scratch_b; returns how
- * many. Counting sort: O(N) per round. */
+ * many. Counting sort over the rows marked queued (gossip_news): O(N / 64
+ * + news) a call, not O(N), as it runs on every heartbeat and step. */
 static size_t gossip_hot_order(struct gossip *g)
 {
     enum { MAXB = 256 };
@@ -237,19 +257,24 @@ static size_t gossip_hot_order(struct gossip *g)
     if (limit > MAXB)
         limit = MAXB;
     size_t n = g->t.n, hot = 0;
-    bool old = false;
     g->urgent_owed = false;
-    for (size_t i = 1; i < n; i++) {
-        const struct gmember *r = &g->t.rows[i];
-        if (gossip_hot(r, limit)) {
-            uint32_t rank = gossip_hot_rank(r, limit);
-            count[rank]++;
-            hot++;
-            g->urgent_owed |= rank < 2 * limit; /* liveness news */
+    for (size_t w = 0; w * 64 < n; w++) {
+        for (uint64_t bits = g->queued[w]; bits; bits &= bits - 1) {
+            unsigned b = (unsigned)__builtin_ctzll(bits);
+            size_t i = w * 64 + b;
+            const struct gmember *r = &g->t.rows[i];
+            if (i == GOSSIP_SELF || (!r->full && !r->slot_news)) {
+                g->queued[w] &= ~(1ull << b); /* nothing owed: off the queue */
+                continue;
+            }
+            if (gossip_hot(r, limit)) {
+                uint32_t rank = gossip_hot_rank(r, limit);
+                count[rank]++;
+                hot++;
+                g->urgent_owed |= rank < 2 * limit; /* liveness news */
+            }
         }
-        old |= r->vmax != 0 && r->vmax < PROTO_VERSION && r->m.state == GOSSIP_ALIVE;
     }
-    g->old_peers = old;
     size_t pos = 0;
     for (size_t b = 0; b < 4 * limit; b++) {
         size_t c = count[b];
@@ -258,12 +283,8 @@ static size_t gossip_hot_order(struct gossip *g)
     }
     /* A random start keeps ties from always favouring the same rows. */
     size_t start = n > 1 ? gossip_rand_below(g, (uint32_t)(n - 1)) : 0;
-    for (size_t k = 0; k + 1 < n; k++) {
-        size_t i = 1 + (start + k) % (n - 1);
-        const struct gmember *r = &g->t.rows[i];
-        if (gossip_hot(r, limit))
-            g->scratch_b[count[gossip_hot_rank(r, limit)]++] = (uint32_t)i;
-    }
+    gossip_hot_place(g, 1 + start, n, limit, count);
+    gossip_hot_place(g, 1, 1 + start, limit, count);
     return hot;
 }
 

@@ -121,7 +121,8 @@ struct gossip *gossip_new(const struct gossip_config *cfg, const struct gossip_i
     g->pb_budget = GOSSIP_PIGGYBACK_BUDGET;
     g->expire_due_ms = UINT64_MAX;
     g->half_due_ms = UINT64_MAX;
-    if (member_table_init(&g->t, cfg->seed) != 0 ||
+    g->queued = calloc(((size_t)g->max_members + 63) / 64, sizeof(*g->queued));
+    if (!g->queued || member_table_init(&g->t, cfg->seed) != 0 ||
         member_table_add(&g->t, cfg->name) != GOSSIP_SELF || gossip_scratch_reserve(g, 16) != 0) {
         gossip_free(g);
         return NULL;
@@ -151,6 +152,7 @@ void gossip_free(struct gossip *g)
     free(g->sids);
     free(g->scratch_a);
     free(g->scratch_b);
+    free(g->queued);
     free(g);
 }
 

@@ -256,6 +256,10 @@ struct gossip {
     /* Some live member speaks only version 2: peers not heard from yet are
      * written version 2 too (disseminate.c). */
     bool old_peers;
+    /* A bit per row (max_members of them) that may owe the event queue
+     * sends: set by gossip_news*, cleared by gossip_hot_order once the row
+     * owes nothing. */
+    uint64_t *queued;
     /* The source address and highest version of the datagram being
      * handled (receive.c), for answers to a sender we have no row for. */
     char rx_addr[PROTO_ADDR_MAX + 1];
@@ -273,8 +277,15 @@ struct gossip {
 /* Row r's membership changed in our view (a new member, state,
  * incarnation, address, volume or slot): it goes to the front of the event
  * queue, to be sent as a whole entry. */
+static inline void gossip_queue_mark(struct gossip *g, const struct gmember *r)
+{
+    size_t i = (size_t)(r - g->t.rows);
+    g->queued[i / 64] |= 1ull << (i % 64);
+}
+
 static inline void gossip_news(struct gossip *g, struct gmember *r)
 {
+    gossip_queue_mark(g, r);
     r->full = true;
     r->full_sends = 0;
     g->news = true;
@@ -284,6 +295,7 @@ static inline void gossip_news(struct gossip *g, struct gmember *r)
  * owed its own sends whatever whole-entry sends the row still owes. */
 static inline void gossip_news_count(struct gossip *g, struct gmember *r, unsigned k)
 {
+    gossip_queue_mark(g, r);
     r->sends = 0;
     r->slot_news |= (uint16_t)(1u << k);
     g->news = true;

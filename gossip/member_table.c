@@ -34,23 +34,39 @@ uint64_t member_table_hash(const char *s)
     return h;
 }
 
-static size_t member_table_bucket(const struct member_table *t, const char *s)
+/* The keyed hash of s: its low bits pick the bucket, its high 32 bits are
+ * the tag a chain walk compares before the string. */
+static uint64_t member_table_key_hash(const struct member_table *t, const char *s)
 {
     unsigned char out[crypto_shorthash_BYTES];
     uint64_t h;
     crypto_shorthash(out, (const unsigned char *)s, strlen(s), t->key);
     memcpy(&h, out, sizeof(h));
+    return h;
+}
+
+static size_t member_table_bucket(const struct member_table *t, uint64_t h)
+{
     return (size_t)(h & (t->nbuckets - 1));
+}
+
+static uint32_t member_table_tag(uint64_t h)
+{
+    return (uint32_t)(h >> 32);
 }
 
 static void member_table_link(struct member_table *t, uint32_t i)
 {
-    struct gmember *r = &t->rows[i];
-    size_t b = member_table_bucket(t, r->m.name);
-    r->name_next = t->name_heads[b];
+    struct member_link *l = &t->links[i];
+    uint64_t h = member_table_key_hash(t, t->rows[i].m.name);
+    size_t b = member_table_bucket(t, h);
+    l->name_tag = member_table_tag(h);
+    l->name_next = t->name_heads[b];
     t->name_heads[b] = i;
-    b = member_table_bucket(t, r->m.addr);
-    r->addr_next = t->addr_heads[b];
+    h = member_table_key_hash(t, t->rows[i].m.addr);
+    b = member_table_bucket(t, h);
+    l->addr_tag = member_table_tag(h);
+    l->addr_next = t->addr_heads[b];
     t->addr_heads[b] = i;
 }
 
@@ -93,6 +109,7 @@ int member_table_init(struct member_table *t, uint64_t seed)
 void member_table_free(struct member_table *t)
 {
     free(t->rows);
+    free(t->links);
     free(t->name_heads);
     free(t->addr_heads);
     memset(t, 0, sizeof(*t));
@@ -100,9 +117,11 @@ void member_table_free(struct member_table *t)
 
 uint32_t member_table_find(const struct member_table *t, const char *name)
 {
-    for (uint32_t i = t->name_heads[member_table_bucket(t, name)]; i != MEMBER_NONE;
-         i = t->rows[i].name_next)
-        if (strcmp(t->rows[i].m.name, name) == 0)
+    uint64_t h = member_table_key_hash(t, name);
+    uint32_t tag = member_table_tag(h);
+    for (uint32_t i = t->name_heads[member_table_bucket(t, h)]; i != MEMBER_NONE;
+         i = t->links[i].name_next)
+        if (t->links[i].name_tag == tag && strcmp(t->rows[i].m.name, name) == 0)
             return i;
     return MEMBER_NONE;
 }
@@ -117,6 +136,12 @@ uint32_t member_table_add(struct member_table *t, const char *name)
         if (!rows)
             return MEMBER_NONE;
         t->rows = rows;
+        /* Both arrays at least cap long before cap says so: a failure here
+         * leaves rows longer than needed, nothing else. */
+        struct member_link *links = realloc(t->links, cap * sizeof(*links));
+        if (!links)
+            return MEMBER_NONE;
+        t->links = links;
         t->cap = cap;
     }
     if (t->n + 1 > t->nbuckets && member_table_rehash(t, t->nbuckets * 2) != 0)
@@ -137,33 +162,39 @@ void member_table_addr_set(struct member_table *t, uint32_t i, const char *addr)
     struct gmember *r = &t->rows[i];
     if (strcmp(r->m.addr, addr) == 0)
         return;
-    uint32_t *p = &t->addr_heads[member_table_bucket(t, r->m.addr)];
+    uint32_t *p = &t->addr_heads[member_table_bucket(t, member_table_key_hash(t, r->m.addr))];
     while (*p != i)
-        p = &t->rows[*p].addr_next;
-    *p = r->addr_next;
+        p = &t->links[*p].addr_next;
+    *p = t->links[i].addr_next;
     size_t len = strnlen(addr, PROTO_ADDR_MAX);
     memcpy(r->m.addr, addr, len);
     r->m.addr[len] = '\0';
-    size_t b = member_table_bucket(t, r->m.addr);
-    r->addr_next = t->addr_heads[b];
+    uint64_t h = member_table_key_hash(t, r->m.addr);
+    size_t b = member_table_bucket(t, h);
+    t->links[i].addr_tag = member_table_tag(h);
+    t->links[i].addr_next = t->addr_heads[b];
     t->addr_heads[b] = i;
 }
 
 uint32_t member_table_addr_find(const struct member_table *t, const char *addr)
 {
-    for (uint32_t i = t->addr_heads[member_table_bucket(t, addr)]; i != MEMBER_NONE;
-         i = t->rows[i].addr_next)
-        if (i != 0 && strcmp(t->rows[i].m.addr, addr) == 0)
+    uint64_t h = member_table_key_hash(t, addr);
+    uint32_t tag = member_table_tag(h);
+    for (uint32_t i = t->addr_heads[member_table_bucket(t, h)]; i != MEMBER_NONE;
+         i = t->links[i].addr_next)
+        if (i != 0 && t->links[i].addr_tag == tag && strcmp(t->rows[i].m.addr, addr) == 0)
             return i;
     return MEMBER_NONE;
 }
 
 bool member_table_addr_live(const struct member_table *t, const char *addr)
 {
-    for (uint32_t i = t->addr_heads[member_table_bucket(t, addr)]; i != MEMBER_NONE;
-         i = t->rows[i].addr_next) {
+    uint64_t h = member_table_key_hash(t, addr);
+    uint32_t tag = member_table_tag(h);
+    for (uint32_t i = t->addr_heads[member_table_bucket(t, h)]; i != MEMBER_NONE;
+         i = t->links[i].addr_next) {
         const struct gossip_member *m = &t->rows[i].m;
-        if (strcmp(m->addr, addr) == 0 &&
+        if (t->links[i].addr_tag == tag && strcmp(m->addr, addr) == 0 &&
             (m->self || m->state == GOSSIP_ALIVE || m->state == GOSSIP_SUSPECT))
             return true;
     }

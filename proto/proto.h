@@ -20,7 +20,8 @@
  * roll out without a split: a node writes the highest version both ends
  * speak (proto_msg.version). Version 3 added compact count updates ("c"),
  * which a version-2 node would skip, so they are a new version, not an
- * optional key. */
+ * optional key; version 4, the bare ACK (no "e"), which a version-3 node
+ * drops as MISSING. */
 #define PROTO_VERSION     4
 #define PROTO_VERSION_MIN 2
 #define PROTO_VERSION_MAX 4
@@ -159,7 +160,9 @@ int proto_msg_encode(const struct proto_msg *msg, uint8_t *buf, size_t cap);
 
 /* Decode one datagram into *msg. Returns PROTO_OK or a negative enum proto_err
  * and, when err is not NULL, fills it. Never reads past len, never allocates
- * more than a bounded amount, never crashes on any input. */
+ * more than a bounded amount, never crashes on any input. Buckets, entries,
+ * digest items and counts past n_buckets, n_entries, n_digest and n_counts
+ * are left as they were; everything else is as if *msg had been zeroed. */
 int proto_msg_decode(const uint8_t *buf, size_t len, struct proto_msg *msg,
                      struct proto_error *err);
 

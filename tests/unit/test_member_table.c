@@ -39,7 +39,7 @@ static size_t longest_chain(const struct member_table *t)
     size_t longest = 0;
     for (size_t b = 0; b < t->nbuckets; b++) {
         size_t len = 0;
-        for (uint32_t i = t->name_heads[b]; i != MEMBER_NONE; i = t->rows[i].name_next)
+        for (uint32_t i = t->name_heads[b]; i != MEMBER_NONE; i = t->links[i].name_next)
             len++;
         if (len > longest)
             longest = len;

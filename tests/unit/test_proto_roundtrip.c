@@ -72,8 +72,24 @@ static void hex_of(const uint8_t *b, size_t n, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* Encodes, decodes and asserts the decoded message equals the original
- * (whole struct: the decoder zeroes what it does not fill). Returns the size. */
+/* Asserts got, as decoded, equals want: the header byte for byte (the
+ * decoder zeroes what it does not fill) and every array as far as its
+ * count (past that the decoder leaves what was there). */
+static void msg_assert_equal(const struct proto_msg *want, const struct proto_msg *got)
+{
+    assert_memory_equal(want, got, offsetof(struct proto_msg, buckets));
+    assert_int_equal(want->n_buckets, got->n_buckets);
+    assert_memory_equal(want->buckets, got->buckets, want->n_buckets * sizeof(want->buckets[0]));
+    assert_int_equal(want->n_entries, got->n_entries);
+    assert_memory_equal(want->entries, got->entries, want->n_entries * sizeof(want->entries[0]));
+    assert_int_equal(want->n_digest, got->n_digest);
+    assert_memory_equal(want->digest, got->digest, want->n_digest * sizeof(want->digest[0]));
+    assert_int_equal(want->n_counts, got->n_counts);
+    assert_memory_equal(want->counts, got->counts, want->n_counts * sizeof(want->counts[0]));
+}
+
+/* Encodes, decodes and asserts the decoded message equals the original.
+ * Returns the size. */
 static int roundtrip(const struct proto_msg *m)
 {
     static struct proto_msg back;
@@ -86,7 +102,7 @@ static int roundtrip(const struct proto_msg *m)
     if (rc != PROTO_OK)
         fail_msg("decode: %s at %s", proto_err_str(rc), err.field);
     assert_int_equal(err.code, PROTO_OK);
-    assert_memory_equal(m, &back, sizeof(back));
+    msg_assert_equal(m, &back);
     return n;
 }
 
@@ -476,7 +492,7 @@ static void check_golden(const struct proto_msg *m, const char *hex)
     /* The pinned bytes decode to the message (the decoder reads the format,
      * not merely whatever our encoder writes). */
     assert_int_equal(proto_msg_decode(want, want_n, &back, NULL), PROTO_OK);
-    assert_memory_equal(m, &back, sizeof(back));
+    msg_assert_equal(m, &back);
 }
 
 static void test_golden_heartbeat(void **state)
@@ -589,7 +605,7 @@ static void test_version_2_for_old_peers(void **state)
     hex_of(buf, 12, hex, sizeof(hex));
     assert_string_equal(hex, "85a17602a177920204a17401");
     assert_int_equal(proto_msg_decode(buf, (size_t)n, &back, NULL), PROTO_OK);
-    assert_memory_equal(&m, &back, sizeof(back));
+    msg_assert_equal(&m, &back);
 
     /* golden_compact with "v" 2: decodes, without the counts. */
     uint8_t in[PROTO_MAX_DATAGRAM];
@@ -612,7 +628,7 @@ static void test_version_2_for_old_peers(void **state)
     memcpy(moved + 1, buf + c_at, 27);
     memcpy(moved + 28, buf + 1, c_at - 1);
     assert_int_equal(proto_msg_decode(moved, (size_t)n, &back, NULL), PROTO_OK);
-    assert_memory_equal(&m, &back, sizeof(back));
+    msg_assert_equal(&m, &back);
     assert_int_equal(moved[28], 0xa1);
     assert_int_equal(moved[29], 'v');
     moved[30] = 0x02; /* "v": 4 -> 2 */
@@ -1291,7 +1307,7 @@ static void decode_sbuffer_equal(const msgpack_sbuffer *sb, const struct proto_m
     int rc = proto_msg_decode((const uint8_t *)sb->data, sb->size, &back, &err);
     if (rc != PROTO_OK)
         fail_msg("decode: %s at %s", proto_err_str(rc), err.field);
-    assert_memory_equal(want, &back, sizeof(back));
+    msg_assert_equal(want, &back);
 }
 
 /* msgpack-c written in forms our encoder never uses (fixed-width integers,
@@ -1429,6 +1445,36 @@ static const struct {
     {"compact.bin", golden_compact},
 };
 
+/* gossip decodes every datagram into one struct: what one datagram said
+ * must not show through in the next. */
+static void test_decode_reuses_struct(void **state)
+{
+    static struct proto_msg m;
+    uint8_t buf[PROTO_MAX_DATAGRAM];
+    (void)state;
+    size_t n = unhex(golden_suspicion, buf, sizeof(buf));
+    assert_int_equal(proto_msg_decode(buf, n, &m, NULL), PROTO_OK);
+    assert_int_equal(m.n_entries, 1);
+    assert_string_equal(m.entries[0].accuser, "myapp-stateful-0");
+    n = unhex(golden_sync, buf, sizeof(buf));
+    assert_int_equal(proto_msg_decode(buf, n, &m, NULL), PROTO_OK);
+    assert_int_equal(m.type, PROTO_SYNC);
+    assert_int_equal(m.n_buckets, PROTO_BUCKETS);
+    assert_int_equal(m.n_entries, 0);
+    n = unhex(golden_ping_req, buf, sizeof(buf));
+    assert_int_equal(proto_msg_decode(buf, n, &m, NULL), PROTO_OK);
+    assert_int_equal(m.n_buckets, 0);
+    assert_string_equal(m.target, "10.244.0.11:7946");
+    n = unhex(golden_heartbeat, buf, sizeof(buf));
+    assert_int_equal(proto_msg_decode(buf, n, &m, NULL), PROTO_OK);
+    assert_int_equal(m.type, PROTO_HEARTBEAT);
+    assert_string_equal(m.target, "");
+    assert_int_equal(m.nonce, 0);
+    assert_int_equal(m.n_entries, 1);
+    assert_string_equal(m.entries[0].accuser, ""); /* not the suspicion's */
+    assert_int_equal(m.n_counts, 0);
+}
+
 static void test_fuzz_seeds_decode(void **state)
 {
     static struct proto_msg m;
@@ -1551,6 +1597,7 @@ int main(void)
         cmocka_unit_test(test_encode_refuses_invalid),
         cmocka_unit_test(test_msgpack_c_reads_ours),
         cmocka_unit_test(test_decode_msgpack_c_odd_forms),
+        cmocka_unit_test(test_decode_reuses_struct),
         cmocka_unit_test(test_fuzz_seeds_decode),
         cmocka_unit_test(test_entry_visits),
         cmocka_unit_test(test_names),

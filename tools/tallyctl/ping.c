@@ -150,6 +150,9 @@ int ping_encode(uint64_t nonce, uint8_t *buf, size_t cap)
     if (!m)
         return PROTO_ERR_NOSPACE;
     m->type = PROTO_PING;
+    /* The oldest version we speak: a PING is the same in all of them, so
+     * a pod of any build reads it and answers in the newest we share. */
+    m->version = PROTO_VERSION_MIN;
     m->nonce = nonce;
     memcpy(m->from, PING_FROM, sizeof(PING_FROM));
     int n = proto_msg_encode(m, buf, cap);
