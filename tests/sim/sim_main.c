@@ -50,8 +50,10 @@ static void usage(FILE *f)
                "                 path (node/peer/datagram.c), sealed, opened, replay-checked\n"
                "  --json         one JSON object on one line (and nothing else on stdout):\n"
                "                 join_rounds, single_change_rounds (worst of --trials T, default\n"
-               "                 8), update_rounds, bytes_per_node_round_avg/_max (40 rounds\n"
-               "                 from the update), dead_seconds, false_deaths (whole run),\n"
+               "                 8), update_rounds, bytes_per_node_round_avg/_max (datagrams,\n"
+               "                 40 rounds from the update), pushpull_bytes_per_node_round_avg\n"
+               "                 (TCP push-pull frames, same rounds), dead_seconds,\n"
+               "                 false_deaths (whole run),\n"
                "                 false_suspicions_per_1000 (node-rounds after the join, before\n"
                "                 the stop); -1 for a phase that did not finish in --rounds.\n"
                "                 --soak R adds R rounds of light traffic before the stop\n"
@@ -226,11 +228,12 @@ int main(int argc, char **argv)
         printf("{\"nodes\":%u,\"loss\":%.3g,\"seed\":%llu,\"fanout\":%u,\"trials\":%llu,"
                "\"join_rounds\":%d,\"single_change_rounds\":%d,\"update_rounds\":%d,"
                "\"bytes_per_node_round_avg\":%.0f,\"bytes_per_node_round_max\":%llu,"
+               "\"pushpull_bytes_per_node_round_avg\":%.0f,"
                "\"dead_seconds\":%.1f,\"false_deaths\":%llu,"
                "\"false_suspicions_per_1000\":%.3f,\"rounds\":%u}\n",
                cfg.nodes, cfg.loss, (unsigned long long)cfg.seed, cfg.fanout,
                (unsigned long long)trials, r.join_rounds, r.single_change_rounds, r.update_rounds,
-               r.bytes_avg, (unsigned long long)r.bytes_max, r.dead_seconds,
+               r.bytes_avg, (unsigned long long)r.bytes_max, r.pushpull_bytes_avg, r.dead_seconds,
                (unsigned long long)r.false_deaths, r.false_susp_per_1000, r.rounds);
         return 0;
     }

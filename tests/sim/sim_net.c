@@ -59,7 +59,7 @@ struct sim_node {
     uint64_t vol;      /* the current volume's slot id */
     uint64_t inc_disk; /* the incarnation kept on the current volume */
     uint32_t group;
-    uint64_t last_bytes, last_susp;
+    uint64_t last_bytes, last_susp, last_pp;
     uint32_t rounds;
     uint64_t tick_seq; /* ticks of a stopped incarnation are ignored */
     uint64_t round_at; /* its next EV_TICK */
@@ -404,7 +404,7 @@ static int sim_node_start(struct sim *s, struct sim_node *n)
     n->started_ms = s->now;
     n->ready_seen = false;
     memset(&n->ready, 0, sizeof(n->ready));
-    n->last_bytes = n->last_susp = 0;
+    n->last_bytes = n->last_susp = n->last_pp = 0;
     n->rounds = 0;
     n->tick_seq++;
     struct sim_event ev = {.t = s->now + sim_rand(s) % s->cfg.interval_ms,
@@ -519,6 +519,8 @@ static void sim_tick(struct sim *s, struct sim_node *n)
         s->st.bytes_round_max = b;
     s->st.suspicions += gs->suspicions - n->last_susp;
     n->last_susp = gs->suspicions;
+    s->st.pushpull_bytes_out += gs->pushpull_bytes_out - n->last_pp;
+    n->last_pp = gs->pushpull_bytes_out;
 }
 
 /* Wake node n when its core next has something to do inside the round, as

@@ -106,6 +106,7 @@ struct sim_stats {
     uint64_t bytes_out;       /* sum over up nodes */
     uint64_t bytes_round_max; /* most bytes one node sent in one round */
     uint64_t suspicions;      /* alive -> suspect transitions, all nodes */
+    uint64_t pushpull_bytes_out; /* push-pull frames sent over "TCP", all nodes */
 };
 void sim_stats_get(const struct sim *s, struct sim_stats *out);
 void sim_stats_reset(struct sim *s);

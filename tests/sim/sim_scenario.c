@@ -160,6 +160,8 @@ int sim_scenario_report(const struct sim_config *cfg, uint32_t max_rounds, uint3
     sim_stats_get(s, &st);
     out->bytes_avg = st.node_rounds ? (double)st.bytes_out / (double)st.node_rounds : 0;
     out->bytes_max = st.bytes_round_max;
+    out->pushpull_bytes_avg =
+        st.node_rounds ? (double)st.pushpull_bytes_out / (double)st.node_rounds : 0;
     scen_stats_take(s, &node_rounds, &susp);
 
     /* Soak: light traffic, nobody down; false suspicions and deaths. */

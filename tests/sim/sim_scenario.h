@@ -40,6 +40,7 @@ struct sim_report {
     int update_rounds;          /* every node gets visits at once: until all views match */
     double bytes_avg;           /* per node per round over the 40 rounds from the update */
     uint64_t bytes_max;         /* most one node sent in one of those rounds */
+    double pushpull_bytes_avg;  /* push-pull (TCP) bytes per node per round, same window */
     double dead_seconds;        /* a node stopped until every other marks it DEAD (-1: never) */
     uint64_t false_deaths;      /* live members marked DEAD by anyone, whole run */
     double false_susp_per_1000; /* suspicions per 1000 node-rounds after the join, no one down */
