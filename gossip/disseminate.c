@@ -183,14 +183,17 @@ void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, bool wh
         g->acks_round = g->round;
         g->acks_whole = 0;
     }
-    if (whole && g->acks_whole >= GOSSIP_ACK_WHOLE_MAX) {
+    /* The cap is for members' claims; a stranger (tallyctl) reads who
+     * answered from the entry, and asks rarely. */
+    bool member = member_table_addr_find(&g->t, addr) != MEMBER_NONE;
+    if (whole && member && g->acks_whole >= GOSSIP_ACK_WHOLE_MAX) {
         if (nonce == 0)
             return; /* a suspect check: no probe waits on it */
         whole = false;
     }
     /* An ACK without our entry is version 4's: older peers require it. */
     if (whole || gossip_peer_version(g, addr) < 4) {
-        g->acks_whole += whole;
+        g->acks_whole += whole && member;
         gossip_entries_send(g, PROTO_ACK, nonce, addr, NULL, 0);
         return;
     }

@@ -454,7 +454,8 @@ void gossip_ping_send(struct gossip *g, uint64_t nonce, const char *addr);
 /* The ACK to a PING with nonce from addr: our entry in it when whole (the
  * PING carried a claim about us, or came from a stranger) or addr reads
  * only version 3 or older, else bare. Past GOSSIP_ACK_WHOLE_MAX whole ACKs
- * a round, a probe's ACK goes bare and a suspect check (nonce 0) gets none. */
+ * to members a round, a probe's ACK goes bare and a suspect check (nonce 0)
+ * gets none; a stranger's ACK is whole all the same. */
 void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, bool whole);
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);

@@ -131,9 +131,9 @@ def case_compact(p):
 
 
 def case_version(p):
-    # 0.1.0's version 1 and a future version 4: both are VERSION drops.
+    # 0.1.0's version 1 and a future version 5: both are VERSION drops.
     return [pack({"v": 1, "t": HEARTBEAT, "f": "mallory", "e": [["mallory", 1, 1, 5, 0, ""]]}),
-            msg(HEARTBEAT, "mallory", [entry("mallory")], version=4)]
+            msg(HEARTBEAT, "mallory", [entry("mallory")], version=5)]
 
 
 def case_wrap_count(p):

@@ -4,7 +4,7 @@
 # From an address discovery does not list (127.0.11.9): random bytes, every
 # truncation of a valid datagram, oversize datagrams, nesting past the
 # decoder's limit, huge declared lengths, broken compact count updates,
-# versions 1 and 4 are dropped and counted as decode or version;
+# versions 1 and 5 are dropped and counted as decode or version;
 # well-formed datagrams (a wrapping count, a pod named as leaving forever, a
 # made-up slot with a million visits, a flood of made-up members, a claim to
 # be pod-0 itself) are dropped unread as "source". From a listed address
@@ -85,12 +85,12 @@ sleep 0.5
 check "pod-0 survives $malformed malformed datagrams" kill -0 "$PID0"
 dec=$(($(dropped decode) - dec0))
 ver=$(($(dropped version) - ver0))
-echo "dropped: decode +$dec, version +$ver (sent $malformed malformed, $nver of versions 1 and 4)"
+echo "dropped: decode +$dec, version +$ver (sent $malformed malformed, $nver of versions 1 and 5)"
 # Random bytes that start like a map holding "v": 2 would count as version:
 # the two reasons together must account for every datagram.
 check_eq "every malformed or wrong-version datagram dropped and counted" \
     $((dec + ver)) $((malformed + nver))
-check "the version 1 and 4 datagrams counted as version" test "$ver" -ge "$nver"
+check "the version 1 and 5 datagrams counted as version" test "$ver" -ge "$nver"
 
 wf=0
 for c in "wrap_count name=pod-1" "left_forever name=pod-1 addr=$addr1" "inflate name=pod-1" \

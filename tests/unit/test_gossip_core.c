@@ -2289,6 +2289,13 @@ static void test_whole_acks_capped(void **state)
     /* Every probe was answered; of the checks, only those under the cap. */
     assert_int_equal(whole + bare, GOSSIP_ACK_WHOLE_MAX / 2 + 20);
     assert_int_equal(checks_answered, GOSSIP_ACK_WHOLE_MAX / 2);
+    /* tallyctl, no member, still learns who answered. */
+    fx->io.n_sent = 0;
+    ping_from(fx, 200, "tallyctl", "127.0.0.1:5555", 9, NULL, 0, 0);
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, &out);
+    assert_int_equal(out.type, PROTO_ACK);
+    assert_int_equal(out.n_entries, 1);
     /* The next round answers in whole again. */
     gossip_tick(fx->g, 1000);
     fx->io.n_sent = 0;

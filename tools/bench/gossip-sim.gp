@@ -11,7 +11,7 @@ set xlabel "nodes N"
 set ylabel "rounds"
 set logscale x 10
 set xrange [7:1400]
-set yrange [0:40]
+set yrange [0:50]
 set key top left
 set grid
 sel(l, col) = sprintf("< awk '!/^#/ && $2 == %s && $%d >= 0 {print $1, $%d}' %s", l, col, col, dat)
