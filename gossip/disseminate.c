@@ -300,8 +300,9 @@ void gossip_budget_roll(struct gossip *g)
     if (base > GOSSIP_ROUND_TARGET)
         base = GOSSIP_ROUND_TARGET; /* one wild round (answering N checks) does not starve ten */
     g->base_avg = (uint32_t)((3 * (uint64_t)g->base_avg + base) / 4);
-    uint32_t room = GOSSIP_ROUND_TARGET - (g->base_avg < GOSSIP_ROUND_TARGET ? g->base_avg : GOSSIP_ROUND_TARGET);
-    g->pb_budget = room < GOSSIP_PIGGYBACK_MIN    ? GOSSIP_PIGGYBACK_MIN
+    uint32_t room = GOSSIP_ROUND_TARGET -
+                    (g->base_avg < GOSSIP_ROUND_TARGET ? g->base_avg : GOSSIP_ROUND_TARGET);
+    g->pb_budget = room < GOSSIP_PIGGYBACK_MIN      ? GOSSIP_PIGGYBACK_MIN
                    : room > GOSSIP_PIGGYBACK_BUDGET ? GOSSIP_PIGGYBACK_BUDGET
                                                     : room;
 }

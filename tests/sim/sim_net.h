@@ -102,10 +102,10 @@ uint64_t sim_false_deaths(const struct sim *s);
 
 /* Measurements since the last sim_stats_reset. */
 struct sim_stats {
-    uint64_t node_rounds;     /* ticks counted */
-    uint64_t bytes_out;       /* sum over up nodes */
-    uint64_t bytes_round_max; /* most bytes one node sent in one round */
-    uint64_t suspicions;      /* alive -> suspect transitions, all nodes */
+    uint64_t node_rounds;        /* ticks counted */
+    uint64_t bytes_out;          /* sum over up nodes */
+    uint64_t bytes_round_max;    /* most bytes one node sent in one round */
+    uint64_t suspicions;         /* alive -> suspect transitions, all nodes */
     uint64_t pushpull_bytes_out; /* push-pull frames sent over "TCP", all nodes */
 };
 void sim_stats_get(const struct sim *s, struct sim_stats *out);

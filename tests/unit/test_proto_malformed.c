@@ -95,13 +95,13 @@ static int decode_exact(const uint8_t *buf, size_t len, struct proto_msg *m,
 #define SLOTS_1_16                                                                                 \
     "0107 0207 0307 0407 0507 0607 0707 0807 0907 0a07 0b07 0c07 0d07 0e07 0f07 1007 "
 /* Version 3, with compact count updates "c". */
-#define V3          "a1 76 03 "
-#define W3          "a1 77 92 02 03 "
-#define HDR3        V3 W3
-#define DELTA35     "85 " HDR3 "a1 74 03 " F_A /* a version-3 DELTA, one more key */
+#define V3      "a1 76 03 "
+#define W3      "a1 77 92 02 03 "
+#define HDR3    V3 W3
+#define DELTA35 "85 " HDR3 "a1 74 03 " F_A /* a version-3 DELTA, one more key */
 /* Version 4: an ACK may be bare. */
 #define HDR4        "a1 76 04 a1 77 92 02 04 "
-#define C(x)        "a1 63 " x " "             /* "c": x */
+#define C(x)        "a1 63 " x " " /* "c": x */
 #define SLOTS16     "dc 00 20 " SLOTS_1_16
 #define SLOTS17     "dc 00 22 " SLOTS_1_16 "11 07 "
 #define VALUE_MAX   "cf 00 20 00*6 "    /* 2^53 = PROTO_VALUE_MAX */
