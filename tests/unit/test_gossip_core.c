@@ -195,6 +195,18 @@ static size_t encode_msg(const struct proto_msg *m, uint8_t *buf)
     return (size_t)len;
 }
 
+/* m as a datagram of type from "from" carrying the given entries. */
+static void msg_fill(struct proto_msg *m, uint8_t type, const char *from,
+                     const struct proto_entry *es, size_t n)
+{
+    memset(m, 0, sizeof(*m));
+    m->type = type;
+    snprintf(m->from, sizeof(m->from), "%s", from);
+    for (size_t i = 0; i < n; i++)
+        m->entries[i] = es[i];
+    m->n_entries = (uint32_t)n;
+}
+
 /* Sends g a datagram of type from "from" carrying the given entries. It
  * leaves from the sender's own socket (the address its entry gives) when the
  * first entry is the sender's, else from a relay's. */
@@ -204,12 +216,7 @@ static void deliver_to(struct gossip *g, struct proto_msg *m, uint64_t now, uint
     const char *src = "10.9.9.9:7946";
     if (n > 0 && !strcmp(es[0].name, from) && es[0].addr[0])
         src = es[0].addr;
-    memset(m, 0, sizeof(*m));
-    m->type = type;
-    snprintf(m->from, sizeof(m->from), "%s", from);
-    for (size_t i = 0; i < n; i++)
-        m->entries[i] = es[i];
-    m->n_entries = (uint32_t)n;
+    msg_fill(m, type, from, es, n);
     uint8_t buf[PROTO_MAX_DATAGRAM];
     size_t len = encode_msg(m, buf);
     gossip_receive(g, now, src, buf, len);
@@ -1102,14 +1109,32 @@ static void test_compact_update_waits_for_its_slot(void **state)
     assert_int_equal(gossip_self_count(fx->g), 5);
 }
 
-/* The event queue's share of a round is bounded in bytes, however much is
- * owed (a cold start: every member a join to pass on): the round's
- * heartbeats carry at most GOSSIP_PIGGYBACK_BUDGET (2,800) bytes of it,
- * plus each heartbeat's own entry and any liveness news. */
-static void test_piggyback_budget(void **state)
+/* Queue bytes (entries past our own, and compact counts) in this round's
+ * heartbeats. */
+static size_t queue_bytes_sent(struct fixture *fx, size_t *beats)
 {
-    struct fixture *fx = *state;
-    /* 300 joins to pass on, relayed by pod-2. */
+    struct proto_msg out;
+    size_t queue = 0;
+    *beats = 0;
+    for (size_t i = 0; i < fx->io.n_sent; i++) {
+        decode_sent(fx, i, &out);
+        if (out.type != PROTO_HEARTBEAT)
+            continue;
+        ++*beats;
+        /* Liveness news (our unanswered probes make suspicions here)
+         * goes first and outside the budget. */
+        for (uint32_t k = 1; k < out.n_entries; k++)
+            if (out.entries[k].state == PROTO_STATE_ALIVE)
+                queue += proto_entry_size(&out.entries[k]);
+        for (uint32_t k = 0; k < out.n_counts; k++)
+            queue += proto_count_size(&out.counts[k]);
+    }
+    return queue;
+}
+
+/* 300 joins to pass on, relayed by pod-2 (as after a cold start). */
+static void joins_relayed(struct fixture *fx)
+{
     char name[64];
     for (int i = 1; i <= 300; i++) {
         snprintf(name, sizeof(name), "myapp-stateful-with-a-long-name-%04d", i);
@@ -1117,24 +1142,21 @@ static void test_piggyback_budget(void **state)
             mk_entry(name, "10.1.2.3:7946", 1, 1, 0x5000 + (uint64_t)i, 50, PROTO_STATE_ALIVE);
         deliver(fx, 0, PROTO_DELTA, "pod-2", &e, 1);
     }
-    struct proto_msg out;
+}
+
+/* The event queue's share of a round is bounded in bytes, however much is
+ * owed (a cold start: every member a join to pass on): the round's
+ * heartbeats carry at most GOSSIP_PIGGYBACK_BUDGET (2,800) bytes of it,
+ * plus each heartbeat's own entry and any liveness news. */
+static void test_piggyback_budget(void **state)
+{
+    struct fixture *fx = *state;
+    joins_relayed(fx);
     for (int r = 1; r <= 5; r++) {
         fx->io.n_sent = 0;
         gossip_tick(fx->g, 1000 * (uint64_t)r);
-        size_t queue = 0, beats = 0;
-        for (size_t i = 0; i < fx->io.n_sent; i++) {
-            decode_sent(fx, i, &out);
-            if (out.type != PROTO_HEARTBEAT)
-                continue;
-            beats++;
-            /* Liveness news (our unanswered probes make suspicions here)
-             * goes first and outside the budget. */
-            for (uint32_t k = 1; k < out.n_entries; k++)
-                if (out.entries[k].state == PROTO_STATE_ALIVE)
-                    queue += proto_entry_size(&out.entries[k]);
-            for (uint32_t k = 0; k < out.n_counts; k++)
-                queue += proto_count_size(&out.counts[k]);
-        }
+        size_t beats;
+        size_t queue = queue_bytes_sent(fx, &beats);
         assert_true(beats >= 3);
         print_message("round %d: %zu heartbeats, %zu bytes of queue\n", r, beats, queue);
         assert_true(queue <= 2800);
@@ -2185,19 +2207,22 @@ static void ping_from(struct fixture *fx, uint64_t now, const char *from, const 
                       uint64_t nonce, const struct proto_entry *es, size_t n, uint8_t version)
 {
     struct proto_msg *m = &fx->msg;
-    memset(m, 0, sizeof(*m));
-    m->type = PROTO_PING;
+    msg_fill(m, PROTO_PING, from, es, n);
     m->version = version;
     m->nonce = nonce;
-    snprintf(m->from, sizeof(m->from), "%s", from);
-    for (size_t i = 0; i < n; i++)
-        m->entries[i] = es[i];
-    m->n_entries = (uint32_t)n;
     uint8_t buf[PROTO_MAX_DATAGRAM];
     size_t len = encode_msg(m, buf);
     if (version == 3)
         buf[8] = 3; /* "w": [2, 3], a build before bare ACKs */
     gossip_receive(fx->g, now, addr, buf, len);
+}
+
+/* The one datagram sent since n_sent was zeroed, an ACK, decoded. */
+static void sent_one_ack(struct fixture *fx, struct proto_msg *out)
+{
+    assert_int_equal(fx->io.n_sent, 1);
+    decode_sent(fx, 0, out);
+    assert_int_equal(out->type, PROTO_ACK);
 }
 
 /* Version 4: a probe's ACK is bare unless the PING says something about
@@ -2211,9 +2236,7 @@ static void test_ack_bare_unless_claimed(void **state)
 
     fx->io.n_sent = 0;
     ping_from(fx, 10, "pod-1", "10.0.0.2:7946", 41, NULL, 0, 0);
-    assert_int_equal(fx->io.n_sent, 1);
-    decode_sent(fx, 0, &out);
-    assert_int_equal(out.type, PROTO_ACK);
+    sent_one_ack(fx, &out);
     assert_int_equal(out.version, 4);
     assert_int_equal(out.nonce, 41);
     assert_int_equal(out.n_entries, 0);
@@ -2243,9 +2266,7 @@ static void test_ack_bare_unless_claimed(void **state)
     deliver1(fx, 30, "pod-3", mk_entry("pod-3", "10.0.0.4:7946", 1, 1, V3, 0, 0));
     fx->io.n_sent = 0;
     ping_from(fx, 40, "pod-3", "10.0.0.4:7946", 43, NULL, 0, 3);
-    assert_int_equal(fx->io.n_sent, 1);
-    decode_sent(fx, 0, &out);
-    assert_int_equal(out.type, PROTO_ACK);
+    sent_one_ack(fx, &out);
     assert_int_equal(out.version, 3);
     assert_int_equal(out.n_entries, 1);
     assert_string_equal(out.entries[0].name, "pod-0");
@@ -2292,9 +2313,7 @@ static void test_whole_acks_capped(void **state)
     /* tallyctl, no member, still learns who answered. */
     fx->io.n_sent = 0;
     ping_from(fx, 200, "tallyctl", "127.0.0.1:5555", 9, NULL, 0, 0);
-    assert_int_equal(fx->io.n_sent, 1);
-    decode_sent(fx, 0, &out);
-    assert_int_equal(out.type, PROTO_ACK);
+    sent_one_ack(fx, &out);
     assert_int_equal(out.n_entries, 1);
     /* The next round answers in whole again. */
     gossip_tick(fx->g, 1000);
@@ -2344,47 +2363,22 @@ static void test_ping_carries_claim(void **state)
     assert_true(pings >= 1);
 }
 
-/* Queue bytes (entries past our own, and compact counts) in this round's
- * heartbeats. */
-static size_t queue_bytes_sent(struct fixture *fx)
-{
-    struct proto_msg out;
-    size_t queue = 0;
-    for (size_t i = 0; i < fx->io.n_sent; i++) {
-        decode_sent(fx, i, &out);
-        if (out.type != PROTO_HEARTBEAT)
-            continue;
-        for (uint32_t k = 1; k < out.n_entries; k++)
-            if (out.entries[k].state == PROTO_STATE_ALIVE)
-                queue += proto_entry_size(&out.entries[k]);
-        for (uint32_t k = 0; k < out.n_counts; k++)
-            queue += proto_count_size(&out.counts[k]);
-    }
-    return queue;
-}
-
 /* Heavy loss multiplies probe traffic; the piggyback gives way to it, so a
  * round's bytes stay near GOSSIP_ROUND_TARGET, and takes its share back
  * when the probes calm down. */
 static void test_piggyback_gives_way_to_probes(void **state)
 {
     struct fixture *fx = *state;
-    char name[64];
-    for (int i = 1; i <= 300; i++) {
-        snprintf(name, sizeof(name), "myapp-stateful-with-a-long-name-%04d", i);
-        struct proto_entry e =
-            mk_entry(name, "10.1.2.3:7946", 1, 1, 0x5000 + (uint64_t)i, 50, PROTO_STATE_ALIVE);
-        deliver(fx, 0, PROTO_DELTA, "pod-2", &e, 1);
-    }
+    joins_relayed(fx);
     deliver1(fx, 0, "pod-2", mk_entry("pod-2", "10.0.0.3:7946", 1, 1, V2, 0, 0));
-    size_t queue = 0;
+    size_t queue = 0, beats;
     uint64_t t = 0;
     /* Each round pod-2 PINGs us 100 times: 100 ACKs, about 3.5 KB. */
     for (int r = 1; r <= 10; r++) {
         t += 1000;
         fx->io.n_sent = 0;
         gossip_tick(fx->g, t);
-        queue = queue_bytes_sent(fx);
+        queue = queue_bytes_sent(fx, &beats);
         for (int k = 0; k < 100; k++)
             ping_from(fx, t + 10, "pod-2", "10.0.0.3:7946", 500 + (uint64_t)k, NULL, 0, 0);
     }
@@ -2395,7 +2389,7 @@ static void test_piggyback_gives_way_to_probes(void **state)
         t += 1000;
         fx->io.n_sent = 0;
         gossip_tick(fx->g, t);
-        queue = queue_bytes_sent(fx);
+        queue = queue_bytes_sent(fx, &beats);
     }
     print_message("after: %zu bytes of queue\n", queue);
     assert_true(queue > GOSSIP_PIGGYBACK_MIN + 600);
