@@ -181,12 +181,6 @@ static uint32_t gossip_probe_next(struct gossip *g)
     return MEMBER_NONE;
 }
 
-static void gossip_probe_ping(struct gossip *g, const struct gossip_probe *p)
-{
-    const struct gmember *r = &g->t.rows[p->row];
-    gossip_ping_send(g, p->nonce, r->m.addr);
-}
-
 /* A probe wait (a probe timeout, or the whole probe interval) stretched by
  * Lifeguard's awareness. */
 static uint64_t gossip_probe_wait_ms(const struct gossip *g, uint64_t base)
@@ -243,9 +237,7 @@ void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_
     rl->nack_ms = now_ms + g->interval_ms * 4 / (5 * GOSSIP_PROBE_PHASES);
     memcpy(rl->addr, from_addr, len);
     rl->addr[len] = '\0';
-    char target[PROTO_ADDR_MAX + 1];
-    memcpy(target, in->target, sizeof(target));
-    gossip_ping_send(g, rl->ours, target);
+    gossip_ping_send(g, rl->ours, member_table_addr_find(&g->t, in->target));
 }
 
 static void gossip_awareness_add(struct gossip *g, int delta)
@@ -298,7 +290,7 @@ void gossip_probe_timers(struct gossip *g, uint64_t now_ms)
              * late caller still gives the answers one probe timeout). */
             uint64_t timeout = gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_PHASES);
             p->phase++;
-            gossip_probe_ping(g, p);
+            gossip_ping_send(g, p->nonce, p->row);
             p->helpers += gossip_probe_indirect(g, p);
             uint64_t end = p->start_ms + timeout * p->phase;
             p->due_ms = end > now_ms + timeout ? end : now_ms + timeout;
@@ -333,7 +325,7 @@ void gossip_probe_step(struct gossip *g, uint64_t now_ms, uint32_t slot)
     p->helpers = p->nacks = 0;
     p->start_ms = now_ms;
     p->due_ms = now_ms + gossip_probe_wait_ms(g, g->interval_ms / GOSSIP_PROBE_PHASES);
-    gossip_probe_ping(g, p);
+    gossip_ping_send(g, p->nonce, p->row);
 }
 
 void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
@@ -355,7 +347,7 @@ void gossip_probe_ack(struct gossip *g, uint64_t now_ms, uint64_t nonce)
             rl->nack_ms = 0;
             char to[PROTO_ADDR_MAX + 1];
             memcpy(to, rl->addr, sizeof(to));
-            gossip_ack_send(g, rl->theirs, to, false);
+            gossip_ack_send(g, rl->theirs, to, GOSSIP_ACK_BARE);
             return;
         }
     }
@@ -390,7 +382,7 @@ void gossip_suspect_check(struct gossip *g, uint32_t i)
         return;
     /* Nonce 0: no probe of ours waits on it; the ACK's first entry (its
      * owner's own) is all we want. */
-    gossip_ping_send(g, 0, g->t.rows[i].m.addr);
+    gossip_ping_send(g, 0, i);
 }
 
 void gossip_awareness_raise(struct gossip *g)

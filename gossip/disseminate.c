@@ -46,6 +46,16 @@ void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type)
     m->n_counts = 0;
 }
 
+void gossip_part_init(struct gossip *g, uint64_t nonce, uint16_t part, uint16_t parts,
+                      uint8_t whole)
+{
+    gossip_msg_init(g, &g->tx, PROTO_DELTA);
+    g->tx.nonce = nonce;
+    g->tx.part = part;
+    g->tx.parts = parts;
+    g->tx.whole = whole;
+}
+
 uint32_t gossip_tx_send(struct gossip *g, const char *addr)
 {
     struct proto_msg *m = &g->tx;
@@ -168,16 +178,18 @@ void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const c
     }
 }
 
-void gossip_ping_send(struct gossip *g, uint64_t nonce, const char *addr)
+void gossip_ping_send(struct gossip *g, uint64_t nonce, uint32_t row)
 {
+    if (row >= g->t.n)
+        return;
+    struct gmember *r = &g->t.rows[row];
     size_t used = gossip_tx_start(g, PROTO_PING, nonce, false);
-    uint32_t i = member_table_addr_find(&g->t, addr);
-    if (i != MEMBER_NONE && i != GOSSIP_SELF && g->t.rows[i].m.state != GOSSIP_ALIVE)
-        gossip_tx_add(g, &g->t.rows[i], &used);
-    gossip_tx_send(g, addr);
+    if (r->m.state != GOSSIP_ALIVE)
+        gossip_tx_add(g, r, &used);
+    gossip_tx_send(g, r->m.addr);
 }
 
-void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, bool whole)
+void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, enum gossip_ack kind)
 {
     if (g->acks_round != g->round) {
         g->acks_round = g->round;
@@ -185,15 +197,14 @@ void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, bool wh
     }
     /* The cap is for members' claims; a stranger (tallyctl) reads who
      * answered from the entry, and asks rarely. */
-    bool member = member_table_addr_find(&g->t, addr) != MEMBER_NONE;
-    if (whole && member && g->acks_whole >= GOSSIP_ACK_WHOLE_MAX) {
+    if (kind == GOSSIP_ACK_CLAIM && g->acks_whole >= GOSSIP_ACK_WHOLE_MAX) {
         if (nonce == 0)
             return; /* a suspect check: no probe waits on it */
-        whole = false;
+        kind = GOSSIP_ACK_BARE;
     }
     /* An ACK without our entry is version 4's: older peers require it. */
-    if (whole || gossip_peer_version(g, addr) < 4) {
-        g->acks_whole += whole && member;
+    if (kind != GOSSIP_ACK_BARE || gossip_peer_version(g, addr) < 4) {
+        g->acks_whole += kind == GOSSIP_ACK_CLAIM;
         gossip_entries_send(g, PROTO_ACK, nonce, addr, NULL, 0);
         return;
     }

@@ -429,6 +429,11 @@ void gossip_ping_req_handle(struct gossip *g, uint64_t now_ms, const char *from_
 void gossip_awareness_raise(struct gossip *g);
 
 /* disseminate.c */
+/* g->tx as part of parts of a numbered DELTA answering nonce (a SYNC answer,
+ * a full state); whole: the parts hold every row asked for. With part and
+ * parts at their largest it sizes the header of every part. */
+void gossip_part_init(struct gossip *g, uint64_t nonce, uint16_t part, uint16_t parts,
+                      uint8_t whole);
 void gossip_msg_init(struct gossip *g, struct proto_msg *m, uint8_t type);
 /* Encode g->tx and send it; trims entries/digest items that do not fit and
  * returns how many entries were sent (the rest are the caller's to resend). */
@@ -447,16 +452,17 @@ int gossip_tx_add_counts(struct gossip *g, struct gmember *r, uint16_t mask, siz
 void gossip_news_flush(struct gossip *g);
 /* As a round begins: the round's piggyback budget from the rounds before. */
 void gossip_budget_roll(struct gossip *g);
-/* A PING to addr: no entry of ours (the ACK is what the probe wants), but
- * the receiver's own entry when we think it suspect or dead, so it can
+/* A PING to row's member: no entry of ours (the ACK is what the probe
+ * wants), but its own entry when we think it suspect or dead, so it can
  * refute the claim in its ACK. */
-void gossip_ping_send(struct gossip *g, uint64_t nonce, const char *addr);
-/* The ACK to a PING with nonce from addr: our entry in it when whole (the
- * PING carried a claim about us, or came from a stranger) or addr reads
- * only version 3 or older, else bare. Past GOSSIP_ACK_WHOLE_MAX whole ACKs
- * to members a round, a probe's ACK goes bare and a suspect check (nonce 0)
- * gets none; a stranger's ACK is whole all the same. */
-void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, bool whole);
+void gossip_ping_send(struct gossip *g, uint64_t nonce, uint32_t row);
+/* What an ACK carries: nothing but the nonce; our entry, answering a claim
+ * about us from a member (at most GOSSIP_ACK_WHOLE_MAX a round: past them a
+ * probe's ACK goes bare and a suspect check, nonce 0, gets none); our entry
+ * for a stranger (tallyctl reads who answered from it). A peer that reads
+ * only version 3 or older gets our entry whatever the kind. */
+enum gossip_ack { GOSSIP_ACK_BARE, GOSSIP_ACK_CLAIM, GOSSIP_ACK_STRANGER };
+void gossip_ack_send(struct gossip *g, uint64_t nonce, const char *addr, enum gossip_ack kind);
 void gossip_entries_send(struct gossip *g, uint8_t type, uint64_t nonce, const char *addr,
                          const uint32_t *rows, size_t n);
 

@@ -55,11 +55,7 @@ int gossip_full_write(struct gossip *g, uint64_t request_id,
 {
     /* Pass 1: where each part ends, so every part can say how many there
      * are. Rows are in table order, our own first. */
-    gossip_msg_init(g, &g->tx, PROTO_DELTA);
-    g->tx.nonce = request_id;
-    g->tx.part = UINT16_MAX;
-    g->tx.parts = UINT16_MAX;
-    g->tx.whole = 1;
+    gossip_part_init(g, request_id, UINT16_MAX, UINT16_MAX, 1);
     size_t overhead = proto_msg_overhead(&g->tx);
     if (gossip_scratch_reserve(g, g->t.n + 1) != 0)
         return -ENOMEM;
@@ -74,11 +70,7 @@ int gossip_full_write(struct gossip *g, uint64_t request_id,
     }
     /* Pass 2: encode and hand out part p of parts. */
     for (size_t p = 0; p < parts; p++) {
-        gossip_msg_init(g, &g->tx, PROTO_DELTA);
-        g->tx.nonce = request_id;
-        g->tx.part = (uint16_t)(p + 1);
-        g->tx.parts = (uint16_t)parts;
-        g->tx.whole = 1;
+        gossip_part_init(g, request_id, (uint16_t)(p + 1), (uint16_t)parts, 1);
         for (size_t j = g->scratch_b[p]; j < g->scratch_b[p + 1]; j++)
             gossip_entry_fill(g, &g->t.rows[j], &g->tx.entries[g->tx.n_entries++]);
         int n = proto_msg_encode(&g->tx, g->buf, sizeof(g->buf));

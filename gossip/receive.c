@@ -21,18 +21,18 @@
 
 #include <string.h>
 
-/* Our entry goes back in the ACK when the PING carried a claim about us
- * (merged above: the entry now holds our refutation) or came from someone
- * who is not a member (tallyctl reads who answered from it). */
-static bool gossip_ping_wants_entry(const struct gossip *g, uint32_t sender)
+/* What our ACK to this PING carries: our entry when the PING carried a
+ * claim about us (merged above: the entry now holds our refutation) or came
+ * from someone who is not a member. */
+static enum gossip_ack gossip_ping_answer(const struct gossip *g, uint32_t sender)
 {
     const struct proto_msg *m = &g->rx;
     if (sender == MEMBER_NONE)
-        return true;
+        return GOSSIP_ACK_STRANGER;
     for (uint32_t k = 0; k < m->n_entries && k < PROTO_MAX_ENTRIES; k++)
         if (strcmp(m->entries[k].name, g->t.rows[GOSSIP_SELF].m.name) == 0)
-            return true;
-    return false;
+            return GOSSIP_ACK_CLAIM;
+    return GOSSIP_ACK_BARE;
 }
 
 void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
@@ -60,7 +60,7 @@ void gossip_msg_handle(struct gossip *g, uint64_t now_ms, const char *from_addr)
         break;
     case PROTO_PING:
         if (from_addr && from_addr[0])
-            gossip_ack_send(g, m->nonce, from_addr, gossip_ping_wants_entry(g, sender));
+            gossip_ack_send(g, m->nonce, from_addr, gossip_ping_answer(g, sender));
         break;
     case PROTO_ACK:
         gossip_probe_ack(g, now_ms, m->nonce);

@@ -117,11 +117,7 @@ void gossip_sync_handle(struct gossip *g, const char *from_addr)
      * budget. */
     size_t cut[GOSSIP_SYNC_MAX_PARTS + 1];
     size_t parts = 0, i = 0, spent = 0;
-    gossip_msg_init(g, &g->tx, PROTO_DELTA);
-    g->tx.nonce = nonce;
-    g->tx.part = GOSSIP_SYNC_MAX_PARTS;
-    g->tx.parts = GOSSIP_SYNC_MAX_PARTS;
-    g->tx.whole = 1;
+    gossip_part_init(g, nonce, GOSSIP_SYNC_MAX_PARTS, GOSSIP_SYNC_MAX_PARTS, 1);
     size_t overhead = proto_msg_overhead(&g->tx);
     cut[0] = 0;
     while (i < m && parts < max_parts && spent + overhead < budget) {
@@ -152,11 +148,7 @@ void gossip_sync_handle(struct gossip *g, const char *from_addr)
     /* Pass 2: send part p of parts. */
     uint64_t before = g->stats.bytes_out;
     for (size_t p = 0; p < parts; p++) {
-        gossip_msg_init(g, &g->tx, PROTO_DELTA);
-        g->tx.nonce = nonce;
-        g->tx.part = (uint16_t)(p + 1);
-        g->tx.parts = (uint16_t)parts;
-        g->tx.whole = whole;
+        gossip_part_init(g, nonce, (uint16_t)(p + 1), (uint16_t)parts, whole);
         g->tx_cap = PROTO_MAX_DATAGRAM;
         size_t used = proto_msg_overhead(&g->tx);
         for (size_t j = cut[p]; j < cut[p + 1]; j++) {

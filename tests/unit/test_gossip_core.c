@@ -21,6 +21,7 @@
 
 #include "gossip/gossip.h"
 #include "gossip/gossip_int.h" /* GOSSIP_ACK_WHOLE_MAX, the piggyback budget */
+#include "tests/unit/gossip_entry.h"
 
 #define SENT_MAX 4096
 
@@ -158,26 +159,6 @@ static void fx_reopen(struct fixture *fx, const struct gossip_config *cfg)
     memset(&fx->io, 0, sizeof(fx->io));
     fx->io.sent = keep;
     fx->g = fake_gossip_new(&fx->io, cfg);
-}
-
-/* An entry counting count on volume vol (no slot if vol is 0). */
-static struct proto_entry mk_entry(const char *name, const char *addr, uint64_t inc, uint64_t hb,
-                                   uint64_t vol, uint64_t count, uint8_t st)
-{
-    struct proto_entry e;
-    memset(&e, 0, sizeof(e));
-    snprintf(e.name, sizeof(e.name), "%s", name);
-    snprintf(e.addr, sizeof(e.addr), "%s", addr);
-    e.incarnation = inc;
-    e.heartbeat = hb;
-    e.vol = vol;
-    e.state = st;
-    if (vol) {
-        e.slots[0].vol = vol;
-        e.slots[0].count = count;
-        e.n_slots = 1;
-    }
-    return e;
 }
 
 static void add_slot(struct proto_entry *e, uint64_t vol, uint64_t count)

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "gossip/gossip.h"
+#include "tests/unit/gossip_entry.h"
 
 #define FRAMES_MAX 512
 
@@ -209,23 +210,6 @@ static size_t frame_make(uint8_t *buf, const char *from, const struct proto_entr
     return (size_t)len;
 }
 
-static struct proto_entry entry_make(const char *name, const char *addr, uint64_t inc, uint64_t hb,
-                                     uint8_t state, uint64_t vol, uint64_t count)
-{
-    struct proto_entry e;
-    memset(&e, 0, sizeof(e));
-    snprintf(e.name, sizeof(e.name), "%s", name);
-    snprintf(e.addr, sizeof(e.addr), "%s", addr);
-    e.incarnation = inc;
-    e.heartbeat = hb;
-    e.state = state;
-    e.vol = vol;
-    e.n_slots = 1;
-    e.slots[0].vol = vol;
-    e.slots[0].count = count;
-    return e;
-}
-
 /* Slots merge by max; LEFT is taken only from the owner: the sender's own
  * entry, on a connection from the ip that entry gives (its source port is
  * not the gossip port). */
@@ -236,8 +220,8 @@ static void test_merge_rules(void **state)
     struct gossip *g = node_new("pod-0", "10.0.0.1:7946", 0xA1, 0, NULL, 0);
     struct gossip_full_rx rx;
     struct proto_entry e[2];
-    e[0] = entry_make("pod-1", "10.0.0.2:7946", 1, 5, GOSSIP_ALIVE, 0x11, 50);
-    e[1] = entry_make("pod-2", "10.0.0.3:7946", 1, 5, GOSSIP_ALIVE, 0x22, 70);
+    e[0] = mk_entry("pod-1", "10.0.0.2:7946", 1, 5, 0x11, 50, GOSSIP_ALIVE);
+    e[1] = mk_entry("pod-2", "10.0.0.3:7946", 1, 5, 0x22, 70, GOSSIP_ALIVE);
     size_t len = frame_make(buf, "pod-1", e, 2, 1, 1, 1);
     gossip_full_rx_init(&rx, false, 0, "10.0.0.2:40001");
     assert_int_equal(gossip_full_read(g, 1000, &rx, buf, len), 1);
@@ -285,7 +269,7 @@ static void test_bad_frames(void **state)
     uint8_t buf[PROTO_MAX_DATAGRAM];
     struct gossip *g = node_new("pod-0", "10.0.0.1:7946", 0xA1, 0, NULL, 20);
     struct gossip_full_rx rx;
-    struct proto_entry e = entry_make("pod-1", "10.0.0.2:7946", 1, 5, GOSSIP_ALIVE, 0x11, 50);
+    struct proto_entry e = mk_entry("pod-1", "10.0.0.2:7946", 1, 5, 0x11, 50, GOSSIP_ALIVE);
     const struct gossip_stats *st = gossip_stats_get(g);
 
     /* garbage */
@@ -367,7 +351,7 @@ static void hear_peer(struct gossip *g, uint64_t now)
     assert_non_null(m);
     m->type = PROTO_HEARTBEAT;
     snprintf(m->from, sizeof(m->from), "pod-1");
-    m->entries[0] = entry_make("pod-1", "10.0.0.2:7946", 3, now + 1, GOSSIP_ALIVE, 0x11, 1);
+    m->entries[0] = mk_entry("pod-1", "10.0.0.2:7946", 3, now + 1, 0x11, 1, GOSSIP_ALIVE);
     m->n_entries = 1;
     int len = proto_msg_encode(m, buf, sizeof(buf));
     assert_true(len > 0);
@@ -452,7 +436,7 @@ static void test_whole_table_is_not_news(void **state)
 
     /* a suspicion the next table brings is news */
     uint8_t buf[PROTO_MAX_DATAGRAM];
-    struct proto_entry e = entry_make("m-3", "10.1.0.3:7946", 2, 10, GOSSIP_SUSPECT, 1003, 4);
+    struct proto_entry e = mk_entry("m-3", "10.1.0.3:7946", 2, 10, 1003, 4, GOSSIP_SUSPECT);
     snprintf(e.accuser, sizeof(e.accuser), "pod-1");
     size_t n = frame_make(buf, "pod-1", &e, 1, 1, 1, 2);
     gossip_full_rx_init(&rx, true, 2, "10.0.0.2:7946");
